@@ -1,0 +1,76 @@
+"""The seam between the devhost's host (HTTP, app loading, timers) and its durable engine.
+
+The host builds the function maps from the loaded app and calls the engine through this API;
+the engine persists instances in Azurite and drives orchestrations through the
+azure-functions-durable SDK's own orchestrator handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+OrchestratorInvoker = Callable[[str], str]
+"""Takes the orchestration context JSON the host sends, returns the SDK's JSON answer (`isDone`, `actions`, ...)."""
+
+ActivityInvoker = Callable[[str], Awaitable[str]]
+"""Takes the activity input as JSON text, returns the result as JSON text; raises if the activity failed."""
+
+
+class EngineError(Exception):
+    """Base of the engine's errors; the host maps each to an HTTP answer."""
+
+
+class InstanceExistsError(EngineError):
+    """Start of an instance ID that exists in a state `overridableExistingInstanceStates` protects."""
+
+
+class InvalidInstanceIdError(EngineError):
+    """Instance ID with a leading `@`, one of `/ \\ ? #`, control characters, or over 256 characters."""
+
+
+class UnknownFunctionError(EngineError):
+    """No orchestrator with that name is registered."""
+
+
+class InstanceNotFoundError(EngineError):
+    pass
+
+
+class InstanceNotRunningError(EngineError):
+    """The instance has ended (raise_event answers 410 Gone)."""
+
+
+@dataclass(frozen=True)
+class FunctionMaps:
+    orchestrators: Mapping[str, OrchestratorInvoker]
+    activities: Mapping[str, ActivityInvoker]
+
+
+class DurableEngine(Protocol):
+    async def start(self) -> None:
+        """Open storage and resume every unfinished instance, timer and pending work item."""
+
+    async def stop(self) -> None: ...
+
+    async def start_new(self, name: str, instance_id: str | None, input_json: str | None) -> str:
+        """Create (or overwrite, per `overridableExistingInstanceStates`) and schedule an instance; returns its ID."""
+
+    async def get_status(
+        self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
+        show_input: bool = True,
+    ) -> dict[str, Any] | None:
+        """The status JSON of the Durable HTTP API (`name`, `instanceId`, `runtimeStatus`, `input`,
+        `customStatus`, `output`, `createdTime`, `lastUpdatedTime`, `historyEvents`), or None if unknown."""
+
+    async def query(
+        self, created_from: str | None = None, created_to: str | None = None,
+        runtime_status: list[str] | None = None, instance_id_prefix: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    async def raise_event(self, instance_id: str, event_name: str, data_json: str | None) -> None: ...
+
+    async def terminate(self, instance_id: str, reason: str | None) -> None: ...
+
+    async def purge(self, instance_id: str) -> int: ...
