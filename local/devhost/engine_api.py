@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 OrchestratorInvoker = Callable[[str], str]
-"""Takes the orchestration context JSON the host sends, returns the SDK's JSON answer (`isDone`, `actions`, ...)."""
+"""Takes the orchestration context JSON the host sends;
+returns the SDK's JSON answer (`isDone`, `actions`, ...)."""
 
 ActivityInvoker = Callable[[str], Awaitable[str]]
 """Takes the activity input as JSON text, returns the result as JSON text; raises if the activity failed."""
@@ -55,7 +56,9 @@ class DurableEngine(Protocol):
     async def stop(self) -> None: ...
 
     async def start_new(self, name: str, instance_id: str | None, input_json: str | None) -> str:
-        """Create (or overwrite, per `overridableExistingInstanceStates`) and schedule an instance; returns its ID."""
+        """Create (or overwrite, per `overridableExistingInstanceStates`) and schedule an instance.
+
+        Returns the instance ID."""
 
     async def get_status(
         self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
@@ -74,3 +77,19 @@ class DurableEngine(Protocol):
     async def terminate(self, instance_id: str, reason: str | None) -> None: ...
 
     async def purge(self, instance_id: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the host reads from host.json and the app settings and hands to the engine, in one place."""
+
+    hub_name: str
+    storage_connection_string: str
+    max_concurrent_activities: int = 10
+    max_concurrent_orchestrations: int = 5
+    overridable_existing_instance_states: str = "NonRunningStates"
+    """`NonRunningStates` (default) or `AnyState`, as in host.json `durableTask`."""
+
+
+EngineFactory = Callable[[FunctionMaps, EngineSettings], DurableEngine]
+"""How the host builds the engine: `local.devhost.engine.create_engine(functions, settings)`."""
