@@ -1,0 +1,24 @@
+"""Logical table and container names, in one place so every module agrees on where data lives.
+
+The physical name is `StorageAccount.name_prefix + logical name`; tests use a unique
+prefix per test to isolate themselves inside one Azurite.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+TENANTS: Final = "tenants"
+MEMBERSHIPS: Final = "memberships"
+RUNS: Final = "runs"
+RUN_IDS: Final = "runids"
+RUN_ITEMS: Final = "runitems"
+DEDUPE_LOCKS: Final = "dedupelocks"
+AUDIT: Final = "audit"
+NOTIFICATIONS: Final = "notifications"
+POLICY_VERSIONS: Final = "policyversions"
+BACKUP_SETS: Final = "backupsets"
+SCHEDULES: Final = "schedules"
+
+SNAPSHOTS_CONTAINER: Final = "snapshots"
+MANIFESTS_CONTAINER: Final = "manifests"
