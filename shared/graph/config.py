@@ -1,0 +1,89 @@
+"""What a Graph client needs to know, handed in explicitly: the settings module builds it.
+
+Cloud endpoints are data here, chosen by the tenant's cloud setting; code paths only ever use
+the URLs of the config they were given, so a national cloud or the local simulator is a
+configuration change, not a code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from shared.graph.retry import RetryPolicy
+
+
+@dataclass(frozen=True)
+class CloudEndpoints:
+    """Graph and Entra login base URLs of one Microsoft cloud."""
+
+    graph_base_url: str
+    login_base_url: str
+
+
+CLOUDS = MappingProxyType(
+    {
+        "public": CloudEndpoints("https://graph.microsoft.com", "https://login.microsoftonline.com"),
+        "usgov": CloudEndpoints("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+        "usgov-dod": CloudEndpoints("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
+        "china": CloudEndpoints("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+    }
+)
+"""Known clouds by the name a tenant record's `cloud` holds."""
+
+
+def is_known_login_base(login_base_url: str) -> bool:
+    """True for a Microsoft cloud's login host; anything else (the simulator) skips instance discovery."""
+    return login_base_url.rstrip("/") in {cloud.login_base_url for cloud in CLOUDS.values()}
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    """An app registration's client secret; never shown by repr."""
+
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """An app certificate: PEM private key and SHA-1 thumbprint (hex), and the public PEM for SNI auth."""
+
+    private_key_pem: str = field(repr=False)
+    thumbprint: str
+    public_certificate_pem: str | None = field(default=None, repr=False)
+
+
+Credential = ClientSecret | ClientCertificate
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to connect and to wait for an answer; MSAL's token calls use the same."""
+
+    connect: float = 5.0
+    read: float = 60.0
+
+
+@dataclass(frozen=True)
+class GraphClientConfig:
+    """One app acting in one tenant against one cloud (or the simulator)."""
+
+    graph_base_url: str
+    login_base_url: str
+    tenant_id: str
+    client_id: str
+    credential: Credential
+    ca_bundle: str | None = None
+    """A CA file to trust instead of the system's (the simulator's CA); the environment never overrides it."""
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    read_only: bool = False
+    """Refuse every request but GET, inside `$batch` too, before anything is sent (restore previews)."""
+
+    @property
+    def authority(self) -> str:
+        return f"{self.login_base_url.rstrip('/')}/{self.tenant_id}"
+
+    @property
+    def token_scope(self) -> str:
+        return f"{self.graph_base_url.rstrip('/')}/.default"
