@@ -1,0 +1,482 @@
+"""The declarative table of every object type graphsim serves (the reference's object-type table).
+
+One row per collection. Families with special semantics (settings catalog, group policy,
+compliance, intents, scripts, app protection) still get their row here; their extra routes
+plug in through `families/`.
+"""
+
+from __future__ import annotations
+
+from .spec import Nav, TypeSpec
+
+G = "microsoft.graph."
+
+
+def assignments(entity: str) -> Nav:
+    return Nav("assignments", G + entity)
+
+
+NAMED: dict[str, tuple[type, bool]] = {"displayName": (str, True), "description": (str, False)}
+STATUS_NAVS = ("deviceStatuses", "userStatuses", "deviceStatusOverview", "userStatusOverview")
+
+DEVICE_CONFIGURATION_TYPES = tuple(
+    G + name
+    for name in (
+        "windows10GeneralConfiguration",
+        "windows10CustomConfiguration",
+        "windows10EndpointProtectionConfiguration",
+        "windowsHealthMonitoringConfiguration",
+        "windowsUpdateForBusinessConfiguration",
+        "windowsDeliveryOptimizationConfiguration",
+        "windowsIdentityProtectionConfiguration",
+        "windowsKioskConfiguration",
+        "windowsWifiConfiguration",
+        "windows81TrustedRootCertificate",
+        "editionUpgradeConfiguration",
+        "sharedPCConfiguration",
+        "iosGeneralDeviceConfiguration",
+        "iosCustomConfiguration",
+        "iosDeviceFeaturesConfiguration",
+        "iosUpdateConfiguration",
+        "macOSGeneralDeviceConfiguration",
+        "macOSCustomConfiguration",
+        "macOSExtensionsConfiguration",
+        "androidWorkProfileGeneralDeviceConfiguration",
+        "androidDeviceOwnerGeneralDeviceConfiguration",
+    )
+)
+COMPLIANCE_TYPES = tuple(
+    G + name
+    for name in (
+        "windows10CompliancePolicy",
+        "iosCompliancePolicy",
+        "macOSCompliancePolicy",
+        "androidWorkProfileCompliancePolicy",
+        "androidDeviceOwnerCompliancePolicy",
+        "aospDeviceOwnerCompliancePolicy",
+        "windows81CompliancePolicy",
+    )
+)
+ENROLLMENT_TYPES = tuple(
+    G + name
+    for name in (
+        "deviceEnrollmentLimitConfiguration",
+        "deviceEnrollmentPlatformRestrictionsConfiguration",
+        "deviceEnrollmentPlatformRestrictionConfiguration",
+        "deviceEnrollmentWindowsHelloForBusinessConfiguration",
+        "windows10EnrollmentCompletionPageConfiguration",
+        "deviceComanagementAuthorityConfiguration",
+    )
+)
+APP_PROTECTION = {
+    "iosManagedAppProtections": "iosManagedAppProtection",
+    "androidManagedAppProtections": "androidManagedAppProtection",
+    "windowsInformationProtectionPolicies": "windowsInformationProtectionPolicy",
+    "mdmWindowsInformationProtectionPolicies": "mdmWindowsInformationProtectionPolicy",
+    "targetedManagedAppConfigurations": "targetedManagedAppConfiguration",
+}
+MOBILE_APP_TYPES = tuple(
+    G + name
+    for name in (
+        "win32LobApp",
+        "winGetApp",
+        "officeSuiteApp",
+        "iosVppApp",
+        "iosStoreApp",
+        "managedIOSStoreApp",
+        "androidManagedStoreApp",
+        "macOSMicrosoftEdgeApp",
+        "microsoftStoreForBusinessApp",
+        "webApp",
+    )
+)
+SCRIPT_SCHEMA = {**NAMED, "scriptContent": (str, True), "fileName": (str, True), "runAsAccount": (str, False)}
+
+DM = "deviceManagement/"
+DAM = "deviceAppManagement/"
+
+TYPES: tuple[TypeSpec, ...] = (
+    TypeSpec(
+        DM + "deviceConfigurations",
+        G + "deviceConfiguration",
+        "config",
+        DEVICE_CONFIGURATION_TYPES,
+        v1=True,
+        assign_key="assignments",
+        navs=(assignments("deviceConfigurationAssignment"),),
+        inert_navs=(*STATUS_NAVS, "groupAssignments", "deviceSettingStateSummaries"),
+        version="int",
+        schema={**NAMED, "omaSettings": (list, False)},
+    ),
+    TypeSpec(
+        DM + "deviceCompliancePolicies",
+        G + "deviceCompliancePolicy",
+        "config",
+        COMPLIANCE_TYPES,
+        v1=True,
+        assign_key="assignments",
+        navs=(
+            assignments("deviceCompliancePolicyAssignment"),
+            Nav(
+                "scheduledActionsForRule",
+                G + "deviceComplianceScheduledActionForRule",
+                (Nav("scheduledActionConfigurations", G + "deviceComplianceActionItem"),),
+            ),
+        ),
+        inert_navs=(*STATUS_NAVS, "deviceSettingStateSummaries"),
+        version="int",
+        schema=NAMED,
+    ),
+    TypeSpec(
+        DM + "configurationPolicies",
+        G + "deviceManagementConfigurationPolicy",
+        "config",
+        assign_key="assignments",
+        page_size=25,
+        navs=(
+            assignments("deviceManagementConfigurationPolicyAssignment"),
+            Nav(
+                "settings",
+                G + "deviceManagementConfigurationSetting",
+                (Nav("settingDefinitions", G + "deviceManagementConfigurationSettingDefinition"),),
+                page_size=25,
+            ),
+        ),
+        timestamps=("createdDateTime", "lastModifiedDateTime"),
+        schema={
+            "name": (str, True),
+            "description": (str, False),
+            "platforms": (str, True),
+            "technologies": (str, True),
+            "settings": (list, False),
+            "templateReference": (dict, False),
+        },
+    ),
+    TypeSpec(
+        DM + "groupPolicyConfigurations",
+        G + "groupPolicyConfiguration",
+        "config",
+        assign_key="assignments",
+        navs=(
+            assignments("groupPolicyConfigurationAssignment"),
+            Nav(
+                "definitionValues",
+                G + "groupPolicyDefinitionValue",
+                (
+                    Nav("definition", G + "groupPolicyDefinition", single=True),
+                    Nav(
+                        "presentationValues",
+                        G + "groupPolicyPresentationValue",
+                        (Nav("presentation", G + "groupPolicyPresentation", single=True),),
+                    ),
+                ),
+            ),
+        ),
+        schema=NAMED,
+    ),
+    TypeSpec(
+        DM + "groupPolicyDefinitions",
+        G + "groupPolicyDefinition",
+        "config",
+        writable=False,
+        builtin=True,
+        navs=(Nav("presentations", G + "groupPolicyPresentation"),),
+        scope_tags=None,
+        timestamps=("lastModifiedDateTime",),
+    ),
+    TypeSpec(
+        DM + "intents",
+        G + "deviceManagementIntent",
+        "config",
+        assign_key="assignments",
+        navs=(
+            assignments("deviceManagementIntentAssignment"),
+            Nav("settings", G + "deviceManagementSettingInstance"),
+        ),
+        inert_navs=("categories", "deviceStates", "userStates", "deviceStateSummary"),
+        timestamps=("lastModifiedDateTime",),
+        schema=NAMED,
+    ),
+    TypeSpec(
+        DM + "templates",
+        G + "deviceManagementTemplate",
+        "config",
+        writable=False,
+        builtin=True,
+        navs=(Nav("settings", G + "deviceManagementSettingInstance"),),
+        inert_navs=("categories", "migratableTo"),
+        scope_tags=None,
+        timestamps=(),
+    ),
+    TypeSpec(
+        DM + "deviceManagementScripts",
+        G + "deviceManagementScript",
+        "scripts",
+        assign_key="deviceManagementScriptAssignments",
+        list_omits=("scriptContent",),
+        navs=(assignments("deviceManagementScriptAssignment"),),
+        inert_navs=("groupAssignments", "runSummary", "deviceRunStates", "userRunStates"),
+        schema=SCRIPT_SCHEMA,
+    ),
+    TypeSpec(
+        DM + "deviceHealthScripts",
+        G + "deviceHealthScript",
+        "scripts",
+        assign_key="deviceHealthScriptAssignments",
+        list_omits=("detectionScriptContent", "remediationScriptContent"),
+        navs=(assignments("deviceHealthScriptAssignment"),),
+        inert_navs=("runSummary", "deviceRunStates"),
+        version="str",
+        schema={
+            **NAMED,
+            "publisher": (str, True),
+            "detectionScriptContent": (str, True),
+            "remediationScriptContent": (str, False),
+            "runAsAccount": (str, False),
+        },
+    ),
+    TypeSpec(
+        DM + "deviceShellScripts",
+        G + "deviceShellScript",
+        "scripts",
+        assign_key="deviceManagementScriptAssignments",
+        list_omits=("scriptContent",),
+        navs=(assignments("deviceManagementScriptAssignment"),),
+        inert_navs=("groupAssignments", "runSummary"),
+        schema=SCRIPT_SCHEMA,
+    ),
+    TypeSpec(
+        DM + "deviceCustomAttributeShellScripts",
+        G + "deviceCustomAttributeShellScript",
+        "scripts",
+        assign_key="deviceManagementScriptAssignments",
+        list_omits=("scriptContent",),
+        navs=(assignments("deviceManagementScriptAssignment"),),
+        inert_navs=("groupAssignments", "runSummary"),
+        schema={**SCRIPT_SCHEMA, "customAttributeName": (str, True), "customAttributeType": (str, True)},
+    ),
+    TypeSpec(
+        DM + "deviceComplianceScripts",
+        G + "deviceComplianceScript",
+        "scripts",
+        list_omits=("detectionScriptContent",),
+        inert_navs=("runSummary", "deviceRunStates"),
+        version="str",
+        schema={**NAMED, "publisher": (str, True), "detectionScriptContent": (str, True)},
+    ),
+    TypeSpec(
+        DM + "windowsAutopilotDeploymentProfiles",
+        G + "windowsAutopilotDeploymentProfile",
+        "service",
+        (
+            G + "azureADWindowsAutopilotDeploymentProfile",
+            G + "activeDirectoryWindowsAutopilotDeploymentProfile",
+        ),
+        assign_per_target=True,
+        navs=(assignments("windowsAutopilotDeploymentProfileAssignment"),),
+        inert_navs=("assignedDevices",),
+        schema={**NAMED, "outOfBoxExperienceSettings": (dict, False)},
+    ),
+    TypeSpec(
+        DM + "deviceEnrollmentConfigurations",
+        G + "deviceEnrollmentConfiguration",
+        "service",
+        ENROLLMENT_TYPES,
+        v1=True,
+        assign_key="enrollmentConfigurationAssignments",
+        navs=(assignments("enrollmentConfigurationAssignment"),),
+        version="int",
+        schema={**NAMED, "priority": (int, False)},
+    ),
+    TypeSpec(
+        DM + "assignmentFilters",
+        G + "deviceAndAppManagementAssignmentFilter",
+        "config",
+        scope_tags="roleScopeTags",
+        schema={**NAMED, "platform": (str, True), "rule": (str, True)},
+    ),
+    TypeSpec(
+        DM + "roleScopeTags",
+        G + "roleScopeTag",
+        "rbac",
+        assign_key="assignments",
+        navs=(assignments("roleScopeTagAutoAssignment"),),
+        scope_tags=None,
+        timestamps=(),
+        schema=NAMED,
+    ),
+    TypeSpec(
+        DM + "roleDefinitions",
+        G + "roleDefinition",
+        "rbac",
+        (G + "deviceAndAppManagementRoleDefinition",),
+        odata_type_required=False,
+        v1=True,
+        navs=(Nav("roleAssignments", G + "roleAssignment"),),
+        timestamps=(),
+        schema={**NAMED, "rolePermissions": (list, True), "isBuiltIn": (bool, False)},
+    ),
+    TypeSpec(
+        DM + "roleAssignments",
+        G + "deviceAndAppManagementRoleAssignment",
+        "rbac",
+        v1=True,
+        timestamps=(),
+        schema={**NAMED, "members": (list, False), "resourceScopes": (list, False)},
+    ),
+    TypeSpec(
+        DM + "notificationMessageTemplates",
+        G + "notificationMessageTemplate",
+        "service",
+        v1=True,
+        navs=(Nav("localizedNotificationMessages", G + "localizedNotificationMessage"),),
+        timestamps=("lastModifiedDateTime",),
+        schema={**NAMED, "brandingOptions": (str, False)},
+    ),
+    TypeSpec(
+        DM + "windowsFeatureUpdateProfiles",
+        G + "windowsFeatureUpdateProfile",
+        "config",
+        assign_key="assignments",
+        navs=(assignments("windowsFeatureUpdateProfileAssignment"),),
+        schema={**NAMED, "featureUpdateVersion": (str, True)},
+    ),
+    TypeSpec(
+        DM + "windowsQualityUpdateProfiles",
+        G + "windowsQualityUpdateProfile",
+        "config",
+        assign_key="assignments",
+        navs=(assignments("windowsQualityUpdateProfileAssignment"),),
+        schema=NAMED,
+    ),
+    TypeSpec(
+        DM + "windowsDriverUpdateProfiles",
+        G + "windowsDriverUpdateProfile",
+        "config",
+        assign_key="assignments",
+        navs=(assignments("windowsDriverUpdateProfileAssignment"),),
+        inert_navs=("driverInventories",),
+        schema={**NAMED, "approvalType": (str, True)},
+    ),
+    TypeSpec(
+        DM + "termsAndConditions",
+        G + "termsAndConditions",
+        "service",
+        v1=True,
+        assign_per_target=True,
+        navs=(assignments("termsAndConditionsAssignment"),),
+        inert_navs=("acceptanceStatuses", "groupAssignments"),
+        version="int",
+        schema={**NAMED, "title": (str, True), "bodyText": (str, True), "acceptanceStatement": (str, True)},
+    ),
+    TypeSpec(
+        DAM + "managedAppPolicies",
+        G + "managedAppPolicy",
+        "apps",
+        writable=False,
+        mixed_of=tuple(DAM + name for name in APP_PROTECTION),
+    ),
+    *(
+        TypeSpec(
+            DAM + collection,
+            G + entity,
+            "apps",
+            (G + entity,),
+            odata_type_required=False,
+            v1=True,
+            assign_key="assignments",
+            navs=(assignments("targetedManagedAppPolicyAssignment"),),
+            inert_navs=("apps", "deploymentSummary"),
+            version="str",
+            schema=NAMED,
+        )
+        for collection, entity in APP_PROTECTION.items()
+    ),
+    TypeSpec(
+        DAM + "mobileAppConfigurations",
+        G + "managedDeviceMobileAppConfiguration",
+        "apps",
+        (G + "iosMobileAppConfiguration", G + "androidManagedStoreAppConfiguration"),
+        v1=True,
+        assign_key="assignments",
+        navs=(assignments("managedDeviceMobileAppConfigurationAssignment"),),
+        inert_navs=("deviceStatuses", "userStatuses", "deviceStatusSummary", "userStatusSummary"),
+        version="int",
+        schema={**NAMED, "targetedMobileApps": (list, True)},
+    ),
+    TypeSpec(
+        DAM + "mobileApps",
+        G + "mobileApp",
+        "apps",
+        MOBILE_APP_TYPES,
+        v1=True,
+        writable=False,
+        navs=(assignments("mobileAppAssignment"),),
+        inert_navs=("categories", "relationships"),
+    ),
+    TypeSpec(
+        DAM + "vppTokens",
+        G + "vppToken",
+        "service",
+        v1=True,
+        writable=False,
+        scope_tags="roleScopeTagIds",
+        timestamps=("lastModifiedDateTime",),
+    ),
+    TypeSpec(
+        DM + "applePushNotificationCertificate",
+        G + "applePushNotificationCertificate",
+        "service",
+        v1=True,
+        writable=False,
+        singleton=True,
+        scope_tags=None,
+        timestamps=("lastModifiedDateTime",),
+    ),
+    TypeSpec(
+        DM + "depOnboardingSettings",
+        G + "depOnboardingSetting",
+        "service",
+        writable=False,
+        inert_navs=("enrollmentProfiles", "importedAppleDeviceIdentities"),
+        timestamps=("lastModifiedDateTime",),
+    ),
+    TypeSpec(
+        DM + "deviceManagementPartners",
+        G + "deviceManagementPartner",
+        "service",
+        v1=True,
+        writable=False,
+        scope_tags=None,
+        timestamps=(),
+    ),
+    TypeSpec(
+        "groups",
+        G + "group",
+        "groups",
+        v1=True,
+        writable=False,
+        scope_tags=None,
+        intune=False,
+        timestamps=("createdDateTime",),
+        inert_navs=("members", "owners", "memberOf", "transitiveMembers"),
+    ),
+    TypeSpec(
+        "identity/conditionalAccess/policies",
+        G + "conditionalAccessPolicy",
+        "ca",
+        v1=True,
+        scope_tags=None,
+        intune=False,
+        timestamps=("createdDateTime", "modifiedDateTime"),
+        schema={
+            "displayName": (str, True),
+            "state": (str, True),
+            "conditions": (dict, True),
+            "grantControls": (dict, False),
+            "sessionControls": (dict, False),
+        },
+    ),
+)
+
+BY_COLLECTION: dict[str, TypeSpec] = {spec.collection: spec for spec in TYPES}
