@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.azurite import AzuriteEndpoints
+from shared.runs import RunTables
 from shared.storage import StorageAccount, StorageConfig
 
 
@@ -22,3 +23,9 @@ def storage(storage_config: StorageConfig) -> Iterator[StorageAccount]:
     """A StorageAccount closed after the test (warnings are errors: unclosed sockets would fail the run)."""
     with StorageAccount(storage_config) as account:
         yield account
+
+
+@pytest.fixture
+def run_tables(storage: StorageAccount) -> RunTables:
+    """The run machinery's tables in this test's isolated storage."""
+    return RunTables.from_account(storage)

@@ -59,7 +59,7 @@ def test_get_unknown_or_altered_content_raises_typed_errors(storage: StorageAcco
     store = ContentStore(container)
     with pytest.raises(ContentNotFound) as missing:
         store.get_json("0" * 64)
-    assert missing.value.code == "content_not_found"
+    assert missing.value.code == "content.not_found"
     with pytest.raises(ContentNotFound):
         store.get_json("../etc/passwd")
     put = store.put_json({"a": 1})

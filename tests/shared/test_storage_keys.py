@@ -40,7 +40,7 @@ def test_encode_key_removes_forbidden_characters_reversibly(raw: str) -> None:
 def test_encode_key_rejects_empty_and_oversized_values() -> None:
     with pytest.raises(InvalidKey) as empty:
         encode_key("")
-    assert empty.value.code == "invalid_key"
+    assert empty.value.code == "storage.invalid_key"
     with pytest.raises(InvalidKey):
         encode_key("/" * 200)
 

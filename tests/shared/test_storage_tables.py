@@ -107,4 +107,5 @@ def test_query_parameters_are_not_injectable(storage: StorageAccount) -> None:
 def test_bad_continuation_tokens_raise_stable_error(storage: StorageAccount, token: str) -> None:
     with pytest.raises(InvalidContinuationToken) as err:
         query_page(storage.table("paged"), "PartitionKey eq @pk", {"pk": "A"}, continuation=token)
-    assert err.value.code == "invalid_continuation_token"
+    assert err.value.code == "paging.invalid_continuation_token"
+    assert err.value.status == 400

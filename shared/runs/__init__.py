@@ -1,0 +1,45 @@
+"""Run records, dedupe, progress and item results (architecture section 4)."""
+
+from shared.runs.dedupe import dedupe_key, instance_id_for, start_or_reuse
+from shared.runs.errors import (
+    InvalidRunTransition,
+    NotificationNotFound,
+    RunContention,
+    RunError,
+    RunNotFound,
+)
+from shared.runs.items import ItemOutcome, ItemResult, count_outcomes, list_items, record_items
+from shared.runs.lifecycle import cancel, finish, mark_running, update_progress
+from shared.runs.model import Counters, Run, RunStatus, check_transition, derive_status
+from shared.runs.queries import find_run, get_run, list_runs, locate_run
+from shared.runs.tables import RunTables
+
+__all__ = [
+    "Counters",
+    "InvalidRunTransition",
+    "ItemOutcome",
+    "ItemResult",
+    "NotificationNotFound",
+    "Run",
+    "RunContention",
+    "RunError",
+    "RunNotFound",
+    "RunStatus",
+    "RunTables",
+    "cancel",
+    "check_transition",
+    "count_outcomes",
+    "dedupe_key",
+    "derive_status",
+    "find_run",
+    "finish",
+    "get_run",
+    "instance_id_for",
+    "list_items",
+    "list_runs",
+    "locate_run",
+    "mark_running",
+    "record_items",
+    "start_or_reuse",
+    "update_progress",
+]
