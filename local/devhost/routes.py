@@ -2,8 +2,8 @@
 
 Supports literal segments, `{name}`, optional `{name?}`, defaults `{name=value}`, catch-all `{*rest}`
 and the inline constraints (`int`, `long`, `bool`, `guid`, `alpha`, `datetime`, `decimal`, `double`,
-`float`, `min`, `max`, `range`, `length`, `minlength`, `maxlength`, `regex`). A path that matches no
-template, or fails a constraint, is not routed (404), which is what callers of the real host see.
+`float`, `min`, `max`, `range`, `length`, `minlength`, `maxlength`, `regex` without braces or colons).
+A path that matches no template, or fails a constraint, is not routed (404), as on the real host.
 """
 
 from __future__ import annotations
