@@ -3,7 +3,6 @@
 from shared.runs.dedupe import dedupe_key, instance_id_for, start_or_reuse
 from shared.runs.errors import (
     InvalidRunTransition,
-    NotificationNotFound,
     RunContention,
     RunError,
     RunNotFound,
@@ -19,7 +18,6 @@ __all__ = [
     "InvalidRunTransition",
     "ItemOutcome",
     "ItemResult",
-    "NotificationNotFound",
     "Run",
     "RunContention",
     "RunError",

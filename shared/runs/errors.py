@@ -36,10 +36,3 @@ class RunContention(RunError):
     code = "run.contention"
     title = "The run is being changed by many requests at once; retry."
 
-
-class NotificationNotFound(RunError):
-    """No notification with this ID belongs to the caller."""
-
-    status = 404
-    code = "notification.not_found"
-    title = "The notification was not found."
