@@ -1,0 +1,173 @@
+"""The local stack: Azurite, the Graph simulator and the devhost serving function_app.py, as child processes.
+
+`make run` and `make demo` use it. State lives under `.state/` (Azurite data, keys, simulator CA), so a
+restarted stack resumes its orchestrations. Children run in their own sessions: Ctrl-C reaches only the
+parent, which then stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from local.azurite import Azurite
+from local.devhost.config import read_settings
+from local.devhost.testing import DevhostProcess, start_devhost
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GRAPHSIM_MODULE = "local.graphsim"
+
+log = logging.getLogger("stack")
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class GraphSim:
+    """A running simulator child and what its ready.json and credentials.json say."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    ca_file: str
+    credentials_file: str
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_graphsim(state_dir: Path, profile: str = "demo", timeout: float = 60.0) -> GraphSim | None:
+    """None, with a clear log line, when the simulator is not part of this checkout yet."""
+    if importlib.util.find_spec(GRAPHSIM_MODULE + ".__main__") is None:
+        log.warning("The Graph simulator (%s) is not available; the stack runs without it.", GRAPHSIM_MODULE)
+        return None
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ready = state_dir / "ready.json"
+    ready.unlink(missing_ok=True)
+    args = [sys.executable, "-m", GRAPHSIM_MODULE, "--profile", profile, "--state-dir", str(state_dir)]
+    with (state_dir / "graphsim.log").open("ab") as out:
+        process = subprocess.Popen(
+            args, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(
+                f"the Graph simulator exited with {process.returncode}; see {state_dir}/graphsim.log"
+            )
+        if ready.exists():
+            info = json.loads(ready.read_text())
+            if info.get("pid") == process.pid:
+                return GraphSim(process, info["base_url"], info["ca_file"], info["credentials_file"])
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    raise StackError(f"the Graph simulator was not ready within {timeout}s; see {state_dir}/graphsim.log")
+
+
+def app_settings(graphsim: GraphSim | None) -> dict[str, str]:
+    """local.settings.json (else the committed example), pointed at the simulator when it runs."""
+    path = REPO_ROOT / "local.settings.json"
+    settings = read_settings(path if path.exists() else REPO_ROOT / "local.settings.example.json")
+    settings.pop("AzureWebJobsStorage", None)
+    if graphsim is not None:
+        settings.update(
+            {
+                "TENANTATLAS_GRAPH_BASE_URL": graphsim.base_url,
+                "TENANTATLAS_GRAPH_LOGIN_URL": graphsim.base_url,
+                "TENANTATLAS_CA_BUNDLE": graphsim.ca_file,
+            }
+        )
+    return settings
+
+
+class Stack:
+    """Start with `start()` or `with Stack(...) as stack:`; `stop()` is safe to call at any point."""
+
+    def __init__(self, state_dir: Path = REPO_ROOT / ".state", port: int = 7071, timers: bool = True) -> None:
+        self.state_dir = state_dir
+        self.port = port
+        self.timers = timers
+        self.azurite: Azurite | None = None
+        self.graphsim: GraphSim | None = None
+        self.devhost: DevhostProcess | None = None
+
+    def start(self) -> Stack:
+        try:
+            self.azurite = Azurite(data_dir=self.state_dir / "azurite")
+            storage = self.azurite.start().connection_string
+            log.info("Azurite is up (data in %s)", self.azurite.data_dir)
+            self.graphsim = start_graphsim(self.state_dir / "graphsim")
+            self.devhost = start_devhost(
+                REPO_ROOT,
+                self.state_dir / "devhost",
+                storage,
+                settings=app_settings(self.graphsim),
+                timers=self.timers,
+                port=self.port,
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Reverse order: the devhost first, so nothing calls a stopped Azurite or simulator."""
+        if self.devhost is not None:
+            code = self.devhost.stop()
+            if code != 0:
+                log.warning("The devhost exited with %s; see %s", code, self.devhost.log_file)
+            self.devhost = None
+        if self.graphsim is not None:
+            self.graphsim.stop()
+            self.graphsim = None
+        if self.azurite is not None:
+            self.azurite.stop()
+            self.azurite = None
+
+    def describe(self) -> list[str]:
+        """The lines `make run` prints: where each part answers (no keys: they stay in their files)."""
+        lines = []
+        if self.devhost is not None:
+            lines += [
+                f"Function App (devhost): {self.devhost.base_url}/api/",
+                f"  keys: {self.devhost.state_dir / 'host-keys.json'}",
+                f"  log:  {self.devhost.log_file}",
+            ]
+        lines.append(
+            f"Graph simulator: {self.graphsim.base_url}"
+            if self.graphsim
+            else "Graph simulator: not available"
+        )
+        if self.azurite is not None and self.azurite.endpoints is not None:
+            lines.append(f"Azurite tables: {self.azurite.endpoints.table_url}")
+        return lines
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so `finally` blocks stop the children."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
