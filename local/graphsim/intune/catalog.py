@@ -163,7 +163,12 @@ TYPES: tuple[TypeSpec, ...] = (
                 "definitionValues",
                 G + "groupPolicyDefinitionValue",
                 (
-                    Nav("definition", G + "groupPolicyDefinition", single=True),
+                    Nav(
+                        "definition",
+                        G + "groupPolicyDefinition",
+                        (Nav("presentations", G + "groupPolicyPresentation"),),
+                        single=True,
+                    ),
                     Nav(
                         "presentationValues",
                         G + "groupPolicyPresentationValue",
@@ -385,8 +390,8 @@ TYPES: tuple[TypeSpec, ...] = (
             odata_type_required=False,
             v1=True,
             assign_key="assignments",
-            navs=(assignments("targetedManagedAppPolicyAssignment"),),
-            inert_navs=("apps", "deploymentSummary"),
+            navs=(assignments("targetedManagedAppPolicyAssignment"), Nav("apps", G + "managedMobileApp")),
+            inert_navs=("deploymentSummary",),
             version="str",
             schema=NAMED,
         )
@@ -480,3 +485,4 @@ TYPES: tuple[TypeSpec, ...] = (
 )
 
 BY_COLLECTION: dict[str, TypeSpec] = {spec.collection: spec for spec in TYPES}
+BY_ENTITY: dict[str, TypeSpec] = {spec.entity: spec for spec in TYPES if not spec.mixed_of}

@@ -6,7 +6,7 @@ from typing import Any
 
 from local.graphsim.contract import GraphResponse
 
-from .catalog import BY_COLLECTION
+from .catalog import BY_COLLECTION, BY_ENTITY
 from .context import Ctx, Family
 from .errors import intune_not_found
 from .query import next_link, page
@@ -38,6 +38,13 @@ def owner_of(ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> TypeSpec:
     return spec
 
 
+def spec_of(spec: TypeSpec, obj: dict[str, Any]) -> TypeSpec:
+    """Mixed lists render each item as its typed collection does (navs, omitted fields)."""
+    if not spec.mixed_of:
+        return spec
+    return BY_ENTITY.get(str(obj.get("@odata.type", "")).lstrip("#"), spec)
+
+
 def list_collection(ctx: Ctx, spec: TypeSpec, cast: str | None = None) -> GraphResponse:
     check_expand(spec, ctx.query)
     items = table_items(ctx, spec)
@@ -50,14 +57,14 @@ def list_collection(ctx: Ctx, spec: TypeSpec, cast: str | None = None) -> GraphR
         body["@odata.count"] = len(items)
     if next_offset is not None:
         body["@odata.nextLink"] = next_link(ctx.collection_url(spec.collection), ctx.query, next_offset)
-    body["value"] = [render_entity(spec, obj, ctx.query, in_list=True) for obj in chunk]
+    body["value"] = [render_entity(spec_of(spec, obj), obj, ctx.query, in_list=True) for obj in chunk]
     return GraphResponse(200, body)
 
 
 def get_object(ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> GraphResponse:
     body = {
         "@odata.context": ctx.context(f"{spec.collection}/$entity"),
-        **render_entity(spec, obj, ctx.query),
+        **render_entity(spec_of(spec, obj), obj, ctx.query),
     }
     return GraphResponse(200, body)
 

@@ -28,7 +28,7 @@ def resolve_odata_type(spec: TypeSpec, body: dict[str, Any], *, creating: bool) 
         raise model_validation_failure("The '@odata.type' annotation must be a string.")
     if not spec.polymorphic:
         if named is not None and named.lstrip("#") != spec.entity:
-            raise _unresolved(named)
+            raise unresolved_type(named)
         return None
     if named is None:
         if creating and spec.odata_type_required:
@@ -39,11 +39,11 @@ def resolve_odata_type(spec: TypeSpec, body: dict[str, Any], *, creating: bool) 
             )
         return spec.default_odata_type()
     if named.lstrip("#") not in spec.subtypes:
-        raise _unresolved(named)
+        raise unresolved_type(named)
     return "#" + named.lstrip("#")
 
 
-def _unresolved(named: str) -> GraphFailure:
+def unresolved_type(named: str) -> GraphFailure:
     return model_validation_failure(
         f"A type named '{named.lstrip('#')}' could not be resolved by the model. "
         "When a model is available, each type name must resolve to a valid type."
