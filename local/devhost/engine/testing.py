@@ -1,0 +1,50 @@
+"""Build engine function maps from plain Python functions, the way the worker invokes them.
+
+Orchestrators go through the SDK's own handle (`Orchestrator.create`), called with a
+`func.OrchestrationContext` whose body is the context JSON, exactly as the host's invoker does. Used by the
+engine tests, the crash-test worker and the benchmark.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from local.devhost.engine_api import ActivityInvoker, FunctionMaps, OrchestratorInvoker
+
+OrchestratorFunction = Callable[[df.DurableOrchestrationContext], Generator[Any, Any, Any] | Any]
+
+
+def orchestrator_invoker(function: OrchestratorFunction) -> OrchestratorInvoker:
+    handle = df.Orchestrator.create(function)
+
+    def invoke(context_json: str) -> str:
+        return str(handle(func.OrchestrationContext(context_json)))
+
+    return invoke
+
+
+def activity_invoker(function: Callable[[Any], Any]) -> ActivityInvoker:
+    """JSON in, JSON out; `function` may be sync or async and raises to fail the activity."""
+
+    async def invoke(input_json: str) -> str:
+        result = function(json.loads(input_json) if input_json is not None else None)
+        if inspect.isawaitable(result):
+            result = await result
+        return json.dumps(result)
+
+    return invoke
+
+
+def function_maps(
+    orchestrators: Mapping[str, OrchestratorFunction], activities: Mapping[str, Callable[[Any], Any]],
+) -> FunctionMaps:
+    return FunctionMaps(
+        orchestrators={name: orchestrator_invoker(function) for name, function in orchestrators.items()},
+        activities={name: activity_invoker(function) for name, function in activities.items()},
+    )
