@@ -118,7 +118,11 @@ def import_app(app_dir: Path, module_name: str) -> FunctionRegister:
 def index_app(app: FunctionRegister) -> LoadedApp:
     """Group the app's functions by trigger; functions the devhost cannot run are logged and left out."""
     loaded = LoadedApp()
-    for function in app.get_functions():
+    try:
+        functions = app.get_functions()
+    except ValueError as error:
+        raise AppLoadError(f"the app's functions cannot be indexed: {error}") from error
+    for function in functions:
         bindings = tuple(json.loads(function.get_function_json())["bindings"])
         trigger = next(b for b in bindings if b["type"].endswith("Trigger"))
         spec = FunctionSpec(

@@ -9,6 +9,7 @@ or 500 for Failed, 404 unknown; raise event 202/404/410; terminate 202/404/410; 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from local.devhost.engine_api import (
     UnknownFunctionError,
 )
 from local.devhost.keys import HostKeys, is_durable_caller
+
+log = logging.getLogger("devhost.durable")
 
 RUNNING_STATES = ("Pending", "Running", "ContinuedAsNew", "Suspended")
 RETRY_AFTER_SECONDS = "10"
@@ -68,6 +71,17 @@ async def _json_text_body(request: web.Request) -> str | None:
     return raw
 
 
+async def _answer_errors(handler: Handler, request: web.Request) -> web.StreamResponse:
+    """An engine failure is a 500 in the extension's JSON shape, which the client can read; it is logged."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        log.exception("Durable API %s %s failed", request.method, request.path)
+        return _error(500, f"The devhost's durable engine failed: {type(error).__name__}")
+
+
 class DurableApi:
     """Handlers over the engine; `routes` registers them on both the webhook and the RPC surface."""
 
@@ -99,7 +113,7 @@ class DurableApi:
                 return web.Response(
                     status=401, text="the durable webhooks need `code=<durabletask_extension key>`"
                 )
-            return await handler(request)
+            return await _answer_errors(handler, request)
 
         return guarded
 
@@ -108,7 +122,7 @@ class DurableApi:
         async def guarded(request: web.Request) -> web.StreamResponse:
             if request.remote not in ("127.0.0.1", "::1"):
                 return web.Response(status=403, text="the durable RPC endpoint answers only local callers")
-            return await handler(request)
+            return await _answer_errors(handler, request)
 
         return guarded
 

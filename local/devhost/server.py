@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from aiohttp import web
+from azure.durable_functions.models.utils import http_utils
 
 from local.azurite import Azurite
 from local.devhost.admin import AdminApi
@@ -31,6 +32,11 @@ log = logging.getLogger("devhost")
 
 READY_FILE = "ready.json"
 ENGINE_MODULE = "local.devhost.engine"
+
+
+async def close_client_session() -> None:
+    """The SDK's client keeps one aiohttp session per process and has no shutdown hook; close it here."""
+    await http_utils._close_session()
 
 
 class EngineMissingError(RuntimeError):
@@ -151,6 +157,7 @@ class DevHost:
             await running.runner.cleanup()
             if running.engine is not None:
                 await running.engine.stop()
+                await close_client_session()
             running.invoker.shutdown()
         if self._azurite is not None:
             await asyncio.to_thread(self._azurite.stop)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import requests
+
 from local.devhost.keys import HostKeys, read_keys
 from local.devhost.server import READY_FILE
 
@@ -135,3 +137,13 @@ def start_devhost(
     devhost = DevhostProcess(process, state_dir)
     devhost.wait_ready(ready_timeout)
     return devhost
+
+
+def poll_status(location: str, timeout: float = 60.0, interval: float = 0.1) -> requests.Response:
+    """Poll a status URL as Logic Apps does, until the answer is not 202 (faster than its Retry-After)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = requests.get(location, timeout=30)
+        if answer.status_code != 202 or time.monotonic() > deadline:
+            return answer
+        time.sleep(interval)

@@ -36,7 +36,7 @@ async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 
 @bp.route(route="status/{instance_id}", methods=["GET"])
 @bp.durable_client_input(client_name="client")
-async def status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def instance_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     found = await client.get_status(
         req.route_params["instance_id"], show_history=req.params.get("history") == "1"
     )
