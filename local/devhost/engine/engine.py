@@ -194,8 +194,6 @@ class Engine(QueriesMixin):
         record = self._record_of(instance, status, outcome.output_json, outcome.custom_status_json)
         record = await self._store.commit_episode(record, outcome.events, instance.state_json(),
                                                   [event.key for event in draft.delivered])
-        delivered = {event.key for event in draft.delivered}
-        instance.buffered = [event for event in instance.buffered if event.key not in delivered]
         instance.log.extend_committed(outcome.events)
         instance.episode_count, instance.etag, instance.status = record.episode_count, record.etag, status
         instance.custom_status_json = outcome.custom_status_json

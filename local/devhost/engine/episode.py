@@ -155,6 +155,8 @@ def apply(instance: Instance, draft: Draft, answer: Answer) -> Outcome:
     work: list[ScheduledWork] = []
     for item in draft.delivered:
         instance.waits[item.name] -= 1
+    delivered = {item.key for item in draft.delivered}
+    instance.buffered = [item for item in instance.buffered if item.key not in delivered]
     _advance_retries(instance, draft, out, work)
     outcome = Outcome(out, "Running", answer.custom_status_json, work=work)
     error = answer.error

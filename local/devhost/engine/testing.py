@@ -7,14 +7,17 @@ engine tests, the crash-test worker and the benchmark.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
-from collections.abc import Callable, Generator, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from local.devhost.engine.engine import Engine
 from local.devhost.engine_api import ActivityInvoker, FunctionMaps, OrchestratorInvoker
 
 OrchestratorFunction = Callable[[df.DurableOrchestrationContext], Generator[Any, Any, Any] | Any]
@@ -48,3 +51,28 @@ def function_maps(
         orchestrators={name: orchestrator_invoker(function) for name, function in orchestrators.items()},
         activities={name: activity_invoker(function) for name, function in activities.items()},
     )
+
+
+Scenario = Callable[[Engine], Awaitable[None]]
+
+
+def unique_hub(prefix: str = "T") -> str:
+    """A task hub of its own per test: its table and containers keep tests apart on one Azurite."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+def run_engine(
+    connection_string: str, functions: FunctionMaps, scenario: Scenario, hub_name: str | None = None,
+    **engine_options: Any,
+) -> None:
+    """Start an engine on a fresh hub, run `scenario` against it and stop it, all in one event loop."""
+
+    async def main() -> None:
+        engine = Engine(connection_string, hub_name or unique_hub(), functions, **engine_options)
+        await engine.start()
+        try:
+            await scenario(engine)
+        finally:
+            await engine.stop()
+
+    asyncio.run(main())
