@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.azurite import Azurite, AzuriteEndpoints
+from local.graphsim.testing import GraphSim, GraphSimProcess
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +15,14 @@ def azurite() -> Iterator[AzuriteEndpoints]:
     """One Azurite for the whole session; tests isolate themselves by table, container or queue name."""
     with Azurite(in_memory=True) as endpoints:
         yield endpoints
+
+
+@pytest.fixture(scope="session")
+def graphsim() -> Iterator[GraphSim]:
+    """One graphsim (profile `demo`: 3 tenants, a secret app and a certificate app consented in all).
+
+    Tests that change conditions, tenants or objects call `graphsim.admin.reset()` first or use a
+    fresh tenant of their own (`graphsim.admin.create_tenant()`), so test order never matters.
+    """
+    with GraphSimProcess(profile="demo") as sim:
+        yield sim

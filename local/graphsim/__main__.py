@@ -22,10 +22,15 @@ def parse_args(argv: list[str]) -> ServerOptions:
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="seed profile (default demo)")
     parser.add_argument("--tenants", type=int, help="number of tenants (demo/empty 3, sized 10)")
     parser.add_argument("--objects", type=int, help="objects per tenant (demo 150, sized 300)")
-    parser.add_argument("--state-dir", type=Path, default=_DEFAULT_STATE,
-                        help="where ca.pem, credentials.json and ready.json go (default .state/graphsim)")
-    parser.add_argument("--config", type=Path,
-                        help="JSON file with latency, throttle, faults, tokens sections")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=_DEFAULT_STATE,
+        help="where ca.pem, credentials.json and ready.json go (default .state/graphsim)",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="JSON file with latency, throttle, faults, tokens sections"
+    )
     args = parser.parse_args(argv)
     if args.tenants is not None and args.tenants < 1:
         parser.error("--tenants must be at least 1")
@@ -38,8 +43,13 @@ def parse_args(argv: list[str]) -> ServerOptions:
         except (OSError, ValueError) as exc:
             parser.error(f"--config {args.config}: {exc}")
     return ServerOptions(
-        state_dir=args.state_dir, host=args.host, port=args.port, profile=args.profile,
-        tenants=args.tenants, objects=args.objects, config=config,
+        state_dir=args.state_dir,
+        host=args.host,
+        port=args.port,
+        profile=args.profile,
+        tenants=args.tenants,
+        objects=args.objects,
+        config=config,
     )
 
 

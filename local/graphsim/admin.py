@@ -112,11 +112,13 @@ class AdminApi:
 
     async def tenant_state(self, request: web.Request) -> web.Response:
         tenant = self.sim.directory.tenant(request.match_info["tenant"])
-        return web.json_response({
-            "tenant": tenant.to_json(),
-            "consents": self.sim.directory.consents_of(tenant.id),
-            "collections": self.sim.model.dump_tenant(tenant.id),
-        })
+        return web.json_response(
+            {
+                "tenant": tenant.to_json(),
+                "consents": self.sim.directory.consents_of(tenant.id),
+                "collections": self.sim.model.dump_tenant(tenant.id),
+            }
+        )
 
     async def consent(self, request: web.Request) -> web.Response:
         body = await _json(request)
@@ -125,8 +127,13 @@ class AdminApi:
             raise AdminError(400, "'roles' must be a list of permission names such as Group.Read.All.")
         tenant = self.sim.directory.tenant(request.match_info["tenant"])
         self.sim.directory.consent(tenant.id, request.match_info["client_id"], frozenset(roles))
-        return web.json_response({"tenant": tenant.id, "client_id": request.match_info["client_id"].lower(),
-                                  "roles": sorted(roles)})
+        return web.json_response(
+            {
+                "tenant": tenant.id,
+                "client_id": request.match_info["client_id"].lower(),
+                "roles": sorted(roles),
+            }
+        )
 
     async def revoke(self, request: web.Request) -> web.Response:
         self.sim.directory.revoke(request.match_info["tenant"], request.match_info["client_id"])
@@ -180,8 +187,11 @@ class AdminApi:
         elif certificate:
             cert = make_app_certificate(app.name)
             app.certificates.append(cert)
-            answer.update(certificate_pem=cert.cert_pem.decode(), private_key_pem=cert.key_pem.decode(),
-                          thumbprint=cert.x5t)
+            answer.update(
+                certificate_pem=cert.cert_pem.decode(),
+                private_key_pem=cert.key_pem.decode(),
+                thumbprint=cert.x5t,
+            )
         return web.json_response(answer, status=201)
 
     async def read_log(self, request: web.Request) -> web.Response:
@@ -192,11 +202,13 @@ class AdminApi:
         return web.Response(status=204)
 
     async def counters(self, _: web.Request) -> web.Response:
-        return web.json_response({
-            "requests": self.sim.log.counters(),
-            "throttle_limits": self.sim.throttler.limits(),
-            "fault_rule_matches": self.sim.faults.rule_matches(),
-        })
+        return web.json_response(
+            {
+                "requests": self.sim.log.counters(),
+                "throttle_limits": self.sim.throttler.limits(),
+                "fault_rule_matches": self.sim.faults.rule_matches(),
+            }
+        )
 
 
 def _check_seed(seed: Any) -> str | tuple[int, int]:

@@ -94,8 +94,14 @@ def _step(index: int, item: Any) -> dict[str, Any]:
     depends_on = item.get("dependsOn", [])
     if not isinstance(depends_on, list) or not all(isinstance(dep, str) for dep in depends_on):
         raise BatchFormatError(f"Request id {step_id}: 'dependsOn' must be a list of request ids.")
-    return {"id": step_id, "method": method.upper(), "url": url, "headers": dict(headers),
-            "body": item.get("body"), "dependsOn": depends_on}
+    return {
+        "id": step_id,
+        "method": method.upper(),
+        "url": url,
+        "headers": dict(headers),
+        "body": item.get("body"),
+        "dependsOn": depends_on,
+    }
 
 
 def _in_dependency_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,19 +129,35 @@ def _in_dependency_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _inner_request(outer: GraphRequest, step: dict[str, Any]) -> GraphRequest:
     parts = urlsplit(step["url"] if step["url"].startswith("/") else "/" + step["url"])
     return GraphRequest(
-        method=step["method"], version=outer.version, path=unquote(parts.path),
-        query=dict(parse_qsl(parts.query, keep_blank_values=True)), body=step["body"],
-        headers=CIMultiDict(step["headers"]), caller=outer.caller, base_url=outer.base_url,
+        method=step["method"],
+        version=outer.version,
+        path=unquote(parts.path),
+        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        body=step["body"],
+        headers=CIMultiDict(step["headers"]),
+        caller=outer.caller,
+        base_url=outer.base_url,
         request_id=new_request_id(),
     )
 
 
 def _failed_dependency(sim: Simulator, outer: GraphRequest, step: dict[str, Any]) -> GraphResponse:
     request = _inner_request(outer, step)
-    sim.log.record(LogEntry(
-        now(), "graph", request.caller.tenant_id, request.caller.app_id, request.method,
-        f"/{request.version}{request.path}", 424, False, None, True, request.request_id,
-    ))
+    sim.log.record(
+        LogEntry(
+            now(),
+            "graph",
+            request.caller.tenant_id,
+            request.caller.app_id,
+            request.method,
+            f"/{request.version}{request.path}",
+            424,
+            False,
+            None,
+            True,
+            request.request_id,
+        )
+    )
     return graph_error(424, "FailedDependency", "Failed dependency: a request it depends on failed.", request)
 
 
@@ -149,7 +171,18 @@ def _answer(step_id: str, response: GraphResponse) -> dict[str, Any]:
 
 
 def _log_outer(sim: Simulator, outer: GraphRequest, status: int) -> None:
-    sim.log.record(LogEntry(
-        now(), "batch", outer.caller.tenant_id, outer.caller.app_id, outer.method,
-        f"/{outer.version}/$batch", status, False, None, False, outer.request_id,
-    ))
+    sim.log.record(
+        LogEntry(
+            now(),
+            "batch",
+            outer.caller.tenant_id,
+            outer.caller.app_id,
+            outer.method,
+            f"/{outer.version}/$batch",
+            status,
+            False,
+            None,
+            False,
+            outer.request_id,
+        )
+    )

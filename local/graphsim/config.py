@@ -59,9 +59,14 @@ class FaultRule:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "method": self.method, "path": self.path.pattern, "occurrences": sorted(self.occurrences),
-            "action": self.action, "status": self.status, "retry_after": self.retry_after,
-            "code": self.code, "message": self.message,
+            "method": self.method,
+            "path": self.path.pattern,
+            "occurrences": sorted(self.occurrences),
+            "action": self.action,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "code": self.code,
+            "message": self.message,
         }
 
 

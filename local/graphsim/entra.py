@@ -44,27 +44,31 @@ class EntraHandlers:
         if tenant is None:
             return _error_response(base, _unknown_tenant(request.match_info["tenant"]))
         tid = tenant.id
-        return web.json_response({
-            "token_endpoint": f"{base}/{tid}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post", "private_key_jwt", "client_secret_basic"
-            ],
-            "jwks_uri": f"{base}/{tid}/discovery/v2.0/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{base}/{tid}/v2.0",
-            "request_uri_parameter_supported": False,
-            "authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/devicecode",
-            "end_session_endpoint": f"{base}/{tid}/oauth2/v2.0/logout",
-            "tenant_region_scope": "EU",
-            "cloud_instance_name": "microsoftonline.com",
-            "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": request.host,
-        })
+        return web.json_response(
+            {
+                "token_endpoint": f"{base}/{tid}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{base}/{tid}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{base}/{tid}/v2.0",
+                "request_uri_parameter_supported": False,
+                "authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/devicecode",
+                "end_session_endpoint": f"{base}/{tid}/oauth2/v2.0/logout",
+                "tenant_region_scope": "EU",
+                "cloud_instance_name": "microsoftonline.com",
+                "cloud_graph_host_name": "graph.windows.net",
+                "msgraph_host": request.host,
+            }
+        )
 
     async def keys(self, request: web.Request) -> web.Response:
         if self.sim.directory.find_tenant(request.match_info["tenant"]) is None:
@@ -82,25 +86,36 @@ class EntraHandlers:
                 raise _unknown_tenant(request.match_info["tenant"])
             app, roles = self._authenticate(base, request.match_info["tenant"], tenant, fields)
             issued = self.sim.tokens.issue(
-                tenant.id, app.client_id, app.name, roles,
+                tenant.id,
+                app.client_id,
+                app.name,
+                roles,
                 (self.sim.config.tokens.lifetime_min_seconds, self.sim.config.tokens.lifetime_max_seconds),
             )
         except EntraError as exc:
             self._log(request, tenant, client_id, exc.status)
             return _error_response(base, exc)
         self._log(request, tenant, client_id, 200)
-        return web.json_response({
-            "token_type": "Bearer", "expires_in": issued.expires_in, "ext_expires_in": issued.expires_in,
-            "access_token": issued.access_token,
-        })
+        return web.json_response(
+            {
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+                "ext_expires_in": issued.expires_in,
+                "access_token": issued.access_token,
+            }
+        )
 
     def _authenticate(
         self, base: str, segment: str, tenant: Tenant, fields: dict[str, str]
     ) -> tuple[App, frozenset[str]]:
         grant_type = fields.get("grant_type")
         if grant_type != "client_credentials":
-            raise EntraError(400, "unsupported_grant_type", 70003,
-                             f"The app requested an unsupported grant type '{grant_type}'.")
+            raise EntraError(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{grant_type}'.",
+            )
         for name in ("client_id", "scope"):
             if not fields.get(name):
                 raise _missing(name)
@@ -109,44 +124,86 @@ class EntraHandlers:
         app = self.sim.directory.apps.get(client_id)
         roles = self.sim.directory.roles(tenant.id, client_id)
         if app is None or roles is None:
-            raise EntraError(400, "unauthorized_client", 700016, (
-                f"Application with identifier '{client_id}' was not found in the directory '{tenant.name}'. "
-                "This can happen if the application has not been installed by the administrator of the "
-                "tenant or consented to by any user in the tenant. You may have sent your authentication "
-                "request to the wrong tenant."))
+            raise EntraError(
+                400,
+                "unauthorized_client",
+                700016,
+                (
+                    f"Application with identifier '{client_id}' was not found in the directory "
+                    f"'{tenant.name}'. "
+                    "This can happen if the application has not been installed by the administrator of the "
+                    "tenant or consented to by any user in the tenant. You may have sent your authentication "
+                    "request to the wrong tenant."
+                ),
+            )
         if "client_secret" in fields:
             if not app.secret_matches(fields["client_secret"]):
-                raise EntraError(401, "invalid_client", 7000215, (
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the "
-                    "client secret value, not the client secret ID, for a secret added to app "
-                    f"'{client_id}'."))
+                raise EntraError(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    (
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                        "client secret value, not the client secret ID, for a secret added to app "
+                        f"'{client_id}'."
+                    ),
+                )
         elif "client_assertion" in fields:
             audiences = [f"{base}/{name}/oauth2/v2.0/token" for name in {segment, tenant.id, tenant.domain}]
             _verify_assertion(app, fields, audiences)
         else:
-            raise EntraError(401, "invalid_client", 7000218, (
-                "The request body must contain the following parameter: "
-                "'client_assertion' or 'client_secret'."))
+            raise EntraError(
+                401,
+                "invalid_client",
+                7000218,
+                (
+                    "The request body must contain the following parameter: "
+                    "'client_assertion' or 'client_secret'."
+                ),
+            )
         return app, roles
 
     def _log(self, request: web.Request, tenant: Tenant | None, client_id: str, status: int) -> None:
-        self.sim.log.record(LogEntry(
-            time.time(), "token", tenant.id if tenant else None, client_id or None, request.method,
-            request.path, status, False, None, False, new_request_id(),
-        ))
+        self.sim.log.record(
+            LogEntry(
+                time.time(),
+                "token",
+                tenant.id if tenant else None,
+                client_id or None,
+                request.method,
+                request.path,
+                status,
+                False,
+                None,
+                False,
+                new_request_id(),
+            )
+        )
 
 
 def _check_scope(scope: str, tenant: Tenant) -> None:
     requested = set(scope.split()) - _RESERVED_SCOPES
     if len(requested) != 1 or not next(iter(requested)).endswith("/.default"):
-        raise EntraError(400, "invalid_scope", 1002012, (
-            f"The provided value for scope {scope} is not valid. Client credential flows must have a "
-            "scope value with /.default suffixed to the resource identifier (application ID URI)."))
+        raise EntraError(
+            400,
+            "invalid_scope",
+            1002012,
+            (
+                f"The provided value for scope {scope} is not valid. Client credential flows must have a "
+                "scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        )
     resource = next(iter(requested))
     if resource not in _GRAPH_SCOPES:
-        raise EntraError(400, "invalid_resource", 500011, (
-            f"The resource principal named {resource.removesuffix('/.default')} was not found in the tenant "
-            f"named {tenant.name}. This simulator issues tokens for Microsoft Graph only."))
+        raise EntraError(
+            400,
+            "invalid_resource",
+            500011,
+            (
+                f"The resource principal named {resource.removesuffix('/.default')} was not found in the "
+                f"tenant named {tenant.name}. This simulator issues tokens for Microsoft Graph only."
+            ),
+        )
 
 
 def _verify_assertion(app: App, fields: dict[str, str], audiences: list[str]) -> None:
@@ -161,39 +218,66 @@ def _verify_assertion(app: App, fields: dict[str, str], audiences: list[str]) ->
     cert = app.certificate_for(header.get("x5t"), header.get("x5t#S256"))
     if cert is None:
         thumbprint = header.get("x5t#S256") or header.get("x5t")
-        raise EntraError(401, "invalid_client", 700027, (
-            "The certificate with identifier used to sign the client assertion is not registered on "
-            "application. [Reason - The key was not found., Thumbprint of key used by client: "
-            f"'{thumbprint}']"))
+        raise EntraError(
+            401,
+            "invalid_client",
+            700027,
+            (
+                "The certificate with identifier used to sign the client assertion is not registered on "
+                "application. [Reason - The key was not found., Thumbprint of key used by client: "
+                f"'{thumbprint}']"
+            ),
+        )
     try:
         claims: dict[str, Any] = jwt.decode(
-            assertion, cert.public_key, algorithms=["RS256", "PS256"], audience=audiences,
-            options={"require": ["exp", "aud", "iss", "sub"]}, leeway=300,
+            assertion,
+            cert.public_key,
+            algorithms=["RS256", "PS256"],
+            audience=audiences,
+            options={"require": ["exp", "aud", "iss", "sub"]},
+            leeway=300,
         )
     except jwt.ExpiredSignatureError:
         raise EntraError(
             401, "invalid_client", 700024, "Client assertion is not within its valid time range."
         ) from None
     except jwt.InvalidAudienceError:
-        raise EntraError(401, "invalid_client", 700027, (
-            f"Client assertion audience claim does not match the token endpoint; expected one of {audiences}."
-        )) from None
+        raise EntraError(
+            401,
+            "invalid_client",
+            700027,
+            (
+                "Client assertion audience claim does not match the token endpoint; "
+                f"expected one of {audiences}."
+            ),
+        ) from None
     except jwt.InvalidTokenError as exc:
         raise EntraError(401, "invalid_client", 700027, f"Client assertion is invalid: {exc}.") from None
     if claims.get("iss", "").lower() != app.client_id or claims.get("sub", "").lower() != app.client_id:
-        raise EntraError(401, "invalid_client", 700021, (
-            "Client assertion application identifier doesn't match 'client_id' parameter."))
+        raise EntraError(
+            401,
+            "invalid_client",
+            700021,
+            ("Client assertion application identifier doesn't match 'client_id' parameter."),
+        )
 
 
 def _missing(name: str) -> EntraError:
-    return EntraError(400, "invalid_request", 900144,
-                      f"The request body must contain the following parameter: '{name}'.")
+    return EntraError(
+        400, "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'."
+    )
 
 
 def _unknown_tenant(segment: str) -> EntraError:
-    return EntraError(400, "invalid_request", 90002, (
-        f"Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are "
-        "signing into the correct cloud."))
+    return EntraError(
+        400,
+        "invalid_request",
+        90002,
+        (
+            f"Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are "
+            "signing into the correct cloud."
+        ),
+    )
 
 
 def _error_response(base: str, exc: EntraError) -> web.Response:
@@ -206,8 +290,12 @@ def _error_response(base: str, exc: EntraError) -> web.Response:
     )
     return web.json_response(
         {
-            "error": exc.error, "error_description": description, "error_codes": [exc.aadsts],
-            "timestamp": timestamp, "trace_id": trace_id, "correlation_id": correlation_id,
+            "error": exc.error,
+            "error_description": description,
+            "error_codes": [exc.aadsts],
+            "timestamp": timestamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
             "error_uri": f"{base}/error?code={exc.aadsts}",
         },
         status=exc.status,

@@ -39,7 +39,7 @@ class GraphHandler:
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         version = request.match_info["version"]
-        path = request.path[len(version) + 1:] or "/"
+        path = request.path[len(version) + 1 :] or "/"
         request_id = new_request_id()
         client_request_id = request.headers.get("client-request-id", request_id)
         caller = self._authenticate(request)
@@ -55,8 +55,15 @@ class GraphHandler:
                     failure = graph_error(400, "BadRequest", _BAD_JSON)
                     return to_http(failure, request_id, client_request_id)
         graph_request = GraphRequest(
-            method=request.method, version=version, path=path, query=request.query, body=body,
-            headers=request.headers, caller=caller, base_url=f"https://{request.host}", request_id=request_id,
+            method=request.method,
+            version=version,
+            path=path,
+            query=request.query,
+            body=body,
+            headers=request.headers,
+            caller=caller,
+            base_url=f"https://{request.host}",
+            request_id=request_id,
         )
         delay = self.sim.latency_seconds()
         if delay:
@@ -87,9 +94,11 @@ class GraphHandler:
     ) -> web.Response:
         inner = failure.body["error"]["innerError"]
         inner.update({"request-id": request_id, "client-request-id": client_request_id})
-        self.sim.log.record(LogEntry(
-            now(), "graph", None, None, request.method, request.path, 401, False, None, False, request_id
-        ))
+        self.sim.log.record(
+            LogEntry(
+                now(), "graph", None, None, request.method, request.path, 401, False, None, False, request_id
+            )
+        )
         return to_http(failure, request_id, client_request_id)
 
 

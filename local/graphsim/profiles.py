@@ -23,17 +23,19 @@ _NAMESPACE = uuid.UUID("5d6c1f8e-4b1e-4a51-9a0c-7f3e2f1a9b20")
 _DEMO_TENANTS = ("Contoso Dental", "Fabrikam Legal", "Northwind Clinics")
 DEMO_OBJECTS = 150
 
-ALL_INTUNE_PERMISSIONS = frozenset({
-    "DeviceManagementConfiguration.ReadWrite.All",
-    "DeviceManagementApps.ReadWrite.All",
-    "DeviceManagementServiceConfig.ReadWrite.All",
-    "DeviceManagementRBAC.ReadWrite.All",
-    "DeviceManagementManagedDevices.ReadWrite.All",
-    "DeviceManagementScripts.ReadWrite.All",
-    "Group.Read.All",
-    "Policy.Read.All",
-    "Policy.ReadWrite.ConditionalAccess",
-})
+ALL_INTUNE_PERMISSIONS = frozenset(
+    {
+        "DeviceManagementConfiguration.ReadWrite.All",
+        "DeviceManagementApps.ReadWrite.All",
+        "DeviceManagementServiceConfig.ReadWrite.All",
+        "DeviceManagementRBAC.ReadWrite.All",
+        "DeviceManagementManagedDevices.ReadWrite.All",
+        "DeviceManagementScripts.ReadWrite.All",
+        "Group.Read.All",
+        "Policy.Read.All",
+        "Policy.ReadWrite.ConditionalAccess",
+    }
+)
 """What an MSP backup-and-restore app is consented with: Intune read/write plus what assignments refer to."""
 
 
@@ -77,10 +79,20 @@ def build_plan(profile: Profile, tenants: int | None = None, objects: int | None
         TenantPlan(_stable_id(profile, f"tenant/{i}"), name, count, i + 1) for i, name in enumerate(names)
     )
     apps = (
-        AppPlan(_stable_id("app", "secret"), "TenantAtlas (secret)", secrets.token_urlsafe(30), None,
-                ALL_INTUNE_PERMISSIONS),
-        AppPlan(_stable_id("app", "certificate"), "TenantAtlas (certificate)", None,
-                make_app_certificate("TenantAtlas graphsim"), ALL_INTUNE_PERMISSIONS),
+        AppPlan(
+            _stable_id("app", "secret"),
+            "TenantAtlas (secret)",
+            secrets.token_urlsafe(30),
+            None,
+            ALL_INTUNE_PERMISSIONS,
+        ),
+        AppPlan(
+            _stable_id("app", "certificate"),
+            "TenantAtlas (certificate)",
+            None,
+            make_app_certificate("TenantAtlas graphsim"),
+            ALL_INTUNE_PERMISSIONS,
+        ),
     )
     return SeedPlan(profile, tenant_plans, apps)
 
@@ -104,4 +116,3 @@ def apply_plan(sim: Simulator, plan: SeedPlan) -> None:
 
 def _stable_id(scope: str, name: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"graphsim/{scope}/{name}"))
-

@@ -81,8 +81,19 @@ def now() -> float:
 
 
 def _predicates(filters: Mapping[str, str]) -> list[Any]:
-    known = {"tenant", "app", "method", "path", "status", "kind", "throttled", "faulted", "in_batch",
-             "since", "limit"}
+    known = {
+        "tenant",
+        "app",
+        "method",
+        "path",
+        "status",
+        "kind",
+        "throttled",
+        "faulted",
+        "in_batch",
+        "since",
+        "limit",
+    }
     unknown = set(filters) - known
     if unknown:
         raise LogQueryError(f"Unknown log filter(s) {sorted(unknown)}; known: {sorted(known)}.")

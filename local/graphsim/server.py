@@ -87,10 +87,18 @@ async def serve(options: ServerOptions, stop: asyncio.Event | None = None) -> No
     host = f"[{options.host}]" if ":" in options.host else options.host
     base_url = f"https://{host}:{port}"
     _write_credentials(state_dir, base_url, admin_key, plan)
-    _write(state_dir / "ready.json", json.dumps({
-        "base_url": base_url, "pid": os.getpid(), "ca_file": str(state_dir / "ca.pem"),
-        "credentials_file": str(state_dir / "credentials.json"),
-    }).encode(), 0o644)
+    _write(
+        state_dir / "ready.json",
+        json.dumps(
+            {
+                "base_url": base_url,
+                "pid": os.getpid(),
+                "ca_file": str(state_dir / "ca.pem"),
+                "credentials_file": str(state_dir / "credentials.json"),
+            }
+        ).encode(),
+        0o644,
+    )
     log.info("graphsim ready at %s (profile %s, state in %s)", base_url, options.profile, state_dir)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,20 +114,30 @@ async def serve(options: ServerOptions, stop: asyncio.Event | None = None) -> No
 def _write_credentials(state_dir: Path, base_url: str, admin_key: str, plan: SeedPlan) -> None:
     apps: list[dict[str, Any]] = []
     for app in plan.apps:
-        entry: dict[str, Any] = {"name": app.name, "client_id": app.client_id, "roles": sorted(app.roles),
-                                 "tenants": [t.id for t in plan.tenants]}
+        entry: dict[str, Any] = {
+            "name": app.name,
+            "client_id": app.client_id,
+            "roles": sorted(app.roles),
+            "tenants": [t.id for t in plan.tenants],
+        }
         if app.secret is not None:
             entry["client_secret"] = app.secret
         if app.certificate is not None:
             stem = f"app-{app.client_id}"
             _write(state_dir / f"{stem}.pem", app.certificate.cert_pem, 0o644)
             _write(state_dir / f"{stem}-key.pem", app.certificate.key_pem, 0o600)
-            entry.update(certificate_file=str(state_dir / f"{stem}.pem"),
-                         private_key_file=str(state_dir / f"{stem}-key.pem"), thumbprint=app.certificate.x5t)
+            entry.update(
+                certificate_file=str(state_dir / f"{stem}.pem"),
+                private_key_file=str(state_dir / f"{stem}-key.pem"),
+                thumbprint=app.certificate.x5t,
+            )
         apps.append(entry)
     document = {
-        "base_url": base_url, "graph_url": base_url, "authority_host": base_url,
-        "ca_file": str(state_dir / "ca.pem"), "profile": plan.profile,
+        "base_url": base_url,
+        "graph_url": base_url,
+        "authority_host": base_url,
+        "ca_file": str(state_dir / "ca.pem"),
+        "profile": plan.profile,
         "admin": {"url": f"{base_url}{PREFIX}", "header": ADMIN_KEY_HEADER, "key": admin_key},
         "tenants": [{"id": t.id, "name": t.name, "objects": t.objects} for t in plan.tenants],
         "apps": apps,
@@ -166,12 +184,22 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
 
 async def _unknown_route(request: web.Request) -> web.Response:
     first = request.path.strip("/").split("/", 1)[0]
+    if request.path.startswith(f"{PREFIX}/"):
+        return _error(
+            404,
+            "NotFound",
+            (f"No admin route for {request.method} {request.path}; local/graphsim/README.md lists them."),
+        )
     if first.startswith("v") and first[1:2].isdigit():
         return _error(400, "BadRequest", f"Invalid version: {first}")
-    return _error(404, "NotFound", (
-        f"No graphsim route for {request.method} {request.path}. Graph lives under /beta and /v1.0, "
-        f"Entra under /{{tenant}}/oauth2/v2.0/token, the admin API under {PREFIX}/."
-    ))
+    return _error(
+        404,
+        "NotFound",
+        (
+            f"No graphsim route for {request.method} {request.path}. Graph lives under /beta and /v1.0, "
+            f"Entra under /{{tenant}}/oauth2/v2.0/token, the admin API under {PREFIX}/."
+        ),
+    )
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

@@ -91,17 +91,30 @@ class Simulator:
         else:
             response, throttled = self._admit_and_handle(request)
             drop = fault is not None and fault.action == "apply_then_drop" and not throttled
-        self.log.record(LogEntry(
-            time.time(), "graph", request.caller.tenant_id, request.caller.app_id, request.method,
-            f"/{request.version}{request.path}", response.status, throttled,
-            _fault_label(fault), in_batch, request.request_id,
-        ))
+        self.log.record(
+            LogEntry(
+                time.time(),
+                "graph",
+                request.caller.tenant_id,
+                request.caller.app_id,
+                request.method,
+                f"/{request.version}{request.path}",
+                response.status,
+                throttled,
+                _fault_label(fault),
+                in_batch,
+                request.request_id,
+            )
+        )
         return Outcome(response, drop)
 
     def _admit_and_handle(self, request: GraphRequest) -> tuple[GraphResponse, bool]:
         caller = request.caller
         wait = self.throttler.admit(
-            caller.tenant_id, caller.app_id, throttle_area(request.path), request.method in _WRITE_METHODS,
+            caller.tenant_id,
+            caller.app_id,
+            throttle_area(request.path),
+            request.method in _WRITE_METHODS,
             time.monotonic(),
         )
         if wait is not None:
@@ -119,8 +132,11 @@ def throttled_response(request: GraphRequest, wait: float, config: SimConfig) ->
     response = graph_error(429, "TooManyRequests", "Please retry again later.", request)
     inner = response.body["error"]["innerError"]
     response.body["error"]["innerError"] = {
-        "code": "429", "date": inner["date"], "message": "Please retry after",
-        "request-id": request.request_id, "status": "429",
+        "code": "429",
+        "date": inner["date"],
+        "message": "Please retry after",
+        "request-id": request.request_id,
+        "status": "429",
     }
     response.headers.update(retry_after_header(wait, config.throttle.retry_after))
     return response

@@ -45,28 +45,44 @@ class TokenService:
         self.jwks: dict[str, Any] = {
             "keys": [
                 {
-                    "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "x5t": self.kid,
-                    "n": _b64url(_int_bytes(numbers.n)), "e": _b64url(_int_bytes(numbers.e)),
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": self.kid,
+                    "x5t": self.kid,
+                    "n": _b64url(_int_bytes(numbers.n)),
+                    "e": _b64url(_int_bytes(numbers.e)),
                 }
             ]
         }
         self._cache: dict[str, tuple[Caller, float]] = {}
         self._rng = random.Random()
 
-    def issue(self, tenant_id: str, client_id: str, app_name: str, roles: frozenset[str],
-              lifetime_range: tuple[int, int]) -> IssuedToken:
+    def issue(
+        self,
+        tenant_id: str,
+        client_id: str,
+        app_name: str,
+        roles: frozenset[str],
+        lifetime_range: tuple[int, int],
+    ) -> IssuedToken:
         now = int(time.time())
         lifetime = self._rng.randint(*lifetime_range)
         claims: dict[str, Any] = {
             "aud": GRAPH_AUDIENCE,
             "iss": f"https://sts.windows.net/{tenant_id}/",
-            "iat": now, "nbf": now, "exp": now + lifetime,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
             "app_displayname": app_name,
-            "appid": client_id, "appidacr": "1", "idtyp": "app",
+            "appid": client_id,
+            "appidacr": "1",
+            "idtyp": "app",
             "oid": str(uuid.uuid5(uuid.UUID(tenant_id), client_id)),
             "sub": str(uuid.uuid5(uuid.UUID(tenant_id), client_id)),
             "tid": tenant_id,
-            "uti": _b64url(uuid.uuid4().bytes), "ver": "1.0",
+            "uti": _b64url(uuid.uuid4().bytes),
+            "ver": "1.0",
         }
         if roles:
             claims["roles"] = sorted(roles)
@@ -97,8 +113,12 @@ class TokenService:
     def _decode(self, token: str) -> dict[str, Any]:
         try:
             return jwt.decode(
-                token, self._public_key, algorithms=["RS256"], audience=[GRAPH_AUDIENCE, _GRAPH_APP_ID],
-                options={"require": ["exp", "iat", "nbf", "tid", "iss"]}, leeway=0,
+                token,
+                self._public_key,
+                algorithms=["RS256"],
+                audience=[GRAPH_AUDIENCE, _GRAPH_APP_ID],
+                options={"require": ["exp", "iat", "nbf", "tid", "iss"]},
+                leeway=0,
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("Lifetime validation failed, the token is expired.") from None
