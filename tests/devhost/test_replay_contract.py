@@ -39,8 +39,8 @@ class ContractWorld:
         self.activity = activity or (lambda name, value, attempt: value)
         self.children = children or {}
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
-        self.instance = Instance("contract-1", "orchestrator", "exec-1", json.dumps(input_value), None, self.clock,
-                                 status="Running")
+        self.instance = Instance("contract-1", "orchestrator", "exec-1", json.dumps(input_value), None,
+                                 self.clock, status="Running")
         self.attempts: dict[tuple[str, str], int] = {}
         self.status = "Pending"
         self.output: Any = None
@@ -81,7 +81,8 @@ class ContractWorld:
         for key, task in sdk_context.open_tasks.items():
             if isinstance(key, int) and isinstance(task, AtomicTask):
                 action = task._get_action()
-                open_tasks[key] = "*" if isinstance(action, NoOpAction) else getattr(action, "function_name", "timer")
+                name = getattr(action, "function_name", "timer")
+                open_tasks[key] = "*" if isinstance(action, NoOpAction) else name
         return open_tasks
 
     def engine_open_work(self) -> dict[int, str]:
@@ -103,7 +104,8 @@ class ContractWorld:
         self.attempts[key] = self.attempts.get(key, 0) + 1
         is_child = scheduled["EventType"] == EventType.SUB_ORCHESTRATION_INSTANCE_CREATED
         try:
-            result = self.children[name](value) if is_child else self.activity(name, value, self.attempts[key])
+            attempt = self.attempts[key]
+            result = self.children[name](value) if is_child else self.activity(name, value, attempt)
         except Exception as error:
             kind = EventType.SUB_ORCHESTRATION_INSTANCE_FAILED if is_child else EventType.TASK_FAILED
             reason = f"{'Orchestrator' if is_child else 'Activity'} function '{name}' failed: {error}"
@@ -191,8 +193,9 @@ def test_retry_ending_in_failure_fires_one_more_timer_then_raises() -> None:
     world = ContractWorld(retrying, activity=flaky(10))
     output = world.run()
     assert output.startswith("gave up: Activity function 'flaky' failed: attempt 3 of job failed")
+    shown = {EventType.TASK_SCHEDULED, EventType.TASK_FAILED, EventType.TIMER_FIRED}
     kinds = [EventType(event["EventType"]).name for event in world.instance.log.events
-             if event["EventType"] in (EventType.TASK_SCHEDULED, EventType.TASK_FAILED, EventType.TIMER_FIRED)]
+             if event["EventType"] in shown]
     assert kinds == ["TASK_SCHEDULED", "TASK_FAILED", "TIMER_FIRED"] * 3
 
 

@@ -54,7 +54,8 @@ class QueriesMixin:
             parameters["created_to"] = _time(created_to)
         if runtime_status:
             names = [f"status{index}" for index in range(len(runtime_status))]
-            clauses.append("(" + " or ".join(f"RuntimeStatus eq @{name}" for name in names) + ")")
+            # Spaces around the parentheses: the SDK substitutes parameters word by word.
+            clauses.append("( " + " or ".join(f"RuntimeStatus eq @{name}" for name in names) + " )")
             parameters.update(zip(names, runtime_status, strict=True))
         if instance_id_prefix:
             clauses.append("PartitionKey ge @prefix and PartitionKey lt @prefix_end")
