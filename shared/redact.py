@@ -44,7 +44,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
         re.compile(
             r"""((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:"""
             + _SCHEMES
-            + r"""\s+)?[^\s"',;}\]]+(?:\s*=+)?""",
+            + r"""\s+)?(?!\[REDACTED)[^\s"',;}\]]+(?:\s*=+)?""",
             re.IGNORECASE,
         ),
         r"\1" + MASK,
@@ -66,8 +66,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
         ),
         r"\1" + MASK,
     ),
-    # Entra client secrets (3 chars, a digit, `Q~`, then 31-34 chars).
-    (re.compile(r"(?<![\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?![\w~.-])"), MASK),
+    # Entra client secrets (3 chars, a digit, `Q~`, then 31-34 chars; a full stop may follow).
+    (re.compile(r"(?<![\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?![\w~-])"), MASK),
     # Storage account keys: 64 random bytes in base64 (88 characters ending in ==).
     (re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"), MASK),
 )

@@ -34,8 +34,6 @@ def run_tables(storage: StorageAccount) -> RunTables:
     """The run machinery's tables in this test's isolated storage."""
     return RunTables.from_account(storage)
 
-
-
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's settings: app variables are removed, local.settings.json is
