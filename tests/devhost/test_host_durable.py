@@ -239,3 +239,18 @@ def test_start_errors_on_the_public_api(durable_host: DevhostProcess) -> None:
         durable_host.url("api/start/no_such_orchestrator"), headers=_key(durable_host), timeout=30
     )
     assert failing_starter.status_code == 500
+
+
+def test_sub_orchestrations_with_and_without_retry(durable_host: DevhostProcess) -> None:
+    status = _run(durable_host, "parent")
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == {"child": ["Hello Tokyo!", "Hello Seattle!", "Hello London!"], "fan_out": 20}
+    child = _client_status(durable_host, f"{status['instanceId']}-child").json()
+    assert child["runtimeStatus"] == "Completed"
+
+
+def test_continue_as_new_and_custom_status(durable_host: DevhostProcess) -> None:
+    status = _run(durable_host, "count_up", 0)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == 3
+    assert status["customStatus"] == {"counter": 3}

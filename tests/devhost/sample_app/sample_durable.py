@@ -146,6 +146,26 @@ def fail_now(context: df.DurableOrchestrationContext):
     raise ValueError("the orchestration failed on purpose")
 
 
+@bp.orchestration_trigger(context_name="context")
+def parent(context: df.DurableOrchestrationContext):
+    first = yield context.call_sub_orchestrator("hello_sequence", None, f"{context.instance_id}-child")
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=100, max_number_of_attempts=2)
+    second = yield context.call_sub_orchestrator_with_retry("fan_out", options, {"count": 5})
+    return {"child": first, "fan_out": second}
+
+
+@bp.orchestration_trigger(context_name="context")
+def count_up(context: df.DurableOrchestrationContext):
+    """Continues as new until the counter reaches 3, setting a custom status on the way."""
+    counter = context.get_input() or 0
+    context.set_custom_status({"counter": counter})
+    if counter < 3:
+        context.continue_as_new(counter + 1)
+        return None
+    yield context.call_activity("say_hello", f"counter {counter}")
+    return counter
+
+
 # --- activities -------------------------------------------------------------------------------------
 
 
