@@ -26,8 +26,11 @@ def plain_host(
     """The sample app's HTTP functions, without Durable Functions, timers off."""
     settings = {"SAMPLE_OUT_DIR": str(sample_out), "SAMPLE_SETTING": "from-settings"}
     host = start_devhost(
-        SAMPLE_APP, tmp_path_factory.mktemp("plain-host"), azurite.connection_string,
-        app_module="plain_app", settings=settings,
+        SAMPLE_APP,
+        tmp_path_factory.mktemp("plain-host"),
+        azurite.connection_string,
+        app_module="plain_app",
+        settings=settings,
     )
     with host:
         yield host
@@ -39,7 +42,9 @@ def durable_host(
 ) -> Iterator[DevhostProcess]:
     """The whole sample app, Durable Functions included, timers off."""
     host = start_devhost(
-        SAMPLE_APP, tmp_path_factory.mktemp("durable-host"), azurite.connection_string,
+        SAMPLE_APP,
+        tmp_path_factory.mktemp("durable-host"),
+        azurite.connection_string,
         settings={"SAMPLE_OUT_DIR": str(sample_out)},
     )
     with host:
