@@ -3,6 +3,12 @@
 The host builds the function maps from the loaded app and calls the engine through this API;
 the engine persists instances in Azurite and drives orchestrations through the
 azure-functions-durable SDK's own orchestrator handle.
+
+The engine (`local.devhost.engine.create_engine`) adds, beyond `DurableEngine`:
+`Engine.wait_for_completion(instance_id, timeout)` for tests and the demo. Payloads in status dicts are
+JSON values; an OrchestratorInvoker raises what the SDK raises (the engine reads `$OutOfProcData$`);
+an ActivityInvoker may also be a plain sync callable (the engine runs it on a thread). Per-invocation
+log lines stay with the host's invokers. Not run: suspend/resume, rewind, entities, call_http.
 """
 
 from __future__ import annotations

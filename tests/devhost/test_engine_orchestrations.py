@@ -13,7 +13,7 @@ from azure.durable_functions import DurableOrchestrationContext, RetryOptions
 
 from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
-from local.devhost.engine.testing import function_maps, run_engine
+from local.devhost.engine.testing import function_maps, run_engine, unique_hub
 from local.devhost.engine_api import InstanceNotFoundError, InstanceNotRunningError
 
 CHILD_CALLS: dict[str, int] = {}
@@ -196,3 +196,23 @@ def test_terminate_purge_and_query(azurite: AzuriteEndpoints) -> None:
         await engine.terminate(second, None)
 
     run_engine(azurite.connection_string, FUNCTIONS, scenario)
+
+
+def test_timers_and_waits_survive_a_restart(azurite: AzuriteEndpoints) -> None:
+    """Stop the engine while a timer is armed and an event is awaited; a new engine on the same hub
+    re-arms the timer from history and takes the event."""
+    hub = unique_hub()
+
+    async def before(engine: Engine) -> None:
+        await engine.start_new("sleeper", "sleeps-across-restart", "1500")
+        await engine.start_new("approval", "waits-across-restart", None)
+        await asyncio.sleep(0.3)
+
+    async def after(engine: Engine) -> None:
+        assert (await engine.wait_for_completion("sleeps-across-restart", 30))["output"] == "woke"
+        await engine.raise_event("waits-across-restart", "Approval", json.dumps("yes"))
+        await engine.raise_event("waits-across-restart", "Second", json.dumps("also"))
+        assert (await engine.wait_for_completion("waits-across-restart", 30))["output"] == ["yes", "also"]
+
+    run_engine(azurite.connection_string, FUNCTIONS, before, hub_name=hub)
+    run_engine(azurite.connection_string, FUNCTIONS, after, hub_name=hub)
