@@ -183,14 +183,14 @@ class AdminApi:
             except ValueError as exc:
                 raise AdminError(400, f"'certificate_pem' is not a usable PEM certificate: {exc}") from None
             app.certificates.append(cert)
-            answer["thumbprint"] = cert.x5t
+            answer["thumbprint"] = cert.thumbprint
         elif certificate:
             cert = make_app_certificate(app.name)
             app.certificates.append(cert)
             answer.update(
                 certificate_pem=cert.cert_pem.decode(),
                 private_key_pem=cert.key_pem.decode(),
-                thumbprint=cert.x5t,
+                thumbprint=cert.thumbprint,
             )
         return web.json_response(answer, status=201)
 

@@ -28,7 +28,10 @@ class GraphRequest:
     version: str
     """`beta` or `v1.0`."""
     path: str
-    """The path after the version, starting with `/`, percent-decoded, e.g. `/deviceManagement/deviceConfigurations/{id}`."""
+    """The path after the version, starting with `/`, percent-decoded.
+
+    E.g. `/deviceManagement/deviceConfigurations/{id}`.
+    """
     query: Mapping[str, str]
     """Query parameters as sent (on beta the `$` of system query options is optional)."""
     body: Any

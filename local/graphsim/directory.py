@@ -60,7 +60,7 @@ class App:
             "client_id": self.client_id,
             "name": self.name,
             "secret_count": len(self.secrets),
-            "certificate_thumbprints": [cert.x5t for cert in self.certificates],
+            "certificate_thumbprints": [cert.thumbprint for cert in self.certificates],
         }
 
 

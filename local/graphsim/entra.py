@@ -18,6 +18,7 @@ from aiohttp import web
 from local.graphsim.directory import App, Tenant
 from local.graphsim.requestlog import LogEntry
 from local.graphsim.simulator import Simulator, new_request_id
+from local.graphsim.tokens import GRAPH_AUDIENCE
 
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _GRAPH_SCOPES = frozenset(
@@ -84,13 +85,14 @@ class EntraHandlers:
         try:
             if tenant is None:
                 raise _unknown_tenant(request.match_info["tenant"])
-            app, roles = self._authenticate(base, request.match_info["tenant"], tenant, fields)
+            app, roles, audience = self._authenticate(base, request.match_info["tenant"], tenant, fields)
             issued = self.sim.tokens.issue(
                 tenant.id,
                 app.client_id,
                 app.name,
                 roles,
                 (self.sim.config.tokens.lifetime_min_seconds, self.sim.config.tokens.lifetime_max_seconds),
+                audience,
             )
         except EntraError as exc:
             self._log(request, tenant, client_id, exc.status)
@@ -107,7 +109,7 @@ class EntraHandlers:
 
     def _authenticate(
         self, base: str, segment: str, tenant: Tenant, fields: dict[str, str]
-    ) -> tuple[App, frozenset[str]]:
+    ) -> tuple[App, frozenset[str], str]:
         grant_type = fields.get("grant_type")
         if grant_type != "client_credentials":
             raise EntraError(
@@ -119,7 +121,7 @@ class EntraHandlers:
         for name in ("client_id", "scope"):
             if not fields.get(name):
                 raise _missing(name)
-        _check_scope(fields["scope"], tenant)
+        audience = _audience(fields["scope"], tenant, base)
         client_id = fields["client_id"].lower()
         app = self.sim.directory.apps.get(client_id)
         roles = self.sim.directory.roles(tenant.id, client_id)
@@ -161,7 +163,7 @@ class EntraHandlers:
                     "'client_assertion' or 'client_secret'."
                 ),
             )
-        return app, roles
+        return app, roles, audience
 
     def _log(self, request: web.Request, tenant: Tenant | None, client_id: str, status: int) -> None:
         self.sim.log.record(
@@ -181,7 +183,8 @@ class EntraHandlers:
         )
 
 
-def _check_scope(scope: str, tenant: Tenant) -> None:
+def _audience(scope: str, tenant: Tenant, base: str) -> str:
+    """The token audience for a `.default` scope: Graph's public one, or graphsim's own URL."""
     requested = set(scope.split()) - _RESERVED_SCOPES
     if len(requested) != 1 or not next(iter(requested)).endswith("/.default"):
         raise EntraError(
@@ -194,6 +197,8 @@ def _check_scope(scope: str, tenant: Tenant) -> None:
             ),
         )
     resource = next(iter(requested))
+    if resource == f"{base}/.default":
+        return base
     if resource not in _GRAPH_SCOPES:
         raise EntraError(
             400,
@@ -204,6 +209,7 @@ def _check_scope(scope: str, tenant: Tenant) -> None:
                 f"tenant named {tenant.name}. This simulator issues tokens for Microsoft Graph only."
             ),
         )
+    return GRAPH_AUDIENCE
 
 
 def _verify_assertion(app: App, fields: dict[str, str], audiences: list[str]) -> None:

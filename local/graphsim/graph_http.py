@@ -82,7 +82,7 @@ class GraphHandler:
         if not token.strip() or scheme.lower() != "bearer":
             return _unauthorized("Access token is empty.")
         try:
-            caller = self.sim.tokens.validate(token.strip())
+            caller = self.sim.tokens.validate(token.strip(), f"https://{request.host}")
         except InvalidToken as exc:
             return _unauthorized(str(exc))
         if caller.tenant_id not in self.sim.directory.tenants:

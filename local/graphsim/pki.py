@@ -42,6 +42,12 @@ class AppCertificate:
     """base64url SHA-256 thumbprint."""
     public_key: rsa.RSAPublicKey
 
+    @property
+    def thumbprint(self) -> str:
+        """SHA-1 thumbprint in hex, as the Azure portal shows it and MSAL's `thumbprint` takes it."""
+        padded = self.x5t + "=" * (-len(self.x5t) % 4)
+        return base64.urlsafe_b64decode(padded).hex().upper()
+
 
 def make_tls_material(hostnames: list[str]) -> TlsMaterial:
     """A fresh CA and a server certificate for the given loopback names and addresses."""

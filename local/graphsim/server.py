@@ -129,7 +129,7 @@ def _write_credentials(state_dir: Path, base_url: str, admin_key: str, plan: See
             entry.update(
                 certificate_file=str(state_dir / f"{stem}.pem"),
                 private_key_file=str(state_dir / f"{stem}-key.pem"),
-                thumbprint=app.certificate.x5t,
+                thumbprint=app.certificate.thumbprint,
             )
         apps.append(entry)
     document = {

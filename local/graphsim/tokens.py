@@ -65,11 +65,12 @@ class TokenService:
         app_name: str,
         roles: frozenset[str],
         lifetime_range: tuple[int, int],
+        audience: str = GRAPH_AUDIENCE,
     ) -> IssuedToken:
         now = int(time.time())
         lifetime = self._rng.randint(*lifetime_range)
         claims: dict[str, Any] = {
-            "aud": GRAPH_AUDIENCE,
+            "aud": audience,
             "iss": f"https://sts.windows.net/{tenant_id}/",
             "iat": now,
             "nbf": now,
@@ -89,8 +90,13 @@ class TokenService:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
         return IssuedToken(token, lifetime)
 
-    def validate(self, token: str) -> Caller:
-        """The caller a bearer token stands for, or InvalidToken with Graph's message."""
+    def validate(self, token: str, own_audience: str) -> Caller:
+        """The caller a bearer token stands for, or InvalidToken with Graph's message.
+
+        Graph accepts its public audience and, like a national cloud's Graph, its own base URL
+        (`own_audience`): a client configured with graphsim's URL as its Graph endpoint asks for
+        `{that URL}/.default`.
+        """
         cached = self._cache.get(token)
         now = time.time()
         if cached is not None:
@@ -98,7 +104,7 @@ class TokenService:
                 return cached[0]
             del self._cache[token]
             raise InvalidToken("Lifetime validation failed, the token is expired.")
-        claims = self._decode(token)
+        claims = self._decode(token, own_audience)
         tenant_id = claims.get("tid")
         if not isinstance(tenant_id, str) or claims.get("iss") != f"https://sts.windows.net/{tenant_id}/":
             raise InvalidToken("Access token validation failure. Invalid issuer.")
@@ -110,13 +116,13 @@ class TokenService:
         self._cache[token] = (caller, float(claims["exp"]))
         return caller
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _decode(self, token: str, own_audience: str) -> dict[str, Any]:
         try:
             return jwt.decode(
                 token,
                 self._public_key,
                 algorithms=["RS256"],
-                audience=[GRAPH_AUDIENCE, _GRAPH_APP_ID],
+                audience=[GRAPH_AUDIENCE, _GRAPH_APP_ID, own_audience],
                 options={"require": ["exp", "iat", "nbf", "tid", "iss"]},
                 leeway=0,
             )

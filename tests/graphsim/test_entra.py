@@ -63,7 +63,7 @@ def test_msal_certificate_assertion_is_verified_and_accepted(
     assert app.private_key_file is not None and app.thumbprint is not None
     credential: Any = app.msal_credential()
     if form == "sha1_thumbprint":  # MSAL then signs RS256 with an x5t header instead of PS256 with x5t#S256
-        credential = {"private_key": credential["private_key"], "thumbprint": _hex_thumbprint(app.thumbprint)}
+        credential = {"private_key": credential["private_key"], "thumbprint": app.thumbprint}
     result = msal_token(sim, http, sim.tenants[1].id, app.client_id, credential)
     assert "access_token" in result, result.get("error_description")
 
@@ -155,7 +155,16 @@ def test_short_token_lifetime_expires_into_graph_401(sim: GraphSim, http: reques
     assert "expired" in expired.json()["error"]["message"]
 
 
-def _hex_thumbprint(b64url: str) -> str:
-    import base64
-
-    return base64.urlsafe_b64decode(b64url + "=" * (-len(b64url) % 4)).hex()
+def test_graphsims_own_url_is_a_graph_resource_like_a_national_cloud(
+    sim: GraphSim, http: requests.Session
+) -> None:
+    tenant, app = sim.tenants[0].id, sim.secret_app
+    form = {"client_id": app.client_id, "client_secret": str(app.client_secret)}
+    own = token_request(sim, http, tenant, **form, scope=f"{sim.base_url}/.default").json()
+    assert jwt.decode(own["access_token"], options={"verify_signature": False})["aud"] == sim.base_url
+    graph = http.get(
+        sim.graph_url(DC), headers={"Authorization": f"Bearer {own['access_token']}"}, timeout=10
+    )
+    assert graph.status_code == 200
+    other = token_request(sim, http, tenant, **form, scope="https://management.azure.com/.default")
+    assert other.json()["error"] == "invalid_resource"

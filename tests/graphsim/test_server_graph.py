@@ -32,6 +32,8 @@ def test_demo_profile_has_three_seeded_tenants_and_both_apps(sim: GraphSim, http
         )
         assert response.status_code == 200
         assert response.json()["value"], "the seed gives every tenant groups for assignments"
+        stored = sim.admin.tenant_state(tenant.id)["collections"]
+        assert 120 <= sum(len(objects) for objects in stored.values()) <= 200, "about 150 objects per tenant"
 
 
 def test_missing_forged_and_expired_tokens_are_401_in_graph_shape(
