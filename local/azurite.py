@@ -131,7 +131,7 @@ class Azurite:
                 code = self._process.wait()
                 self._process.stdout.close()
                 raise AzuriteError(f"Azurite exited with code {code} before it listened: {self._tail()}")
-            self._output_tail = (self._output_tail + [line.rstrip()])[-20:]
+            self._output_tail = [*self._output_tail, line.rstrip()][-20:]
             match = _LISTENING.search(line)
             if match:
                 ports[match.group(1)] = int(match.group(2))
@@ -142,7 +142,7 @@ class Azurite:
         if process is None or process.stdout is None:
             return
         for line in process.stdout:
-            self._output_tail = (self._output_tail + [line.rstrip()])[-20:]
+            self._output_tail = [*self._output_tail, line.rstrip()][-20:]
 
     def _tail(self) -> str:
         return " | ".join(self._output_tail) or "(no output)"

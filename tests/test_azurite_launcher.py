@@ -31,5 +31,6 @@ def test_restart_on_same_folder_keeps_data_and_key(tmp_path) -> None:
         TableServiceClient.from_connection_string(first.connection_string).create_table("kept")
     with Azurite(data_dir=tmp_path) as second:
         assert second.account_key == first.account_key
-        names = [t.name for t in TableServiceClient.from_connection_string(second.connection_string).list_tables()]
+        service = TableServiceClient.from_connection_string(second.connection_string)
+        names = [t.name for t in service.list_tables()]
         assert "kept" in names
