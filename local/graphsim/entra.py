@@ -51,7 +51,6 @@ class EntraHandlers:
                 "token_endpoint_auth_methods_supported": [
                     "client_secret_post",
                     "private_key_jwt",
-                    "client_secret_basic",
                 ],
                 "jwks_uri": f"{base}/{tid}/discovery/v2.0/keys",
                 "response_modes_supported": ["query", "fragment", "form_post"],

@@ -177,6 +177,8 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if exc.status < 400:
             raise
         return _error(exc.status, exc.reason.replace(" ", ""), exc.text or exc.reason)
+    except ConnectionError:
+        raise  # the client went away mid-request: aiohttp closes quietly, nothing to answer
     except Exception:
         log.exception("graphsim failed on %s %s", request.method, request.path)
         return _error(500, "InternalServerError", "An internal server error occurred in graphsim.")

@@ -118,3 +118,28 @@ def test_bad_fault_config_is_a_clear_400(sim: GraphSim) -> None:
         with pytest.raises(AdminApiError) as error:
             sim.admin.set_faults(**faults)
         assert error.value.status == 400 and error.value.message
+
+
+def test_apply_then_drop_inside_a_batch_applies_the_write_and_drops_the_batch(
+    sim: GraphSim, http: requests.Session, headers: dict[str, str]
+) -> None:
+    sim.admin.set_faults(
+        rules=[{"method": "POST", "path": "deviceConfigurations", "action": "apply_then_drop"}]
+    )
+    batch = {
+        "requests": [
+            {
+                "id": "1",
+                "method": "POST",
+                "url": f"/{DC}",
+                "body": WINDOWS,
+                "headers": {"Content-Type": "application/json"},
+            },
+            {"id": "2", "method": "GET", "url": "/groups"},
+        ]
+    }
+    with pytest.raises(requests.ConnectionError):
+        http.post(sim.graph_url("$batch"), json=batch, headers=headers, timeout=10)
+    names = [o["displayName"] for o in sim.admin.tenant_state(sim.tenants[0].id)["collections"][DC]]
+    assert names.count(WINDOWS["displayName"]) == 1
+    assert [e["status"] for e in sim.admin.log(in_batch=True)] == [201, 200]
