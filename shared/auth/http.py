@@ -1,0 +1,182 @@
+"""The one gate in front of every HTTP route: token, tenant role, audit, problem+json.
+
+Trigger modules wrap their handlers:
+
+    @bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+    @tenant_route(Role.READER, action="runs.list")
+    def list_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse: ...
+
+The wrapper hides `access` (or `principal`) from the signature the Functions host indexes,
+so binding parameters (a durable client, ...) pass through untouched; sync and async
+handlers both work. Any ProblemError raised by the gate or the handler becomes its problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import azure.functions as func
+from azure.core.exceptions import AzureError
+
+from shared.audit import AuditLog
+from shared.auth.authorize import Authorizer, TenantAccess
+from shared.auth.errors import MissingToken, SigningKeysUnavailable, Unauthenticated
+from shared.auth.jwks import JwksCache, jwks_fetcher
+from shared.auth.principal import Principal
+from shared.auth.roles import Role
+from shared.auth.tokens import TokenValidator, bearer_token
+from shared.problems import ProblemError, problem_response
+from shared.settings import get_settings
+from shared.storage import worker_account
+from shared.tenants import InvalidTenantId, MembershipStore, TenantRegistry, normalize_tenant_id
+
+logger = logging.getLogger(__name__)
+
+TENANT_ROUTE_PARAM = "tenantId"
+
+
+class RequestGuard:
+    """Authenticates requests and authorizes them on the tenant named in the route."""
+
+    def __init__(self, validator: TokenValidator, authorizer: Authorizer, registry: TenantRegistry) -> None:
+        self._validator = validator
+        self._authorizer = authorizer
+        self._registry = registry
+
+    def authenticate(self, req: func.HttpRequest) -> Principal:
+        return self._validator.validate(bearer_token(req.headers.get("Authorization")))
+
+    def tenant_access(
+        self,
+        req: func.HttpRequest,
+        required_role: Role,
+        *,
+        action: str,
+        tenant_param: str = TENANT_ROUTE_PARAM,
+    ) -> TenantAccess:
+        """401 before anything else, then 400 for a malformed tenant ID, then 403 without the role."""
+        context = {"method": req.method, "path": urlsplit(req.url).path}
+        raw_tenant = req.route_params.get(tenant_param, "")
+        try:
+            principal = self.authenticate(req)
+        except Unauthenticated as exc:
+            self._audit_unauthenticated(raw_tenant, action, exc.code, context)
+            raise
+        tenant_id = normalize_tenant_id(raw_tenant)
+        membership = self._authorizer.authorize(
+            principal, tenant_id, required_role, action=action, context=context
+        )
+        return TenantAccess(principal, membership)
+
+    def _audit_unauthenticated(
+        self, raw_tenant: str, action: str, code: str, context: Mapping[str, Any]
+    ) -> None:
+        """Audit 401s only on registered tenants: anonymous callers must not create audit partitions."""
+        try:
+            tenant_id = normalize_tenant_id(raw_tenant)
+            if self._registry.get(tenant_id) is not None:
+                self._authorizer.audit_denial(tenant_id, None, action, code, context)
+        except InvalidTenantId:
+            return
+        except AzureError as exc:
+            logger.warning("Could not audit a refused request (%s)", type(exc).__name__)
+
+
+@functools.cache
+def default_guard() -> RequestGuard:
+    """The worker's guard, built once from settings (JWKS cache and table clients are reused)."""
+    settings = get_settings()
+    account = worker_account(settings.storage.config)
+    registry = TenantRegistry(account)
+    keys = JwksCache(jwks_fetcher(settings.auth.jwks_url))
+    authorizer = Authorizer(MembershipStore(account, registry), AuditLog(account))
+    return RequestGuard(TokenValidator(settings.auth, keys), authorizer, registry)
+
+
+GuardProvider = Callable[[], RequestGuard]
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def tenant_route(
+    required_role: Role,
+    *,
+    action: str,
+    tenant_param: str = TENANT_ROUTE_PARAM,
+    guard: GuardProvider = default_guard,
+) -> Decorator:
+    """Gate a tenant-scoped handler; it receives `access: TenantAccess` after the request."""
+
+    def resolve(req: func.HttpRequest) -> TenantAccess:
+        return guard().tenant_access(req, required_role, action=action, tenant_param=tenant_param)
+
+    return lambda handler: _gate(handler, "access", resolve)
+
+
+def authenticated_route(*, guard: GuardProvider = default_guard) -> Decorator:
+    """Gate a route that is not tenant-scoped (`/api/tenants`, `/api/me/...`); it receives `principal`."""
+    return lambda handler: _gate(handler, "principal", lambda req: guard().authenticate(req))
+
+
+def _gate(
+    handler: Callable[..., Any], injected: str, resolve: Callable[[func.HttpRequest], Any]
+) -> Callable[..., Any]:
+    signature = inspect.signature(handler)
+    if injected not in signature.parameters:
+        raise TypeError(f"{handler.__qualname__} must take a `{injected}` parameter to be gated.")
+    request_name = next(iter(signature.parameters))
+
+    def request_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> func.HttpRequest:
+        req: func.HttpRequest = kwargs[request_name] if request_name in kwargs else args[0]
+        return req
+
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def gated_async(*args: Any, **kwargs: Any) -> func.HttpResponse:
+            req = request_of(args, kwargs)
+            try:
+                kwargs[injected] = await asyncio.to_thread(resolve, req)
+                response: func.HttpResponse = await handler(*args, **kwargs)
+            except ProblemError as exc:
+                return problem_for(exc, req)
+            return response
+
+        wrapper: Callable[..., Any] = gated_async
+    else:
+
+        @functools.wraps(handler)
+        def gated(*args: Any, **kwargs: Any) -> func.HttpResponse:
+            req = request_of(args, kwargs)
+            try:
+                kwargs[injected] = resolve(req)
+                response: func.HttpResponse = handler(*args, **kwargs)
+            except ProblemError as exc:
+                return problem_for(exc, req)
+            return response
+
+        wrapper = gated
+    # The host indexes parameters as bindings: show it the handler's signature without the injected one.
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != injected]
+    )
+    wrapper.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != injected}
+    return wrapper
+
+
+def problem_for(error: ProblemError, req: func.HttpRequest) -> func.HttpResponse:
+    """The problem+json answer to an error, with the headers its status calls for."""
+    instance = urlsplit(req.url).path
+    headers: dict[str, str] = {}
+    if isinstance(error, MissingToken):
+        headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{error.code}"'
+    elif isinstance(error, SigningKeysUnavailable):
+        headers["Retry-After"] = "30"
+    return problem_response(error.to_problem(instance), headers)
