@@ -213,6 +213,9 @@ INTEGER_HINTS = (
 STRING_HINTS = ("location", "field", "name", "directory")
 
 
+GROUP_CHILDREN = ("name", "enabled", "maxlength")
+
+
 def definition_pool() -> list[str]:
     return [f"{area}_{name}" for area, names in AREAS.items() for name in names]
 
@@ -221,19 +224,16 @@ POOL = definition_pool()
 
 
 def generate_settings(source: Source, count: int) -> list[dict[str, Any]]:
-    """`count` settings, each `{id, settingInstance}`, some of them group collections with children."""
-    settings: list[dict[str, Any]] = []
-    chosen = source.sample(POOL, count)
-    index = 0
-    while index < len(chosen):
-        if len(chosen) - index >= 4 and source.chance(0.08):
-            children = chosen[index + 1 : index + 4]
-            instance = group_collection(source, chosen[index], children)
-            index += 4
+    """`count` settings, each `{id, settingInstance}`; about one in twelve is a group collection
+    whose children's definition ids extend the parent's, as the catalog names them."""
+    settings = []
+    for index, definition_id in enumerate(source.sample(POOL, count)):
+        if source.chance(0.08):
+            children = [f"{definition_id}_{child}" for child in GROUP_CHILDREN]
+            instance = group_collection(source, definition_id, children)
         else:
-            instance = leaf(source, chosen[index])
-            index += 1
-        settings.append({"id": str(len(settings)), "settingInstance": instance})
+            instance = leaf(source, definition_id)
+        settings.append({"id": str(index), "settingInstance": instance})
     return settings
 
 
