@@ -8,6 +8,13 @@ plug in through `families/`.
 from __future__ import annotations
 
 from .spec import Nav, TypeSpec
+from .subtypes import (
+    APP_PROTECTION,
+    COMPLIANCE_TYPES,
+    DEVICE_CONFIGURATION_TYPES,
+    ENROLLMENT_TYPES,
+    MOBILE_APP_TYPES,
+)
 
 G = "microsoft.graph."
 
@@ -19,77 +26,6 @@ def assignments(entity: str) -> Nav:
 NAMED: dict[str, tuple[type, bool]] = {"displayName": (str, True), "description": (str, False)}
 STATUS_NAVS = ("deviceStatuses", "userStatuses", "deviceStatusOverview", "userStatusOverview")
 
-DEVICE_CONFIGURATION_TYPES = tuple(
-    G + name
-    for name in (
-        "windows10GeneralConfiguration",
-        "windows10CustomConfiguration",
-        "windows10EndpointProtectionConfiguration",
-        "windowsHealthMonitoringConfiguration",
-        "windowsUpdateForBusinessConfiguration",
-        "windowsDeliveryOptimizationConfiguration",
-        "windowsIdentityProtectionConfiguration",
-        "windowsKioskConfiguration",
-        "windowsWifiConfiguration",
-        "windows81TrustedRootCertificate",
-        "editionUpgradeConfiguration",
-        "sharedPCConfiguration",
-        "iosGeneralDeviceConfiguration",
-        "iosCustomConfiguration",
-        "iosDeviceFeaturesConfiguration",
-        "iosUpdateConfiguration",
-        "macOSGeneralDeviceConfiguration",
-        "macOSCustomConfiguration",
-        "macOSExtensionsConfiguration",
-        "androidWorkProfileGeneralDeviceConfiguration",
-        "androidDeviceOwnerGeneralDeviceConfiguration",
-    )
-)
-COMPLIANCE_TYPES = tuple(
-    G + name
-    for name in (
-        "windows10CompliancePolicy",
-        "iosCompliancePolicy",
-        "macOSCompliancePolicy",
-        "androidWorkProfileCompliancePolicy",
-        "androidDeviceOwnerCompliancePolicy",
-        "aospDeviceOwnerCompliancePolicy",
-        "windows81CompliancePolicy",
-    )
-)
-ENROLLMENT_TYPES = tuple(
-    G + name
-    for name in (
-        "deviceEnrollmentLimitConfiguration",
-        "deviceEnrollmentPlatformRestrictionsConfiguration",
-        "deviceEnrollmentPlatformRestrictionConfiguration",
-        "deviceEnrollmentWindowsHelloForBusinessConfiguration",
-        "windows10EnrollmentCompletionPageConfiguration",
-        "deviceComanagementAuthorityConfiguration",
-    )
-)
-APP_PROTECTION = {
-    "iosManagedAppProtections": "iosManagedAppProtection",
-    "androidManagedAppProtections": "androidManagedAppProtection",
-    "windowsInformationProtectionPolicies": "windowsInformationProtectionPolicy",
-    "mdmWindowsInformationProtectionPolicies": "mdmWindowsInformationProtectionPolicy",
-    "targetedManagedAppConfigurations": "targetedManagedAppConfiguration",
-}
-MOBILE_APP_TYPES = tuple(
-    G + name
-    for name in (
-        "win32LobApp",
-        "winGetApp",
-        "officeSuiteApp",
-        "iosVppApp",
-        "iosStoreApp",
-        "managedIOSStoreApp",
-        "androidManagedStoreApp",
-        "macOSMicrosoftEdgeApp",
-        "microsoftStoreForBusinessApp",
-        "webApp",
-    )
-)
 SCRIPT_SCHEMA = {**NAMED, "scriptContent": (str, True), "fileName": (str, True), "runAsAccount": (str, False)}
 
 DM = "deviceManagement/"

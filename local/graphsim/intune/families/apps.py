@@ -7,10 +7,10 @@ from typing import Any
 
 from local.graphsim.contract import GraphResponse
 
-from ..catalog import APP_PROTECTION
 from ..context import ActionHandler, Ctx, Family
 from ..errors import intune_bad_request, method_not_allowed
 from ..spec import TypeSpec
+from ..subtypes import APP_PROTECTION
 from ..validation import require_object
 
 
