@@ -107,3 +107,8 @@ def test_list_context_and_entity_context(client: ModelClient) -> None:
 def test_key_segment_syntax_is_accepted(client: ModelClient) -> None:
     object_id = client.get(DC).body["value"][0]["id"]
     assert client.get(f"{DC}('{object_id}')").body["id"] == object_id
+
+
+def test_expanded_navigation_survives_select(client: ModelClient) -> None:
+    item = client.get(DC, query={"$select": "displayName", "$expand": "assignments"}).body["value"][0]
+    assert set(item) == {"@odata.type", "displayName", "assignments"}

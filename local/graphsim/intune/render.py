@@ -25,9 +25,8 @@ def render_entity(
 ) -> dict[str, Any]:
     nav_names = {nav.name for nav in spec.navs}
     omitted = set(spec.list_omits) if in_list else set()
-    out = {
-        key: copy.deepcopy(value) for key, value in obj.items() if key not in nav_names and key not in omitted
-    }
+    kept = {key: value for key, value in obj.items() if key not in nav_names and key not in omitted}
+    out = {key: copy.deepcopy(value) for key, value in select(kept, query.select).items()}
     for name, sub in query.expand.items():
         nav = spec.nav(name)
         if nav is not None:
@@ -36,7 +35,7 @@ def render_entity(
             out[name] = None if name.endswith(_SINGLE_INERT_SUFFIXES) else []
         else:
             raise unknown_property(name, spec.entity)
-    return select(out, query.select)
+    return out
 
 
 def check_expand(spec: TypeSpec, query: ODataQuery) -> None:
@@ -59,13 +58,14 @@ def _check_nav_expand(nav: Nav, query: ODataQuery) -> None:
 
 def render_nav_item(nav: Nav, item: dict[str, Any], query: ODataQuery) -> dict[str, Any]:
     child_names = {child.name for child in nav.children}
-    out = {key: copy.deepcopy(value) for key, value in item.items() if key not in child_names}
+    kept = {key: value for key, value in item.items() if key not in child_names}
+    out = {key: copy.deepcopy(value) for key, value in select(kept, query.select).items()}
     for name, sub in query.expand.items():
         child = nav.child(name)
         if child is None:
             raise unknown_property(name, nav.entity)
         out[name] = expand_nav(child, item.get(name), sub, parent=item)
-    return select(out, query.select)
+    return out
 
 
 def expand_nav(nav: Nav, stored: Any, query: ODataQuery, parent: dict[str, Any] | None = None) -> Any:
