@@ -130,11 +130,6 @@ class Settings:
     def is_local(self) -> bool:
         return self.environment == LOCAL_ENVIRONMENT
 
-    @property
-    def dev_auth_dir(self) -> Path:
-        """Where the dev signing key and JWKS live (under the ignored state folder, never committed)."""
-        return self.state_dir / DEV_AUTH_FOLDER
-
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this configuration holds, for `shared.redact` to mask wherever it appears."""
         values: list[str] = []
@@ -178,12 +173,6 @@ class _Reader:
                 "'Key Vault Secrets User' on the vault and check the secret name."
             )
         return value or None
-
-    def require(self, name: str, why: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise MissingSetting(name, f"required {why}.")
-        return value
 
     def csv(self, name: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in (self.get(name) or "").split(",") if part.strip())
