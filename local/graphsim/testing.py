@@ -203,10 +203,6 @@ class GraphSimProcess:
         log = self.state_dir / "graphsim.log"
         return log.read_text(errors="replace")[-2000:] if log.exists() else "(no output)"
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
     def stop(self) -> None:
         if self.sim is not None:
             self.sim.close()
