@@ -147,10 +147,9 @@ def _msal_credential(config: GraphClientConfig) -> str | dict[str, str]:
     credential = config.credential
     if isinstance(credential, ClientSecret):
         return credential.value
-    certificate: dict[str, str] = {
-        "private_key": credential.private_key_pem,
-        "thumbprint": credential.thumbprint,
-    }
+    certificate = {"private_key": credential.private_key_pem}
+    if credential.thumbprint:
+        certificate["thumbprint"] = credential.thumbprint
     if credential.public_certificate_pem:
         certificate["public_certificate"] = credential.public_certificate_pem
     return certificate
@@ -160,7 +159,9 @@ def _credential_fingerprint(config: GraphClientConfig) -> str:
     """A digest: a rotated secret or certificate gets a new MSAL app, and no secret becomes a dict key."""
     credential = config.credential
     if isinstance(credential, ClientCertificate):
-        material = f"cert:{credential.thumbprint}:{credential.private_key_pem}"
+        material = (
+            f"cert:{credential.thumbprint}:{credential.public_certificate_pem}:{credential.private_key_pem}"
+        )
     else:
         material = f"secret:{credential.value}"
     return hashlib.sha256(material.encode()).hexdigest()

@@ -55,15 +55,12 @@ class BatchResponse:
     body: Any
     method: str
     url: str
+    retry_after: float | None = None
+    """For a 429/503/504: Graph's Retry-After, else the wait the client suggests after giving up."""
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
-
-    @property
-    def retry_after(self) -> float | None:
-        lowered = {key.lower(): value for key, value in self.headers.items()}
-        return parse_retry_after(lowered.get("retry-after"))
 
     def error(self) -> GraphError:
         """The typed error of a failed answer (GraphThrottled for a 429, GraphNotFound for a 404, ...)."""
@@ -114,14 +111,16 @@ def match_responses(sent: Iterable[BatchRequest], payload: Any) -> dict[str, Bat
         request = by_id.get(str(answer.get("id"))) if isinstance(answer, Mapping) else None
         if request is None or not isinstance(answer.get("status"), int):
             continue
-        headers = answer.get("headers")
+        headers = answer.get("headers") if isinstance(answer.get("headers"), Mapping) else {}
+        lowered = {str(key).lower(): value for key, value in headers.items()}
         matched[request.id] = BatchResponse(
             id=request.id,
             status=answer["status"],
-            headers=headers if isinstance(headers, Mapping) else {},
+            headers=headers,
             body=answer.get("body"),
             method=request.method.upper(),
             url=request.url,
+            retry_after=parse_retry_after(lowered.get("retry-after")),
         )
     missing = sorted(set(by_id) - set(matched))
     if missing:

@@ -12,6 +12,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -154,7 +155,7 @@ class GraphClient:
                 return answers
             delay = clock.next_delay(attempt, longest_retry_after(answers[request.id] for request in pending))
             if delay is None:
-                return answers
+                return _with_suggested_waits(answers, pending, clock.suggested_wait(attempt, None))
             logger.info(
                 "Graph $batch: %d of %d inner requests throttled; resending them in %.2f s",
                 len(pending),
@@ -309,6 +310,17 @@ class GraphClient:
                 path="@odata.nextLink",
             )
         return next_link
+
+
+def _with_suggested_waits(
+    answers: dict[str, BatchResponse], still_throttled: list[BatchRequest], fallback: float
+) -> dict[str, BatchResponse]:
+    """Give every answer left throttled a wait for the caller, Graph's own or the backoff ceiling."""
+    for request in still_throttled:
+        answer = answers[request.id]
+        if answer.retry_after is None:
+            answers[request.id] = replace(answer, retry_after=fallback)
+    return answers
 
 
 def _body(response: requests.Response) -> Any:

@@ -46,11 +46,21 @@ class ClientSecret:
 
 @dataclass(frozen=True)
 class ClientCertificate:
-    """An app certificate: PEM private key and SHA-1 thumbprint (hex), and the public PEM for SNI auth."""
+    """An app certificate: PEM private key, and its SHA-1 thumbprint (hex) or public PEM or both.
+
+    With the public certificate MSAL signs with PS256 and sends the chain (`x5c`), which Subject
+    Name/Issuer (SNI) registrations need; with only the thumbprint it signs RS256.
+    """
 
     private_key_pem: str = field(repr=False)
-    thumbprint: str
-    public_certificate_pem: str | None = field(default=None, repr=False)
+    thumbprint: str | None = None
+    public_certificate_pem: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.thumbprint or self.public_certificate_pem):
+            raise ValueError(
+                "A certificate credential needs its SHA-1 thumbprint (hex) or its public certificate PEM."
+            )
 
 
 Credential = ClientSecret | ClientCertificate
@@ -79,6 +89,9 @@ class GraphClientConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     read_only: bool = False
     """Refuse every request but GET, inside `$batch` too, before anything is sent (restore previews)."""
+    graph_resource: str | None = None
+    """Application ID URI tokens are asked for; by default `graph_base_url`, which is right for every
+    Microsoft cloud. A simulator on another host needs the public Graph's (`https://graph.microsoft.com`)."""
 
     @property
     def authority(self) -> str:
@@ -86,4 +99,4 @@ class GraphClientConfig:
 
     @property
     def token_scope(self) -> str:
-        return f"{self.graph_base_url.rstrip('/')}/.default"
+        return f"{(self.graph_resource or self.graph_base_url).rstrip('/')}/.default"
