@@ -131,23 +131,34 @@ class Engine(QueriesMixin):
         now = utc_now()
         record = InstanceRecord(
             instance_id, name, "Pending", uuid.uuid4().hex, now, now, input_json, None, None, 0, parent)
-        try:
-            record = await self._store.insert_instance(record)
-        except ResourceExistsError:
-            existing = await self._store.read_instance(instance_id, with_payloads=False)
-            if existing is None or not overridable(existing.status, self._overridable_states):
-                raise _exists(existing.status if existing else "Pending") from None
-            try:
-                record = await self._store.replace_instance(replace(record, etag=existing.etag))
-            except StoreConflictError:
-                raise _exists("Running") from None
-            await self._store.delete_events(instance_id)
-            await self._store.delete_blobs(instance_id, keep_execution=record.execution_id)
-        if current is not None:
-            self._timers.cancel_instance(instance_id)
+        if current is None:
+            record = await self._claim(record)
+        else:
+            async with current.lock:  # no episode of the instance being replaced commits meanwhile
+                record = await self._claim(record)
+                current.status = "Terminated"
+                current.finished.set()
+                self._timers.cancel_instance(instance_id)
         instance = _instance_of(record)
         self._instances[instance_id] = instance
         self._wake(instance)
+
+    async def _claim(self, record: InstanceRecord) -> InstanceRecord:
+        """Insert the row, or overwrite an overridable one under its ETag; the loser of a race is refused."""
+        try:
+            return await self._store.insert_instance(record)
+        except ResourceExistsError:
+            pass
+        existing = await self._store.read_instance(record.instance_id, with_payloads=False)
+        if existing is None or not overridable(existing.status, self._overridable_states):
+            raise _exists(existing.status if existing else "Pending")
+        try:
+            record = await self._store.replace_instance(replace(record, etag=existing.etag))
+        except StoreConflictError:
+            raise _exists("Running") from None
+        await self._store.delete_events(record.instance_id)
+        await self._store.delete_blobs(record.instance_id, keep_execution=record.execution_id)
+        return record
 
     # -- episodes --------------------------------------------------------------------------------------
 
@@ -303,11 +314,15 @@ class Engine(QueriesMixin):
     # -- recovery --------------------------------------------------------------------------------------
 
     async def _reload(self, instance_id: str) -> None:
+        """After a failed commit the memory may be ahead of storage: start over from what was committed."""
         self._timers.cancel_instance(instance_id)
         self._instances.pop(instance_id, None)
-        record = await self._store.read_instance(instance_id)
-        if record is not None and record.status in RUNNING_STATES:
-            await self._resume(record)
+        try:
+            record = await self._store.read_instance(instance_id)
+            if record is not None and record.status in RUNNING_STATES:
+                await self._resume(record)
+        except Exception:  # storage still failing: the instance resumes on the next start()
+            log.exception("Could not reload %s; it resumes when the engine starts again", instance_id)
 
     async def _resume(self, record: InstanceRecord) -> Instance:
         """Rebuild an unfinished instance from storage and restart what it was waiting for."""

@@ -227,8 +227,8 @@ class Store:
     # -- queries and purge --------------------------------------------------------------------------
 
     async def query(self, query_filter: str, parameters: dict[str, Any]) -> list[InstanceRecord]:
-        rows = [entity async for entity in self._table.query_entities(
-            f"RowKey eq '' and {query_filter}" if query_filter else "RowKey eq ''", parameters=parameters)]
+        full_filter = f"RowKey eq '' and ( {query_filter} )" if query_filter else "RowKey eq ''"
+        rows = [entity async for entity in self._table.query_entities(full_filter, parameters=parameters)]
         return list(await asyncio.gather(*(self._record(row) for row in rows)))
 
     async def delete_instance(self, instance_id: str) -> None:
