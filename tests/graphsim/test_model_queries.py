@@ -112,3 +112,16 @@ def test_key_segment_syntax_is_accepted(client: ModelClient) -> None:
 def test_expanded_navigation_survives_select(client: ModelClient) -> None:
     item = client.get(DC, query={"$select": "displayName", "$expand": "assignments"}).body["value"][0]
     assert set(item) == {"@odata.type", "displayName", "assignments"}
+
+
+def test_filter_with_bracketed_type_cast_operands_as_intunecd_sends_it(client: ModelClient) -> None:
+    expression = (
+        "(microsoft.graph.windows10GeneralConfiguration/description) eq 'd0' "
+        "or (microsoft.graph.windows10GeneralConfiguration/appAvailability) eq 'lineOfBusiness'"
+    )
+    assert names(client, **{"$filter": expression}) == [NAMES[0]]
+
+
+def test_a_stray_question_mark_before_an_option_is_ignored(client: ModelClient) -> None:
+    listed = client.get(DC, query={"?$select": "displayName"}).body["value"]
+    assert set(listed[0]) == {"@odata.type", "displayName"}

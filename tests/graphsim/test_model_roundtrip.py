@@ -143,6 +143,18 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
         "displayName": "iOS - App Config - Outlook",
         "targetedMobileApps": ["1b2c3d4e-0000-4000-8000-000000000001"],
     },
+    "deviceManagement/compliancePolicies": {
+        "name": "macOS - Compliance - Settings",
+        "platforms": "macOS",
+        "technologies": "mdm",
+        "settings": [CATALOG_SETTING],
+    },
+    "deviceManagement/reusablePolicySettings": {
+        "displayName": "Firewall rule - RDP",
+        "settingDefinitionId": "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}",
+        "settingInstance": CATALOG_SETTING["settingInstance"],
+    },
+    "deviceManagement/deviceCategories": {"displayName": "Kiosk", "description": "Shared kiosks"},
     "identity/conditionalAccess/policies": {
         "displayName": "CA001 - Require MFA",
         "state": "enabledForReportingButNotEnforced",
@@ -165,6 +177,26 @@ RAW_ONLY: dict[str, dict[str, Any]] = {
     "deviceManagement/depOnboardingSettings": {"appleIdentifier": "admin@contoso.com", "tokenName": "ABM"},
     "deviceManagement/deviceManagementPartners": {"displayName": "Jamf Pro"},
     "groups": {"displayName": "SG-Intune-Pilot", "securityEnabled": True, "mailEnabled": False},
+    "deviceManagement/settings": {"id": "settings", "deviceComplianceCheckinThresholdDays": 14},
+    "deviceManagement/androidManagedStoreAccountEnterpriseSettings": {"bindStatus": "bound"},
+    "deviceManagement/complianceManagementPartners": {
+        "displayName": "Jamf compliance",
+        "partnerState": "enabled",
+    },
+    "deviceManagement/remoteAssistancePartners": {
+        "displayName": "TeamViewer",
+        "onboardingStatus": "onboarded",
+    },
+    "deviceManagement/windowsAutopilotDeviceIdentities": {
+        "serialNumber": "5CG1234XYZ",
+        "model": "Surface Pro",
+    },
+    "deviceManagement/managedDevices": {"deviceName": "CON-5CG1234XYZ", "operatingSystem": "Windows"},
+}
+SINGLETONS = {
+    "deviceManagement/applePushNotificationCertificate",
+    "deviceManagement/settings",
+    "deviceManagement/androidManagedStoreAccountEnterpriseSettings",
 }
 
 
@@ -182,7 +214,7 @@ def client(model: GraphModel) -> ModelClient:
 
 def test_the_test_tables_cover_every_collection(model: GraphModel) -> None:
     assert set(CREATE_BODIES) | set(RAW_ONLY) == set(model.collections())
-    assert len(model.collections()) == 35
+    assert len(model.collections()) == 44
 
 
 @pytest.mark.parametrize("collection", sorted(CREATE_BODIES))
@@ -206,7 +238,7 @@ def test_read_only_types_are_readable_and_refuse_writes(
     model: GraphModel, client: ModelClient, collection: str
 ) -> None:
     stored = model.put_raw("tenant-a", collection, RAW_ONLY[collection])
-    if collection == "deviceManagement/applePushNotificationCertificate":
+    if collection in SINGLETONS:
         fetched = client.get(f"/{collection}")
     else:
         fetched = client.get(f"/{collection}/{stored['id']}")
@@ -218,7 +250,11 @@ def test_read_only_types_are_readable_and_refuse_writes(
 
 @pytest.mark.parametrize(
     "collection",
-    sorted(name for name in CREATE_BODIES if not name.startswith(("identity", "deviceManagement/role"))),
+    sorted(
+        name
+        for name in CREATE_BODIES
+        if not name.startswith(("identity", "deviceManagement/role", "deviceManagement/reusable"))
+    ),
 )
 def test_created_objects_start_on_the_default_scope_tag(client: ModelClient, collection: str) -> None:
     body = dict(CREATE_BODIES[collection])

@@ -42,6 +42,13 @@ def test_size_and_mix(seeded: GraphModel) -> None:
         DM + "roleAssignments",
         "deviceAppManagement/windowsInformationProtectionPolicies",
         "deviceAppManagement/mdmWindowsInformationProtectionPolicies",
+        DM + "compliancePolicies",
+        DM + "reusablePolicySettings",
+        DM + "deviceCategories",
+        DM + "complianceManagementPartners",
+        DM + "remoteAssistancePartners",
+        DM + "windowsAutopilotDeviceIdentities",
+        DM + "managedDevices",
     }
 
 
@@ -110,6 +117,8 @@ def test_empty_profile_holds_only_built_in_defaults() -> None:
         DM + "deviceEnrollmentConfigurations": 4,
         DM + "roleScopeTags": 1,
         DM + "roleDefinitions": 7,
+        DM + "settings": 1,
+        DM + "androidManagedStoreAccountEnterpriseSettings": 1,
     }
 
 

@@ -155,6 +155,8 @@ class GraphModel:
             raise AdminInputError("id must be a non-empty string")
         if spec.name == "configurationPolicies" and isinstance(stored.get("settings"), list):
             stored["settings"] = Packed(stored["settings"])
+        if spec.singleton:
+            tenant.table(spec.collection).clear()
         tenant.table(spec.collection)[stored["id"]] = stored
         return dump_object(stored)
 

@@ -97,7 +97,7 @@ class _Parser:
             inner = self.unary()
             return lambda item: not inner(item)
         token = self.peek()
-        if token is not None and token[1] == "(":
+        if token is not None and token[1] == "(" and not self._parenthesised_operand():
             self.take()
             inner = self.expression()
             self.take(")")
@@ -109,7 +109,22 @@ class _Parser:
             return lambda item: compare(left(item), right(item))
         return lambda item: left(item) is True
 
+    def _parenthesised_operand(self) -> bool:
+        """`(microsoft.graph.managedApp/appAvailability) eq null`: brackets around one operand."""
+        ahead = self.tokens[self.index : self.index + 4]
+        return (
+            len(ahead) == 4
+            and ahead[1][0] in ("word", "string")
+            and ahead[2][1] == ")"
+            and ahead[3][1].lower() in _COMPARE
+        )
+
     def operand(self) -> Operand:
+        if self._parenthesised_operand():
+            self.take("(")
+            inner = self.operand()
+            self.take(")")
+            return inner
         kind, value, _ = self.take()
         if kind == "string":
             literal: Any = value[1:-1].replace("''", "'")
@@ -125,7 +140,7 @@ class _Parser:
         if _NUMBER.match(value):
             number = float(value) if "." in value else int(value)
             return lambda item: number
-        path = value.split("/")
+        path = [part for part in value.split("/") if part]
         return lambda item: _resolve(item, path)
 
     def function(self, test: Callable[[str, str], bool]) -> Operand:
@@ -144,6 +159,8 @@ class _Parser:
 
 def _resolve(item: Any, path: list[str]) -> Any:
     for part in path:
+        if part.startswith("microsoft.graph."):
+            continue
         if not isinstance(item, dict):
             return None
         item = item.get(part)

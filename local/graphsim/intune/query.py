@@ -35,9 +35,11 @@ class ODataQuery:
 
 
 def parse_query(query: Mapping[str, str], version: str) -> ODataQuery:
-    """On beta the `$` is optional (`top=1000`); on v1.0 only `$`-prefixed names are options."""
+    """On beta the `$` is optional (`top=1000`); on v1.0 only `$`-prefixed names are options.
+    A stray leading `?` (a client that sends `??$expand=`, as IntuneCD 2.6 does) is ignored."""
     options: dict[str, str] = {}
-    for key, value in query.items():
+    for raw_key, value in query.items():
+        key = raw_key.lstrip("?")
         name = key[1:] if key.startswith("$") else key
         if name.lower() in OPTIONS and (key.startswith("$") or version == "beta"):
             options[name.lower()] = value

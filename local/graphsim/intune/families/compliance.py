@@ -27,6 +27,8 @@ ACTION_TYPES = frozenset(
         "removeResourceAccessProfiles",
     }
 )
+NO_TEMPLATE = "00000000-0000-0000-0000-000000000000"
+"""What the service stores for an action without a notification template."""
 TEMPLATES = "deviceManagement/notificationMessageTemplates"
 _EMPTY_GUID = re.compile(r"^(0{8}-0{4}-0{4}-0{4}-0{12})?$")
 
@@ -71,6 +73,8 @@ def scheduled_actions(ctx: Ctx, rules: Any) -> list[dict[str, Any]]:
         if not isinstance(configurations, list) or not all(isinstance(item, dict) for item in configurations):
             raise intune_bad_request(ONE_BLOCK)
         for item in configurations:
+            if not item.get("notificationTemplateId"):
+                item["notificationTemplateId"] = NO_TEMPLATE
             if item.get("actionType") not in ACTION_TYPES:
                 raise intune_bad_request(f"Unknown compliance actionType '{item.get('actionType')}'.")
             _check_template(ctx, item.get("notificationTemplateId"))

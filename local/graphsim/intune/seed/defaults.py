@@ -35,6 +35,23 @@ DEFAULT_ENROLLMENT = (
         {"showInstallationProgress": False, "installProgressTimeoutInMinutes": 60},
     ),
 )
+DEVICE_MANAGEMENT_SETTINGS = {
+    "id": "settings",
+    "deviceComplianceCheckinThresholdDays": 30,
+    "isScheduledActionEnabled": True,
+    "secureByDefault": False,
+    "enhancedJailBreak": False,
+    "deviceInactivityBeforeRetirementInDay": 0,
+    "derivedCredentialProvider": "notConfigured",
+    "derivedCredentialUrl": None,
+    "androidDeviceAdministratorEnrollmentEnabled": False,
+    "ignoreDevicesForUnsupportedSettingsEnabled": False,
+    "enableLogCollection": True,
+    "enableAutopilotDiagnostics": True,
+    "enableEnhancedTroubleshootingExperience": False,
+    "enableDeviceGroupMembershipReport": False,
+}
+"""The tenant-wide Intune settings (`GET /deviceManagement/settings`) as a new tenant has them."""
 BUILTIN_ROLES = (
     ("Policy and Profile manager", "Manages compliance policies, configuration profiles and app protection."),
     ("School Administrator", "Manages Windows 10 devices in Intune for Education."),
@@ -82,6 +99,22 @@ def populate_defaults(tenant: TenantStore) -> None:
         "description": "",
         "isBuiltIn": True,
         "assignments": [],
+    }
+    tenant.table("deviceManagement/settings")["settings"] = dict(DEVICE_MANAGEMENT_SETTINGS)
+    tenant.table("deviceManagement/androidManagedStoreAccountEnterpriseSettings")["androidManagedStore"] = {
+        "id": "androidManagedStore",
+        "bindStatus": "notBound",
+        "lastAppSyncDateTime": "0001-01-01T00:00:00Z",
+        "lastAppSyncStatus": "success",
+        "ownerUserPrincipalName": None,
+        "ownerOrganizationName": None,
+        "lastModifiedDateTime": _CREATED,
+        "enrollmentTarget": "none",
+        "targetGroupIds": [],
+        "deviceOwnerManagementEnabled": False,
+        "androidDeviceOwnerFullyManagedEnrollmentEnabled": False,
+        "managedGooglePlayEnterpriseId": None,
+        "companyCodes": [],
     }
     roles = tenant.table("deviceManagement/roleDefinitions")
     for name, description in BUILTIN_ROLES:

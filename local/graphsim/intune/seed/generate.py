@@ -39,8 +39,8 @@ MIX: tuple[tuple[str, float, Builder], ...] = (
     (DM + "windowsDriverUpdateProfiles", 0.01, updates_apps.driver_update),
     (DM + "termsAndConditions", 0.01, updates_apps.terms),
     (DAM + "managedAppPolicies", 0.05, lambda world, index: {}),
-    (DAM + "mobileAppConfigurations", 0.02, updates_apps.app_configuration),
     (DAM + "mobileApps", 0.05, directory.mobile_app),
+    (DAM + "mobileAppConfigurations", 0.02, updates_apps.app_configuration),
     ("identity/conditionalAccess/policies", 0.03, directory.conditional_access),
 )
 FIXED_SERVICES = 4
@@ -92,3 +92,5 @@ def _remember(world: World, collection: str, obj: dict[str, Any]) -> None:
         world.scope_tags.append(obj["id"])
     elif collection == DM + "notificationMessageTemplates":
         world.templates.append(obj["id"])
+    elif collection == DAM + "mobileApps":
+        world.apps.append(obj["id"])

@@ -3,6 +3,7 @@ administrative templates and endpoint security intents."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -12,6 +13,12 @@ from .names import CATALOG_PURPOSES, PLATFORMS, TIERS
 from .world import World
 
 G = "#microsoft.graph."
+NO_TEMPLATE = "00000000-0000-0000-0000-000000000000"
+MOBILECONFIG = (
+    '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>PayloadType</key>'
+    "<string>Configuration</string><key>PayloadIdentifier</key><string>com.contoso.baseline.{n}</string>"
+    "</dict></plist>"
+)
 PROFILE_TYPES = (
     ("windows10GeneralConfiguration", "windows10", "Restrictions"),
     ("windows10EndpointProtectionConfiguration", "windows10", "Endpoint Protection"),
@@ -102,6 +109,14 @@ def device_configuration(world: World, index: int) -> dict[str, Any]:
     }
     if kind.endswith("CustomConfiguration") and platform == "windows10":
         body["omaSettings"] = oma_settings(world)
+    elif kind.endswith("CustomConfiguration"):
+        payload = MOBILECONFIG.format(n=index).encode()
+        body.update(
+            payloadName=f"Contoso baseline {index}",
+            payloadFileName=f"contoso-baseline-{index}.mobileconfig",
+            payload=base64.b64encode(payload).decode(),
+            deploymentChannel="deviceChannel",
+        )
     elif kind == "windows10GeneralConfiguration":
         body.update(
             cameraBlocked=source.chance(0.3),
@@ -162,7 +177,7 @@ def compliance_policy(world: World, index: int) -> dict[str, Any]:
             "id": source.guid(),
             "actionType": "block",
             "gracePeriodHours": source.pick((0, 0, 24, 72)),
-            "notificationTemplateId": "",
+            "notificationTemplateId": NO_TEMPLATE,
             "notificationMessageCCList": [],
         }
     ]

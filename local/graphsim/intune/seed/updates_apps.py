@@ -158,7 +158,7 @@ def app_configuration(world: World, index: int) -> dict[str, Any]:
         "id": config_id,
         "displayName": f"iOS - App Config - Outlook {index + 1}",
         "description": "",
-        "targetedMobileApps": [world.source.guid()],
+        "targetedMobileApps": world.source.sample(world.apps, 1),
         "roleScopeTagIds": world.tags(),
         "version": 1,
         "settings": [

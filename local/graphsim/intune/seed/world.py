@@ -18,6 +18,7 @@ class World:
     filters: list[str] = field(default_factory=list)
     scope_tags: list[str] = field(default_factory=lambda: ["0"])
     templates: list[str] = field(default_factory=list)
+    apps: list[str] = field(default_factory=list)
     admx: list[dict[str, Any]] = field(default_factory=list)
     """Shared ADMX definitions; seeded definition values refer to these very dicts (no copies)."""
     intent_templates: list[dict[str, Any]] = field(default_factory=list)
