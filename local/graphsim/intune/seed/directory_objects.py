@@ -158,7 +158,8 @@ def conditional_access(world: World, index: int) -> dict[str, Any]:
 
 
 def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
-    """The capture-only singletons and tokens a managed tenant usually has, one each."""
+    """The capture-only singletons and tokens a managed tenant usually has, one each (Managed Google
+    Play replaces the unbound default, so it adds no object)."""
     source = world.source
     token = base64.b64encode(source.guid().encode()).decode()
     return {
@@ -198,6 +199,23 @@ def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
                 "displayName": "Contoso VPP",
                 "roleScopeTagIds": ["0"],
                 "lastModifiedDateTime": source.stamp(),
+            }
+        ],
+        "deviceManagement/androidManagedStoreAccountEnterpriseSettings": [
+            {
+                "id": "androidManagedStore",
+                "bindStatus": "boundAndValidated",
+                "lastAppSyncDateTime": source.stamp(),
+                "lastAppSyncStatus": "success",
+                "ownerUserPrincipalName": "intune-admin@contoso.com",
+                "ownerOrganizationName": "Contoso",
+                "lastModifiedDateTime": source.stamp(),
+                "enrollmentTarget": "targetedAsEnrollmentRestrictions",
+                "targetGroupIds": [],
+                "deviceOwnerManagementEnabled": True,
+                "androidDeviceOwnerFullyManagedEnrollmentEnabled": True,
+                "managedGooglePlayEnterpriseId": "LC0" + str(source.between(10**6, 10**7)),
+                "companyCodes": [],
             }
         ],
         "deviceManagement/deviceManagementPartners": [
