@@ -89,9 +89,12 @@ def test_a_bad_top_is_a_400(client: ModelClient) -> None:
 
 def test_query_string_in_the_path_is_read_like_a_client_sends_it(client: ModelClient) -> None:
     listed = client.get(f"{DC}?$filter=displayName eq 'macOS - Restrictions'&$select=displayName")
-    assert listed.body["value"] == [
-        {"@odata.type": G + "iosGeneralDeviceConfiguration", "displayName": "macOS - Restrictions"}
-    ]
+    [item] = listed.body["value"]
+    assert item == {
+        "@odata.type": G + "iosGeneralDeviceConfiguration",
+        "id": item["id"],
+        "displayName": "macOS - Restrictions",
+    }
 
 
 def test_list_context_and_entity_context(client: ModelClient) -> None:
@@ -111,7 +114,10 @@ def test_key_segment_syntax_is_accepted(client: ModelClient) -> None:
 
 def test_expanded_navigation_survives_select(client: ModelClient) -> None:
     item = client.get(DC, query={"$select": "displayName", "$expand": "assignments"}).body["value"][0]
-    assert set(item) == {"@odata.type", "displayName", "assignments"}
+    assert set(item) == {"@odata.type", "id", "displayName", "assignments", "assignments@odata.context"}
+    assert item["assignments@odata.context"].endswith(
+        f"#deviceManagement/deviceConfigurations('{item['id']}')/assignments"
+    )
 
 
 def test_filter_with_bracketed_type_cast_operands_as_intunecd_sends_it(client: ModelClient) -> None:
@@ -124,4 +130,4 @@ def test_filter_with_bracketed_type_cast_operands_as_intunecd_sends_it(client: M
 
 def test_a_stray_question_mark_before_an_option_is_ignored(client: ModelClient) -> None:
     listed = client.get(DC, query={"?$select": "displayName"}).body["value"]
-    assert set(listed[0]) == {"@odata.type", "displayName"}
+    assert set(listed[0]) == {"@odata.type", "id", "displayName"}

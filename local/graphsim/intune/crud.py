@@ -45,6 +45,10 @@ def spec_of(spec: TypeSpec, obj: dict[str, Any]) -> TypeSpec:
     return BY_ENTITY.get(str(obj.get("@odata.type", "")).lstrip("#"), spec)
 
 
+def entity_context(ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> str:
+    return ctx.context(f"{spec.collection}('{obj.get('id')}')")
+
+
 def list_collection(ctx: Ctx, spec: TypeSpec, cast: str | None = None) -> GraphResponse:
     check_expand(spec, ctx.query)
     items = table_items(ctx, spec)
@@ -57,14 +61,19 @@ def list_collection(ctx: Ctx, spec: TypeSpec, cast: str | None = None) -> GraphR
         body["@odata.count"] = len(items)
     if next_offset is not None:
         body["@odata.nextLink"] = next_link(ctx.collection_url(spec.collection), ctx.query, next_offset)
-    body["value"] = [render_entity(spec_of(spec, obj), obj, ctx.query, in_list=True) for obj in chunk]
+    body["value"] = [
+        render_entity(
+            spec_of(spec, obj), obj, ctx.query, in_list=True, context=entity_context(ctx, spec, obj)
+        )
+        for obj in chunk
+    ]
     return GraphResponse(200, body)
 
 
 def get_object(ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> GraphResponse:
     body = {
         "@odata.context": ctx.context(f"{spec.collection}/$entity"),
-        **render_entity(spec_of(spec, obj), obj, ctx.query),
+        **render_entity(spec_of(spec, obj), obj, ctx.query, context=entity_context(ctx, spec, obj)),
     }
     return GraphResponse(200, body)
 
@@ -79,7 +88,10 @@ def create(ctx: Ctx, spec: TypeSpec, family: Family, body: Any) -> GraphResponse
     store(ctx, spec, obj)
     return GraphResponse(
         201,
-        {"@odata.context": ctx.context(f"{spec.collection}/$entity"), **render_entity(spec, obj, ctx.query)},
+        {
+            "@odata.context": ctx.context(f"{spec.collection}/$entity"),
+            **render_entity(spec, obj, ctx.query, context=entity_context(ctx, spec, obj)),
+        },
     )
 
 

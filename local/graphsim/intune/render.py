@@ -18,11 +18,15 @@ VIRTUAL_NAVS: dict[str, VirtualNav] = {}
 keyed by the nav's entity type; families register theirs at import."""
 
 _SINGLE_INERT_SUFFIXES = ("Overview", "Summary")
+_ALWAYS_SELECTED = ("@odata.type", "id")
+"""Graph returns the key and a derived type's annotation whatever `$select` names."""
 
 
 def render_entity(
-    spec: TypeSpec, obj: dict[str, Any], query: ODataQuery, *, in_list: bool = False
+    spec: TypeSpec, obj: dict[str, Any], query: ODataQuery, *, in_list: bool = False, context: str = ""
 ) -> dict[str, Any]:
+    """`context` is the entity's own context URL (`...$metadata#collection('id')`): expanded
+    navigation properties carry `<name>@odata.context` under it, as Graph writes them."""
     nav_names = {nav.name for nav in spec.navs}
     omitted = set(spec.list_omits) if in_list else set()
     kept = {key: value for key, value in obj.items() if key not in nav_names and key not in omitted}
@@ -30,7 +34,8 @@ def render_entity(
     for name, sub in query.expand.items():
         nav = spec.nav(name)
         if nav is not None:
-            out[name] = expand_nav(nav, obj.get(name), sub)
+            annotate(out, nav, context)
+            out[name] = expand_nav(nav, obj.get(name), sub, context=f"{context}/{name}")
         elif name in spec.inert_navs:
             out[name] = None if name.endswith(_SINGLE_INERT_SUFFIXES) else []
         else:
@@ -56,7 +61,7 @@ def _check_nav_expand(nav: Nav, query: ODataQuery) -> None:
         _check_nav_expand(child, sub)
 
 
-def render_nav_item(nav: Nav, item: dict[str, Any], query: ODataQuery) -> dict[str, Any]:
+def render_nav_item(nav: Nav, item: dict[str, Any], query: ODataQuery, context: str = "") -> dict[str, Any]:
     child_names = {child.name for child in nav.children}
     kept = {key: value for key, value in item.items() if key not in child_names}
     out = {key: copy.deepcopy(value) for key, value in select(kept, query.select).items()}
@@ -64,24 +69,35 @@ def render_nav_item(nav: Nav, item: dict[str, Any], query: ODataQuery) -> dict[s
         child = nav.child(name)
         if child is None:
             raise unknown_property(name, nav.entity)
-        out[name] = expand_nav(child, item.get(name), sub, parent=item)
+        annotate(out, child, context)
+        out[name] = expand_nav(child, item.get(name), sub, parent=item, context=f"{context}/{name}")
     return out
 
 
-def expand_nav(nav: Nav, stored: Any, query: ODataQuery, parent: dict[str, Any] | None = None) -> Any:
+def annotate(out: dict[str, Any], nav: Nav, context: str) -> None:
+    if context:
+        out[f"{nav.name}@odata.context"] = f"{context}/{nav.name}" + ("/$entity" if nav.single else "")
+
+
+def expand_nav(
+    nav: Nav, stored: Any, query: ODataQuery, parent: dict[str, Any] | None = None, context: str = ""
+) -> Any:
     if nav.entity in VIRTUAL_NAVS and parent is not None:
         stored = VIRTUAL_NAVS[nav.entity](parent)
     stored = unpacked(stored)
     if nav.single:
-        return render_nav_item(nav, stored, query) if isinstance(stored, dict) else None
-    items = [render_nav_item(nav, item, query) for item in stored or []]
+        return render_nav_item(nav, stored, query, context) if isinstance(stored, dict) else None
+    items = [
+        render_nav_item(nav, item, query, f"{context}('{item.get('id')}')" if context else "")
+        for item in stored or []
+    ]
     return filter_and_order(items, query)
 
 
 def select(out: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
     if not names or names == ["*"]:
         return out
-    return {key: value for key, value in out.items() if key in names or key == "@odata.type"}
+    return {key: value for key, value in out.items() if key in names or key in _ALWAYS_SELECTED}
 
 
 def filter_and_order(items: list[dict[str, Any]], query: ODataQuery) -> list[dict[str, Any]]:
