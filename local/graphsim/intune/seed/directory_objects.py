@@ -83,6 +83,48 @@ def notification_template(world: World, index: int) -> dict[str, Any]:
     }
 
 
+APP_DETAILS: dict[str, dict[str, Any]] = {
+    "win32LobApp": {
+        "displayVersion": "23.01",
+        "fileName": "7z2301-x64.intunewin",
+        "setupFilePath": "7z2301-x64.msi",
+        "installCommandLine": "msiexec /i 7z2301-x64.msi /qn",
+        "uninstallCommandLine": "msiexec /x {23170F69-40C1-2702-2301-000001000000} /qn",
+        "applicableArchitectures": "x64",
+        "minimumSupportedWindowsRelease": "1607",
+        "detectionRules": [
+            {
+                "@odata.type": "#microsoft.graph.win32LobAppPowerShellScriptDetection",
+                "enforceSignatureCheck": False,
+                "runAs32Bit": False,
+                "scriptContent": base64.b64encode(
+                    b"if (Test-Path 'C:\\Program Files\\7-Zip') { 'ok' }"
+                ).decode(),
+            }
+        ],
+        "requirementRules": [],
+        "installExperience": {"runAsAccount": "system", "deviceRestartBehavior": "suppress"},
+    },
+    "iosVppApp": {
+        "vppTokenAppleId": "vpp@contoso.com",
+        "vppTokenOrganizationName": "Contoso",
+        "vppTokenAccountType": "business",
+        "bundleId": "com.microsoft.skype.teams",
+        "appStoreUrl": "https://apps.apple.com/us/app/microsoft-teams/id1113153706",
+        "licensingType": {"supportsUserLicensing": True, "supportsDeviceLicensing": True},
+        "totalLicenseCount": 50,
+        "usedLicenseCount": 12,
+    },
+    "winGetApp": {"packageIdentifier": "9WZDNCRFJ3PZ", "installExperience": {"runAsAccount": "user"}},
+    "androidManagedStoreApp": {
+        "packageId": "com.azure.authenticator",
+        "appIdentifier": "com.azure.authenticator",
+    },
+    "webApp": {"appUrl": "https://intranet.contoso.com", "useManagedBrowser": False},
+}
+"""Type-specific properties backup tools read by name (IntuneCD names VPP apps by their Apple ID)."""
+
+
 def mobile_app(world: World, index: int) -> dict[str, Any]:
     kind, name, publisher = world.source.pick(
         (
@@ -107,6 +149,7 @@ def mobile_app(world: World, index: int) -> dict[str, Any]:
         "isAssigned": True,
         "roleScopeTagIds": world.tags(),
         **world.source.stamps(),
+        **APP_DETAILS.get(kind, {}),
         "assignments": [
             {**item, "intent": "required", "settings": None}
             for item in world.assignments(app_id)
