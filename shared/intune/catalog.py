@@ -1,0 +1,424 @@
+"""Every Intune object type TenantAtlas captures, one declarative entry each.
+
+Facts per type come from `shared/reference/graph-intune.md`; the restore order is scope tags,
+assignment filters, notification templates, then policies, with assignments written last by the
+restore engine (they refer to groups and filters remapped by then).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from shared.intune.errors import UnknownPolicyType
+from shared.intune.model import (
+    COMMON_VOLATILE,
+    ObjectType,
+    PathRead,
+    SkipRule,
+    Strategy,
+    SubCollection,
+    WriteOp,
+)
+
+DM = "/deviceManagement"
+DAM = "/deviceAppManagement"
+
+ORDER_SCOPE_TAGS = 10
+ORDER_FILTERS = 20
+ORDER_TEMPLATES = 30
+ORDER_ROLES = 40
+ORDER_REFERENCED_SCRIPTS = 90
+ORDER_POLICIES = 100
+ORDER_APP_POLICIES = 110
+
+ASSIGNMENTS = SubCollection(
+    "assignments",
+    sort_by=("target.@odata.type", "target.groupId"),
+    strip=frozenset({"id", "sourceId"}),
+)
+POLICY_REFERENCES = ("roleScopeTags", "assignmentFilters")
+
+
+def _post() -> tuple[WriteOp, ...]:
+    return (WriteOp("POST", "", note="@odata.type names the concrete type; no read-only fields"),)
+
+
+def _patch() -> tuple[WriteOp, ...]:
+    return (WriteOp("PATCH", "/{id}"),)
+
+
+def _assign(body_key: str = "assignments") -> WriteOp:
+    return WriteOp("POST", "/{id}/assign", body_key=body_key, note="replaces the whole set")
+
+
+PER_TARGET_ASSIGN = WriteOp("POST", "/{id}/assignments", per_target=True, note="one request per target")
+
+
+def _policy(
+    name: str,
+    *,
+    collection: str | None = None,
+    assign_key: str | None = "assignments",
+    volatile: frozenset[str] = frozenset(),
+    version: str = "beta",
+    **fields: object,
+) -> ObjectType:
+    """A policy-like type: POST creates, PATCH updates, `/assign` takes `assign_key`, assignments expanded."""
+    defaults: dict[str, object] = {
+        "expand": ("assignments",) if assign_key else (),
+        "sub_collections": (ASSIGNMENTS,) if assign_key else (),
+        "create": _post(),
+        "update": _patch(),
+        "assign": _assign(assign_key) if assign_key else None,
+        "restore_order": ORDER_POLICIES,
+        "depends_on": POLICY_REFERENCES,
+    }
+    defaults.update(fields)
+    return ObjectType(
+        name=name,
+        collection=collection or f"{DM}/{name}",
+        version=version,
+        volatile=COMMON_VOLATILE | volatile,
+        **defaults,  # type: ignore[arg-type]
+    )
+
+
+def _capture_only(
+    name: str,
+    *,
+    reason: str,
+    collection: str | None = None,
+    volatile: frozenset[str] = frozenset(),
+    **fields: object,
+) -> ObjectType:
+    """A type kept for the record only: tokens, certificates and connections cannot be written back."""
+    return ObjectType(
+        name=name,
+        collection=collection or f"{DM}/{name}",
+        volatile=COMMON_VOLATILE | volatile,
+        not_restorable_reason=reason,
+        restore_order=ORDER_POLICIES,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+SCRIPT_VOLATILE = frozenset({"runSummary"})
+
+TYPES: tuple[ObjectType, ...] = (
+    _policy("deviceConfigurations", version="beta"),
+    _policy(
+        "deviceCompliancePolicies",
+        expand=("scheduledActionsForRule($expand=scheduledActionConfigurations)", "assignments"),
+        sub_collections=(
+            ASSIGNMENTS,
+            SubCollection(
+                "scheduledActionsForRule",
+                sort_by=("ruleName",),
+                children=(
+                    SubCollection(
+                        "scheduledActionConfigurations",
+                        sort_by=("actionType", "gracePeriodHours", "notificationTemplateId"),
+                    ),
+                ),
+            ),
+        ),
+        create=(WriteOp("POST", "", note="with exactly one block scheduled action"),),
+        update=(
+            WriteOp("PATCH", "/{id}", note="without scheduledActionsForRule"),
+            WriteOp(
+                "POST", "/{id}/scheduleActionsForRules", body_key="deviceComplianceScheduledActionForRules"
+            ),
+        ),
+        depends_on=(*POLICY_REFERENCES, "notificationMessageTemplates", "deviceComplianceScripts"),
+    ),
+    _policy(
+        "configurationPolicies",
+        display_name="name",
+        expand=("settings", "assignments"),
+        list_expand=("assignments",),
+        expanded_pages=("settings",),
+        volatile=frozenset({"settingCount", "creationSource", "priorityMetaData"}),
+        sub_collections=(
+            ASSIGNMENTS,
+            SubCollection("settings", sort_by=("settingInstance.settingDefinitionId",)),
+        ),
+        create=(
+            WriteOp(
+                "POST", "", note="name, description, platforms, technologies, scope tags, template, settings"
+            ),
+        ),
+        update=(WriteOp("PUT", "/{id}", note="the whole policy including settings"),),
+    ),
+    _policy(
+        "groupPolicyConfigurations",
+        strategy=Strategy.GROUP_POLICY,
+        path_reads=(PathRead("definitionValues", MappingProxyType({"$expand": "definition"})),),
+        sub_collections=(
+            ASSIGNMENTS,
+            SubCollection(
+                "definitionValues",
+                sort_by=("definition.id",),
+                strip=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+                keep_only=MappingProxyType(
+                    {"definition": ("id", "displayName", "classType", "categoryPath", "policyType")}
+                ),
+                children=(
+                    SubCollection(
+                        "presentationValues",
+                        sort_by=("presentation.id",),
+                        strip=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+                        keep_only=MappingProxyType({"presentation": ("@odata.type", "id", "label")}),
+                    ),
+                ),
+            ),
+        ),
+        create=(
+            WriteOp("POST", "", note="the container only"),
+            WriteOp(
+                "POST",
+                "/{id}/updateDefinitionValues",
+                note='{"added"} with definition@odata.bind and presentation@odata.bind',
+            ),
+        ),
+        update=(
+            WriteOp("PATCH", "/{id}"),
+            WriteOp("POST", "/{id}/updateDefinitionValues", note='{"added", "updated", "deletedIds"}'),
+        ),
+    ),
+    _policy(
+        "intents",
+        path_reads=(PathRead("settings"),),
+        sub_collections=(ASSIGNMENTS, SubCollection("settings", sort_by=("definitionId",))),
+        volatile=frozenset({"isMigratingToConfigurationPolicy"}),
+        create=(
+            WriteOp(
+                "POST",
+                "/deviceManagement/templates/{templateId}/createInstance",
+                note="{displayName, description, settingsDelta, roleScopeTagIds}",
+            ),
+        ),
+        update=(WriteOp("PATCH", "/{id}"), WriteOp("POST", "/{id}/updateSettings", body_key="settings")),
+    ),
+    _policy(
+        "deviceManagementScripts",
+        list_omits=("scriptContent",),
+        volatile=SCRIPT_VOLATILE,
+        assign_key="deviceManagementScriptAssignments",
+    ),
+    _policy(
+        "deviceHealthScripts",
+        list_omits=("detectionScriptContent", "remediationScriptContent"),
+        volatile=SCRIPT_VOLATILE,
+        assign_key="deviceHealthScriptAssignments",
+    ),
+    _policy(
+        "deviceShellScripts",
+        list_omits=("scriptContent",),
+        volatile=SCRIPT_VOLATILE,
+        assign_key="deviceManagementScriptAssignments",
+    ),
+    _policy(
+        "deviceCustomAttributeShellScripts",
+        list_omits=("scriptContent",),
+        volatile=SCRIPT_VOLATILE,
+        assign_key="deviceManagementScriptAssignments",
+    ),
+    _policy(
+        "deviceComplianceScripts",
+        list_omits=("detectionScriptContent",),
+        volatile=SCRIPT_VOLATILE,
+        assign_key=None,
+        depends_on=("roleScopeTags",),
+        restore_order=ORDER_REFERENCED_SCRIPTS,
+    ),
+    _policy(
+        "windowsAutopilotDeploymentProfiles",
+        assign=PER_TARGET_ASSIGN,
+        volatile=frozenset({"assignedDevices"}),
+    ),
+    _policy(
+        "deviceEnrollmentConfigurations",
+        version="beta",
+        assign_key="enrollmentConfigurationAssignments",
+        update=(WriteOp("PATCH", "/{id}"), WriteOp("POST", "/{id}/setPriority", note='{"priority": n}')),
+        skip=SkipRule(
+            "Intune's default enrollment configurations exist in every tenant and cannot be created.",
+            id_suffixes=(
+                "_DefaultLimit",
+                "_DefaultPlatformRestrictions",
+                "_DefaultWindowsHelloForBusiness",
+                "_DefaultWindows10EnrollmentCompletionPageConfiguration",
+                "_DefaultWindowsRestrictions",
+            ),
+            property_equals=MappingProxyType({"priority": 0}),
+        ),
+    ),
+    _policy(
+        "assignmentFilters",
+        assign_key=None,
+        volatile=frozenset({"payloads"}),
+        create=(WriteOp("POST", "", note="scope tags in roleScopeTags, not roleScopeTagIds"),),
+        restore_order=ORDER_FILTERS,
+        depends_on=("roleScopeTags",),
+    ),
+    _policy(
+        "roleScopeTags",
+        volatile=frozenset({"isBuiltIn"}),
+        restore_order=ORDER_SCOPE_TAGS,
+        depends_on=(),
+        skip=SkipRule("The built-in Default scope tag exists in every tenant.", property_equals={"id": "0"}),
+    ),
+    _policy(
+        "roleDefinitions",
+        assign_key=None,
+        list_params=MappingProxyType({"$filter": "isBuiltIn eq false"}),
+        expand=("roleAssignments",),
+        sub_collections=(SubCollection("roleAssignments", sort_by=("displayName",)),),
+        restore_order=ORDER_ROLES,
+        depends_on=("roleScopeTags",),
+        skip=SkipRule("Built-in roles exist in every tenant.", property_equals={"isBuiltIn": True}),
+    ),
+    _policy(
+        "notificationMessageTemplates",
+        assign_key=None,
+        expand=("localizedNotificationMessages",),
+        sub_collections=(
+            SubCollection(
+                "localizedNotificationMessages",
+                sort_by=("locale",),
+                strip=frozenset({"id", "lastModifiedDateTime"}),
+            ),
+        ),
+        create=(
+            WriteOp("POST", ""),
+            WriteOp("POST", "/{id}/localizedNotificationMessages", note="one request per locale"),
+        ),
+        restore_order=ORDER_TEMPLATES,
+        depends_on=("roleScopeTags",),
+    ),
+    _policy("windowsFeatureUpdateProfiles", volatile=frozenset({"endOfSupportDate"})),
+    _policy("windowsQualityUpdateProfiles"),
+    _policy(
+        "windowsDriverUpdateProfiles",
+        volatile=frozenset({"deviceReporting", "newUpdates", "inventorySyncStatus"}),
+    ),
+    _policy("termsAndConditions", assign=PER_TARGET_ASSIGN),
+    _policy(
+        "managedAppPolicies",
+        collection=f"{DAM}/managedAppPolicies",
+        strategy=Strategy.MIXED_LIST,
+        expand=(),
+        list_expand=(),
+        volatile=frozenset({"deployedAppCount"}),
+        sub_collections=(
+            ASSIGNMENTS,
+            SubCollection("apps", sort_by=("mobileAppIdentifier.bundleId", "mobileAppIdentifier.packageId")),
+        ),
+        typed_collections=MappingProxyType(
+            {
+                "#microsoft.graph.iosManagedAppProtection": f"{DAM}/iosManagedAppProtections",
+                "#microsoft.graph.androidManagedAppProtection": f"{DAM}/androidManagedAppProtections",
+                "#microsoft.graph.windowsInformationProtectionPolicy": (
+                    f"{DAM}/windowsInformationProtectionPolicies"
+                ),
+                "#microsoft.graph.mdmWindowsInformationProtectionPolicy": (
+                    f"{DAM}/mdmWindowsInformationProtectionPolicies"
+                ),
+                "#microsoft.graph.targetedManagedAppConfiguration": f"{DAM}/targetedManagedAppConfigurations",
+            }
+        ),
+        typed_expand=MappingProxyType(
+            {
+                "#microsoft.graph.iosManagedAppProtection": ("apps", "assignments"),
+                "#microsoft.graph.androidManagedAppProtection": ("apps", "assignments"),
+                "#microsoft.graph.windowsInformationProtectionPolicy": ("assignments",),
+                "#microsoft.graph.mdmWindowsInformationProtectionPolicy": ("assignments",),
+                "#microsoft.graph.targetedManagedAppConfiguration": ("apps", "assignments"),
+            }
+        ),
+        create=(WriteOp("POST", "{typed_collection}", note="typed collection chosen by @odata.type"),),
+        update=(
+            WriteOp("PATCH", "{typed_collection}/{id}"),
+            WriteOp("POST", "{typed_collection}/{id}/targetApps"),
+        ),
+        assign=WriteOp("POST", "{typed_collection}/{id}/assign", body_key="assignments"),
+        restore_order=ORDER_APP_POLICIES,
+    ),
+    _policy(
+        "mobileAppConfigurations",
+        collection=f"{DAM}/mobileAppConfigurations",
+        assign=WriteOp(
+            "POST",
+            "/{id}/microsoft.graph.managedDeviceMobileAppConfiguration/assign",
+            body_key="assignments",
+        ),
+        restore_order=ORDER_APP_POLICIES,
+        depends_on=(*POLICY_REFERENCES, "mobileApps"),
+    ),
+    _policy(
+        "conditionalAccessPolicies",
+        collection="/identity/conditionalAccess/policies",
+        version="v1.0",
+        assign_key=None,
+        depends_on=(),
+    ),
+    _policy(
+        "mobileApps",
+        collection=f"{DAM}/mobileApps",
+        volatile=frozenset({"publishingState", "uploadState", "dependentAppCount", "supersedingAppCount"}),
+        create=(),
+        update=(),
+        assign=None,
+        not_restorable_reason="App binaries and store links are not in Graph reads; re-upload the app.",
+    ),
+    _capture_only(
+        "applePushNotificationCertificate",
+        strategy=Strategy.SINGLETON,
+        display_name="appleIdentifier",
+        secret_properties=("certificate",),
+        reason="The Apple MDM push certificate is issued by Apple to this tenant; renew it in Intune.",
+    ),
+    _capture_only(
+        "depOnboardingSettings",
+        display_name="tokenName",
+        volatile=frozenset(
+            {
+                "syncedDeviceCount",
+                "lastSuccessfulSyncDateTime",
+                "lastSyncTriggeredDateTime",
+                "lastSyncErrorCode",
+            }
+        ),
+        reason="The Apple Business Manager token is bound to this tenant; upload a new one in Intune.",
+    ),
+    _capture_only(
+        "vppTokens",
+        collection=f"{DAM}/vppTokens",
+        secret_properties=("token",),
+        volatile=frozenset({"lastSyncDateTime", "lastSyncStatus", "state"}),
+        reason="VPP tokens are issued by Apple to this tenant; upload a new one in Intune.",
+    ),
+    _capture_only(
+        "deviceManagementPartners",
+        volatile=frozenset({"lastHeartbeatDateTime", "partnerState"}),
+        reason="Partner connections are set up from the partner's console, not written through Graph.",
+    ),
+)
+
+BY_NAME: MappingProxyType[str, ObjectType] = MappingProxyType({entry.name: entry for entry in TYPES})
+
+
+def object_type(name: str) -> ObjectType:
+    """The catalog entry for a type key; `UnknownPolicyType` (404) names the known ones otherwise."""
+    entry = BY_NAME.get(name)
+    if entry is None:
+        raise UnknownPolicyType(
+            f"'{name}' is not a policy type TenantAtlas knows. Use one of: {', '.join(sorted(BY_NAME))}.",
+            policyType=name,
+        )
+    return entry
+
+
+def restore_sequence() -> list[ObjectType]:
+    """Restorable types in the order a restore writes them (ties keep catalog order)."""
+    return sorted((entry for entry in TYPES if entry.restorable), key=lambda entry: entry.restore_order)

@@ -1,0 +1,149 @@
+"""The shape of one catalog entry: how an Intune object type is read, normalised, written and ordered.
+
+Entries are data (see `catalog.py`); capture and restore read them generically. Paths are relative
+to the Graph version (`/deviceManagement/...`); `{id}` stands for the object's ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+COMMON_VOLATILE = frozenset(
+    {
+        "@odata.context",
+        "id",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "modifiedDateTime",
+        "version",
+        "supportsScopeTags",
+        "isAssigned",
+    }
+)
+"""Server-managed on every type: they change without the policy changing, and Graph rejects them on create."""
+
+
+class Strategy(Enum):
+    """How an object is read beyond the generic GET (+ `$expand`); each has one plug-in in `strategies.py`."""
+
+    GENERIC = "generic"
+    GROUP_POLICY = "group_policy"
+    """definitionValues, then one presentationValues read per value."""
+    MIXED_LIST = "mixed_list"
+    """A mixed-type list (app protection): each item is read from the typed collection of its @odata.type."""
+    SINGLETON = "singleton"
+    """One object per tenant at the collection path itself (no `/{id}`)."""
+
+
+@dataclass(frozen=True)
+class SubCollection:
+    """A list inside the payload made deterministic: read-only fields stripped, items sorted.
+
+    `sort_by` names dotted paths; ties are broken by the item's canonical JSON, so the order never
+    depends on the order Graph answered in. `keep_only` projects expanded reference objects
+    (e.g. an ADMX definition) down to the fields that identify them.
+    """
+
+    name: str
+    sort_by: tuple[str, ...] = ()
+    strip: frozenset[str] = frozenset({"id"})
+    children: tuple[SubCollection, ...] = ()
+    keep_only: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class PathRead:
+    """A sub-resource read from its own path `/{id}/{name}` (all pages) rather than through `$expand`."""
+
+    name: str
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """One Graph write of a create/update/assign sequence, for the restore engine.
+
+    `body_key` names the list key of an action body (`{"assignments": [...]}`); `per_target` means
+    one request per assignment target with `{"target": ...}`.
+    """
+
+    method: str
+    path: str
+    body_key: str | None = None
+    per_target: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SkipRule:
+    """Objects of the type that are never backed up or restored (service defaults, built-ins)."""
+
+    reason: str
+    id_suffixes: tuple[str, ...] = ()
+    property_equals: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def applies_to(self, obj: Mapping[str, object]) -> bool:
+        object_id = str(obj.get("id", ""))
+        if any(object_id.endswith(suffix) for suffix in self.id_suffixes):
+            return True
+        return any(obj.get(name) == value for name, value in self.property_equals.items())
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One Intune object type: the single source every capture, backup and restore step reads."""
+
+    name: str
+    """The API's type key (route segment), e.g. `deviceConfigurations`."""
+    collection: str
+    version: str = "beta"
+    list_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    expand: tuple[str, ...] = ()
+    """`$expand` items valid on GET of one object (and on the list unless `list_expand` says otherwise)."""
+    list_expand: tuple[str, ...] | None = None
+    """`$expand` valid on the list; None: the same as `expand`."""
+    list_omits: tuple[str, ...] = ()
+    """Properties the list leaves out (script content): each object is then read on its own."""
+    path_reads: tuple[PathRead, ...] = ()
+    expanded_pages: tuple[str, ...] = ()
+    """Expanded navigations Graph may page (`settings@odata.nextLink`): the rest is followed."""
+    sub_collections: tuple[SubCollection, ...] = ()
+    strategy: Strategy = Strategy.GENERIC
+    volatile: frozenset[str] = COMMON_VOLATILE
+    secret_properties: tuple[str, ...] = ()
+    """Top-level properties holding credentials (tokens, certificates): never stored."""
+    display_name: str = "displayName"
+    create: tuple[WriteOp, ...] = ()
+    update: tuple[WriteOp, ...] = ()
+    assign: WriteOp | None = None
+    restore_order: int = 100
+    depends_on: tuple[str, ...] = ()
+    """Types whose IDs this type's objects refer to and that a restore must write (and remap) first."""
+    skip: SkipRule | None = None
+    not_restorable_reason: str | None = None
+    typed_collections: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """For a mixed list: `@odata.type` -> typed collection path that creates, updates and assigns it."""
+    typed_expand: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def restorable(self) -> bool:
+        return self.not_restorable_reason is None
+
+    @property
+    def list_is_complete(self) -> bool:
+        """True when one list call (with its `$expand`) already holds everything a capture needs."""
+        return (
+            self.strategy is Strategy.GENERIC
+            and not self.list_omits
+            and not self.path_reads
+            and not self.expanded_pages
+            and (self.list_expand is None or set(self.list_expand) >= set(self.expand))
+        )
+
+    def item_path(self, object_id: str) -> str:
+        if self.strategy is Strategy.SINGLETON:
+            return self.collection
+        return f"{self.collection}/{object_id}"

@@ -1,0 +1,107 @@
+"""From what Graph answered to the payload we hash and store: deterministic, free of volatile fields
+and free of secrets.
+
+Two captures of an unchanged policy must give the same bytes, so server-managed fields are
+stripped, sub-collections are sorted by a natural key, and expanded reference objects are cut down
+to what identifies them. Secrets are never stored: encrypted and masked values are removed and
+their paths listed, so a restore knows to ask for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shared.intune.model import ObjectType, SubCollection
+from shared.storage import canonical_json
+
+SECRETS_MARKER = "@tenantatlas.secretsNotCaptured"
+"""Payload key listing the paths of values that were not captured (encrypted or masked in Graph)."""
+
+NEVER_STORED = frozenset({"secretReferenceValueId"})
+"""Service-side handles of secrets: meaningless elsewhere and rejected when written back."""
+
+_MASK = re.compile(r"^\*{3,}$")
+_LABEL_KEYS = ("omaUri", "settingDefinitionId", "definitionId", "displayName", "name", "id")
+
+
+def normalize(entry: ObjectType, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The storable payload of `raw` and the paths of the secrets left out of it."""
+    secrets: list[str] = []
+    payload = {
+        key: value
+        for key, value in _clean(raw, "", secrets).items()
+        if key not in entry.volatile and key not in entry.secret_properties
+    }
+    secrets.extend(name for name in entry.secret_properties if raw.get(name) is not None)
+    for spec in entry.sub_collections:
+        if isinstance(payload.get(spec.name), list):
+            payload[spec.name] = _normalize_list(spec, payload[spec.name])
+    if secrets:
+        payload[SECRETS_MARKER] = sorted(set(secrets))
+    return payload, sorted(set(secrets))
+
+
+def _clean(value: Any, path: str, secrets: list[str]) -> Any:
+    """Drop OData annotations (but `@odata.type`), secret handles, encrypted and masked values."""
+    if isinstance(value, list):
+        return [_clean(item, f"{path}[{_label(item, index)}]", secrets) for index, item in enumerate(value)]
+    if not isinstance(value, Mapping):
+        return value
+    encrypted = value.get("isEncrypted") is True
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        child = f"{path}.{key}" if path else key
+        if ("@odata." in key and key != "@odata.type") or key in NEVER_STORED:
+            continue
+        if (encrypted and key == "value") or (isinstance(item, str) and _MASK.match(item)):
+            secrets.append(child)
+            continue
+        out[key] = _clean(item, child, secrets)
+    return out
+
+
+def _label(item: Any, index: int) -> str:
+    """A list item's name in a secret's path: its natural key, so the path survives reordering."""
+    if isinstance(item, Mapping):
+        for key in _LABEL_KEYS:
+            if isinstance(item.get(key), str) and item[key]:
+                return f"{key}='{item[key]}'"
+    return str(index)
+
+
+def _normalize_list(spec: SubCollection, items: list[Any]) -> list[Any]:
+    normalized = [_normalize_item(spec, item) for item in items]
+    return sorted(normalized, key=lambda item: (_sort_key(spec, item), canonical_json(item)))
+
+
+def _normalize_item(spec: SubCollection, item: Any) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    out = {key: value for key, value in item.items() if key not in spec.strip}
+    for name, keep in spec.keep_only.items():
+        if isinstance(out.get(name), Mapping):
+            out[name] = {key: out[name][key] for key in keep if key in out[name]}
+    for child in spec.children:
+        if isinstance(out.get(child.name), list):
+            out[child.name] = _normalize_list(child, out[child.name])
+    return out
+
+
+def _sort_key(spec: SubCollection, item: Any) -> tuple[str, ...]:
+    return tuple(_text(_dotted(item, path)) for path in spec.sort_by)
+
+
+def _dotted(item: Any, path: str) -> Any:
+    """`target.groupId` -> item["target"]["groupId"]; a key may itself hold dots (`@odata.type`)."""
+    if not isinstance(item, Mapping):
+        return None
+    if path in item:
+        return item[path]
+    head, _, rest = path.partition(".")
+    return _dotted(item.get(head), rest) if rest else None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value) if not isinstance(value, str) else value

@@ -1,0 +1,258 @@
+"""Policy versions: one Table row per capture, payloads content-addressed in Blob Storage.
+
+Partition = tenant. Two rows per version, written in one entity-group transaction:
+- timeline `t!{type}!{policy}!{inverted time}!{version id}`: a policy's versions newest first,
+  listed with one range query;
+- index `v!{version id}`: one point read by version ID.
+The version ID is a hash of (run, type, policy), so a retried activity finds its own index row and
+returns the version it recorded instead of adding another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient, TableTransactionError
+
+from shared.intune.capture import CapturedPolicy
+from shared.intune.errors import VersionNotFound
+from shared.storage import (
+    ContentStore,
+    Page,
+    StorageAccount,
+    StoredContent,
+    blob_name_for,
+    canonical_json,
+    encode_key,
+    inverted_time_key,
+    map_page,
+    names,
+    query_page,
+    stable_hash,
+)
+
+_VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_SEP = "!"
+_AFTER_SEP = chr(ord(_SEP) + 1)
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One captured version of one policy; `changed` compares its hash with the version before it."""
+
+    version_id: str
+    tenant_id: str
+    policy_type: str
+    policy_id: str
+    display_name: str
+    content_sha256: str
+    blob_name: str
+    size: int
+    changed: bool
+    previous_version_id: str | None
+    captured_at: datetime
+    run_id: str
+    secrets_not_captured: list[str]
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON shape of the version routes (camelCase, ISO 8601), without storage internals."""
+        return {
+            "id": self.version_id,
+            "tenantId": self.tenant_id,
+            "policyType": self.policy_type,
+            "policyId": self.policy_id,
+            "displayName": self.display_name,
+            "contentSha256": self.content_sha256,
+            "size": self.size,
+            "changed": self.changed,
+            "previousVersionId": self.previous_version_id,
+            "capturedAt": self.captured_at.isoformat(),
+            "runId": self.run_id,
+            "secretsNotCaptured": list(self.secrets_not_captured),
+        }
+
+
+def version_id_for(run_id: str, policy_type: str, policy_id: str) -> str:
+    """Deterministic per (run, policy): the same capture recorded twice is the same version."""
+    return stable_hash(run_id, policy_type, policy_id)[:32]
+
+
+def record_version(
+    account: StorageAccount, tenant_id: str, captured: CapturedPolicy, run_id: str, captured_at: datetime
+) -> PolicyVersion:
+    """Store the payload (no new blob when unchanged) and the version rows; idempotent per (run, policy)."""
+    table = account.table(names.POLICY_VERSIONS)
+    version_id = version_id_for(run_id, captured.policy_type, captured.policy_id)
+    existing = _read_index(table, tenant_id, version_id)
+    if existing is not None:
+        return existing
+    timeline_key = _timeline_prefix(captured.policy_type, captured.policy_id) + (
+        f"{inverted_time_key(captured_at)}{_SEP}{version_id}"
+    )
+    previous = _previous(table, tenant_id, captured, timeline_key)
+    stored = _store_payload(account, captured.payload, previous)
+    version = PolicyVersion(
+        version_id=version_id,
+        tenant_id=tenant_id,
+        policy_type=captured.policy_type,
+        policy_id=captured.policy_id,
+        display_name=captured.display_name,
+        content_sha256=stored.sha256,
+        blob_name=stored.blob_name,
+        size=stored.size,
+        changed=previous is None or previous.content_sha256 != stored.sha256,
+        previous_version_id=previous.version_id if previous else None,
+        captured_at=captured_at,
+        run_id=run_id,
+        secrets_not_captured=list(captured.secrets_not_captured),
+    )
+    properties = _to_entity(version)
+    try:
+        table.submit_transaction(
+            [
+                ("create", {"PartitionKey": tenant_id, "RowKey": _index_key(version_id), **properties}),
+                ("create", {"PartitionKey": tenant_id, "RowKey": timeline_key, **properties}),
+            ]
+        )
+    except TableTransactionError:
+        raced = _read_index(table, tenant_id, version_id)
+        if raced is None:
+            raise
+        return raced
+    return version
+
+
+def list_versions(
+    account: StorageAccount,
+    tenant_id: str,
+    policy_type: str,
+    policy_id: str,
+    page_size: int = 50,
+    continuation: str | None = None,
+) -> Page[PolicyVersion]:
+    """A policy's versions, newest first, with one partition range query per page."""
+    prefix = _timeline_prefix(policy_type, policy_id)
+    page = query_page(
+        account.table(names.POLICY_VERSIONS),
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        {"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
+        page_size=page_size,
+        continuation=continuation,
+    )
+    return map_page(page, _from_entity)
+
+
+def get_version(
+    account: StorageAccount,
+    tenant_id: str,
+    version_id: str,
+    *,
+    policy_type: str | None = None,
+    policy_id: str | None = None,
+) -> PolicyVersion:
+    """One version by ID (a point read); `version.not_found` also when it belongs to another policy."""
+    version = (
+        _read_index(account.table(names.POLICY_VERSIONS), tenant_id, version_id)
+        if _VERSION_ID.match(version_id)
+        else None
+    )
+    if version is None or (policy_type, policy_id) not in (
+        (None, None),
+        (version.policy_type, version.policy_id),
+    ):
+        raise VersionNotFound(f"No version '{version_id}' of this policy in this tenant.")
+    return version
+
+
+def get_version_content(account: StorageAccount, version: PolicyVersion) -> dict[str, Any]:
+    """The stored payload of a version, checked against its hash."""
+    content: dict[str, Any] = ContentStore(account.container(names.SNAPSHOTS_CONTAINER)).get_json(
+        version.content_sha256
+    )
+    return content
+
+
+def _store_payload(
+    account: StorageAccount, payload: Mapping[str, Any], previous: PolicyVersion | None
+) -> StoredContent:
+    """Put the payload unless the previous version already holds these exact bytes."""
+    data = canonical_json(payload)
+    digest = hashlib.sha256(data).hexdigest()
+    if previous is not None and previous.content_sha256 == digest:
+        return StoredContent(digest, blob_name_for(digest), len(data), created=False)
+    return ContentStore(account.container(names.SNAPSHOTS_CONTAINER)).put_json(payload)
+
+
+def _previous(
+    table: TableClient, tenant_id: str, captured: CapturedPolicy, own_key: str
+) -> PolicyVersion | None:
+    """The newest version captured before this one (larger keys are older)."""
+    prefix = _timeline_prefix(captured.policy_type, captured.policy_id)
+    page = query_page(
+        table,
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        {"tenant": tenant_id, "start": own_key, "end": prefix[:-1] + _AFTER_SEP},
+        page_size=1,
+    )
+    return _from_entity(page.items[0]) if page.items else None
+
+
+def _read_index(table: TableClient, tenant_id: str, version_id: str) -> PolicyVersion | None:
+    try:
+        return _from_entity(table.get_entity(tenant_id, _index_key(version_id)))
+    except ResourceNotFoundError:
+        return None
+
+
+def _timeline_prefix(policy_type: str, policy_id: str) -> str:
+    """`t!{type}!{policy}!`; `!` inside IDs is escaped so one policy's prefix never covers another's."""
+    return _SEP.join(("t", _part(policy_type), _part(policy_id), ""))
+
+
+def _part(value: str) -> str:
+    return encode_key(value).replace(_SEP, "%21")
+
+
+def _index_key(version_id: str) -> str:
+    return f"v{_SEP}{version_id}"
+
+
+def _to_entity(version: PolicyVersion) -> dict[str, Any]:
+    return {
+        "VersionId": version.version_id,
+        "PolicyType": version.policy_type,
+        "PolicyId": version.policy_id,
+        "DisplayName": version.display_name,
+        "ContentSha256": version.content_sha256,
+        "Size": version.size,
+        "Changed": version.changed,
+        "PreviousVersionId": version.previous_version_id or "",
+        "CapturedAt": version.captured_at,
+        "RunId": version.run_id,
+        "SecretsNotCaptured": json.dumps(version.secrets_not_captured),
+    }
+
+
+def _from_entity(entity: Mapping[str, Any]) -> PolicyVersion:
+    return PolicyVersion(
+        version_id=entity["VersionId"],
+        tenant_id=entity["PartitionKey"],
+        policy_type=entity["PolicyType"],
+        policy_id=entity["PolicyId"],
+        display_name=entity["DisplayName"],
+        content_sha256=entity["ContentSha256"],
+        blob_name=blob_name_for(entity["ContentSha256"]),
+        size=int(entity["Size"]),
+        changed=bool(entity["Changed"]),
+        previous_version_id=entity["PreviousVersionId"] or None,
+        captured_at=entity["CapturedAt"],
+        run_id=entity["RunId"],
+        secrets_not_captured=list(json.loads(entity["SecretsNotCaptured"])),
+    )
