@@ -414,3 +414,17 @@ def test_conditional_access_and_groups_answer_on_v1(model: GraphModel, client: M
     reader = ModelClient(model, "tenant-a", roles={"Policy.Read.All"})
     assert reader.get("/identity/conditionalAccess/policies").status == 200
     assert reader.post("/identity/conditionalAccess/policies", body).status == 403
+
+
+def test_intent_settings_read_by_category_as_backup_tools_do(client: ModelClient) -> None:
+    template = client.get_all(f"{DM}/templates")[0]
+    intent_id = client.post(
+        f"{DM}/templates/{template['id']}/createInstance", {"displayName": "WIN - SB"}
+    ).body["id"]
+    [category] = client.get_all(f"{DM}/templates/{template['id']}/categories")
+    settings = client.get_all(f"{DM}/intents/{intent_id}/categories/{category['id']}/settings")
+    assert [item["definitionId"] for item in settings] == [
+        item["definitionId"] for item in client.get_all(f"{DM}/intents/{intent_id}/settings")
+    ]
+    expanded = client.get(f"{DM}/intents/{intent_id}", query={"$expand": "categories"}).body
+    assert expanded["categories"][0]["id"] == category["id"]

@@ -133,8 +133,13 @@ TYPES: tuple[TypeSpec, ...] = (
         navs=(
             assignments("deviceManagementIntentAssignment"),
             Nav("settings", G + "deviceManagementSettingInstance"),
+            Nav(
+                "categories",
+                G + "deviceManagementIntentSettingCategory",
+                (Nav("settings", G + "deviceManagementSettingInstance"),),
+            ),
         ),
-        inert_navs=("categories", "deviceStates", "userStates", "deviceStateSummary"),
+        inert_navs=("deviceStates", "userStates", "deviceStateSummary"),
         timestamps=("lastModifiedDateTime",),
         schema=NAMED,
     ),
@@ -144,8 +149,15 @@ TYPES: tuple[TypeSpec, ...] = (
         "config",
         writable=False,
         builtin=True,
-        navs=(Nav("settings", G + "deviceManagementSettingInstance"),),
-        inert_navs=("categories", "migratableTo"),
+        navs=(
+            Nav("settings", G + "deviceManagementSettingInstance"),
+            Nav(
+                "categories",
+                G + "deviceManagementTemplateSettingCategory",
+                (Nav("recommendedSettings", G + "deviceManagementSettingInstance"),),
+            ),
+        ),
+        inert_navs=("migratableTo",),
         scope_tags=None,
         timestamps=(),
     ),

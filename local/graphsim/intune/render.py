@@ -35,7 +35,7 @@ def render_entity(
         nav = spec.nav(name)
         if nav is not None:
             annotate(out, nav, context)
-            out[name] = expand_nav(nav, obj.get(name), sub, context=f"{context}/{name}")
+            out[name] = expand_nav(nav, obj.get(name), sub, parent=obj, context=f"{context}/{name}")
         elif name in spec.inert_navs:
             out[name] = None if name.endswith(_SINGLE_INERT_SUFFIXES) else []
         else:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from local.graphsim.contract import GraphResponse
@@ -11,6 +12,7 @@ from .. import crud
 from ..catalog import BY_COLLECTION
 from ..context import ActionHandler, Ctx, Family
 from ..errors import intune_bad_request, method_not_allowed, model_validation_failure
+from ..render import VIRTUAL_NAVS
 from ..spec import TypeSpec
 from ..store import new_id
 from ..validation import require_object
@@ -85,6 +87,39 @@ def merge_settings(current: list[dict[str, Any]], changes: Any) -> list[dict[str
             (key, value) for key, value in change.items() if key in ("@odata.type", "valueJson", "value")
         )
     return current
+
+
+def category_id(template_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"graphsim/template-category/{template_id}"))
+
+
+def intent_categories(intent: dict[str, Any]) -> list[dict[str, Any]]:
+    """One setting category per template (the simulator's templates are small), holding the
+    intent's settings, so `/intents/{id}/categories/{cid}/settings` reads what tools expect."""
+    template_id = str(intent.get("templateId"))
+    return [
+        {
+            "id": category_id(template_id),
+            "displayName": "Settings",
+            "hasRequiredSetting": False,
+            "settings": intent.get("settings") or [],
+        }
+    ]
+
+
+def template_categories(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": category_id(str(template.get("id"))),
+            "displayName": "Settings",
+            "hasRequiredSetting": False,
+            "recommendedSettings": template.get("settings") or [],
+        }
+    ]
+
+
+VIRTUAL_NAVS["microsoft.graph.deviceManagementIntentSettingCategory"] = intent_categories
+VIRTUAL_NAVS["microsoft.graph.deviceManagementTemplateSettingCategory"] = template_categories
 
 
 def _fresh(settings: list[dict[str, Any]]) -> list[dict[str, Any]]:
