@@ -15,6 +15,9 @@ from .errors import AdminInputError, GraphFailure, method_not_allowed, segment_n
 from .families import family_for
 from .permissions import authorize
 from .query import parse_query
+from .seed import populate_tenant
+from .seed.builtin import populate_shared
+from .seed.defaults import populate_defaults
 from .spec import TypeSpec
 from .store import Packed, TenantStore, new_id, unpacked
 
@@ -29,11 +32,6 @@ class GraphModel:
     def __init__(self) -> None:
         self._tenants: dict[str, TenantStore] = {}
         self._shared = TenantStore("shared")
-        self._load_shared()
-
-    def _load_shared(self) -> None:
-        from .seed.builtin import populate_shared
-
         populate_shared(self._shared)
 
     # Graph side
@@ -124,14 +122,10 @@ class GraphModel:
         self._tenants.setdefault(tenant_id, TenantStore(tenant_id))
 
     def populate_defaults(self, tenant_id: str) -> None:
-        from .seed.defaults import populate_defaults
-
         self.ensure_tenant(tenant_id)
         populate_defaults(self._tenants[tenant_id])
 
     def populate_tenant(self, tenant_id: str, objects: int, seed: int) -> None:
-        from .seed import populate_tenant
-
         if not isinstance(objects, int) or objects < 0:
             raise AdminInputError("objects must be a non-negative integer")
         self.populate_defaults(tenant_id)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from ..store import TenantStore
+from .generate import generate as populate_tenant
 
-
-def populate_tenant(tenant: TenantStore, shared: TenantStore, objects: int, seed: int) -> None:
-    from .generate import generate
-
-    generate(tenant, shared, objects, seed)
+__all__ = ["populate_tenant"]
