@@ -1,0 +1,241 @@
+"""The catalog as data: every type of the reference table, sane restore order, the facts per type,
+and the payload normalisation that makes hashes stable."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from local.graphsim.intune.catalog import TYPES as SIM_TYPES
+from shared.intune import (
+    BY_NAME,
+    SECRETS_MARKER,
+    TYPES,
+    UnknownPolicyType,
+    object_type,
+    restore_sequence,
+)
+from shared.intune.normalize import normalize
+from shared.storage import canonical_json
+
+REFERENCE_TYPES = {
+    "deviceConfigurations",
+    "deviceCompliancePolicies",
+    "configurationPolicies",
+    "groupPolicyConfigurations",
+    "intents",
+    "deviceManagementScripts",
+    "deviceHealthScripts",
+    "deviceShellScripts",
+    "deviceCustomAttributeShellScripts",
+    "deviceComplianceScripts",
+    "windowsAutopilotDeploymentProfiles",
+    "deviceEnrollmentConfigurations",
+    "assignmentFilters",
+    "roleScopeTags",
+    "roleDefinitions",
+    "notificationMessageTemplates",
+    "windowsFeatureUpdateProfiles",
+    "windowsQualityUpdateProfiles",
+    "windowsDriverUpdateProfiles",
+    "termsAndConditions",
+    "managedAppPolicies",
+    "mobileAppConfigurations",
+    "conditionalAccessPolicies",
+    "mobileApps",
+    "applePushNotificationCertificate",
+    "depOnboardingSettings",
+    "vppTokens",
+    "deviceManagementPartners",
+}
+"""One key per row of the reference's object-type table (the three update profiles and the two shell
+script types are one row each there); capture-only: the last five."""
+
+CAPTURE_ONLY = {
+    "mobileApps",
+    "applePushNotificationCertificate",
+    "depOnboardingSettings",
+    "vppTokens",
+    "deviceManagementPartners",
+}
+
+
+def test_every_reference_type_has_exactly_one_entry() -> None:
+    names = [entry.name for entry in TYPES]
+    assert len(names) == len(set(names))
+    assert set(names) == REFERENCE_TYPES
+    assert len(names) >= 25
+
+
+def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
+    """The simulator models the reference table (and more); our paths must be among its collections."""
+    served = {spec.collection for spec in SIM_TYPES}
+    for entry in TYPES:
+        assert entry.collection.lstrip("/") in served, entry.name
+    for typed in BY_NAME["managedAppPolicies"].typed_collections.values():
+        assert typed.lstrip("/") in served
+
+
+def test_unknown_type_is_a_404_problem_naming_the_known_types() -> None:
+    with pytest.raises(UnknownPolicyType) as caught:
+        object_type("deviceConfiguration")
+    problem = caught.value.to_problem().to_dict()
+    assert problem["status"] == 404
+    assert problem["code"] == "policy.unknown_type"
+    assert "deviceConfigurations" in problem["detail"]
+
+
+def test_restore_order_writes_every_dependency_first() -> None:
+    order = {entry.name: position for position, entry in enumerate(restore_sequence())}
+    for entry in restore_sequence():
+        for dependency in entry.depends_on:
+            assert dependency in BY_NAME, f"{entry.name} depends on unknown {dependency}"
+            if BY_NAME[dependency].restorable:
+                assert order[dependency] < order[entry.name], f"{dependency} must come before {entry.name}"
+    names = [entry.name for entry in restore_sequence()]
+    assert names[:3] == ["roleScopeTags", "assignmentFilters", "notificationMessageTemplates"]
+
+
+def test_capture_only_types_say_why_and_have_no_writes() -> None:
+    for entry in TYPES:
+        if entry.name in CAPTURE_ONLY:
+            assert entry.not_restorable_reason
+            assert not entry.create and not entry.update and entry.assign is None
+            assert entry.name not in {restorable.name for restorable in restore_sequence()}
+        else:
+            assert entry.restorable and entry.create and entry.update, entry.name
+
+
+@pytest.mark.parametrize(
+    ("name", "body_key"),
+    [
+        ("deviceConfigurations", "assignments"),
+        ("deviceManagementScripts", "deviceManagementScriptAssignments"),
+        ("deviceShellScripts", "deviceManagementScriptAssignments"),
+        ("deviceHealthScripts", "deviceHealthScriptAssignments"),
+        ("deviceEnrollmentConfigurations", "enrollmentConfigurationAssignments"),
+    ],
+)
+def test_assign_body_keys_follow_the_reference(name: str, body_key: str) -> None:
+    assign = BY_NAME[name].assign
+    assert assign is not None and assign.body_key == body_key and not assign.per_target
+
+
+def test_per_target_and_unassignable_types() -> None:
+    for name in ("windowsAutopilotDeploymentProfiles", "termsAndConditions"):
+        assign = BY_NAME[name].assign
+        assert assign is not None and assign.per_target
+    for name in ("assignmentFilters", "notificationMessageTemplates", "conditionalAccessPolicies"):
+        assert BY_NAME[name].assign is None
+
+
+def test_list_queries_and_reads_follow_the_reference() -> None:
+    assert BY_NAME["roleDefinitions"].list_params["$filter"] == "isBuiltIn eq false"
+    assert BY_NAME["deviceManagementScripts"].list_omits == ("scriptContent",)
+    assert not BY_NAME["deviceManagementScripts"].list_is_complete
+    assert BY_NAME["deviceConfigurations"].list_is_complete
+    assert BY_NAME["configurationPolicies"].expanded_pages == ("settings",)
+    assert BY_NAME["conditionalAccessPolicies"].version == "v1.0"
+    compliance = BY_NAME["deviceCompliancePolicies"]
+    assert "scheduledActionsForRule($expand=scheduledActionConfigurations)" in compliance.expand
+
+
+def test_default_enrollment_configurations_and_builtins_are_skipped() -> None:
+    enrollment = BY_NAME["deviceEnrollmentConfigurations"].skip
+    assert enrollment is not None
+    assert enrollment.applies_to({"id": "abc_DefaultLimit", "priority": 0})
+    assert enrollment.applies_to({"id": "abc_DefaultPlatformRestrictions"})
+    assert not enrollment.applies_to({"id": "abc_Limit", "priority": 2})
+    tags = BY_NAME["roleScopeTags"].skip
+    assert tags is not None and tags.applies_to({"id": "0"}) and not tags.applies_to({"id": "3"})
+
+
+def test_volatile_fields_and_read_only_ids_are_stripped() -> None:
+    raw = {
+        "@odata.context": "https://graph/$metadata#x",
+        "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
+        "id": "p1",
+        "displayName": "Baseline",
+        "version": 7,
+        "createdDateTime": "2022-01-01T00:00:00Z",
+        "lastModifiedDateTime": "2023-01-01T00:00:00Z",
+        "assignments@odata.context": "https://graph/$metadata#y",
+        "scheduledActionsForRule": [
+            {
+                "id": "r1",
+                "ruleName": "PasswordRequired",
+                "scheduledActionConfigurations": [{"id": "c1", "actionType": "block"}],
+            }
+        ],
+        "assignments": [{"id": "p1_g1", "sourceId": "p1", "target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+    payload, secrets = normalize(BY_NAME["deviceCompliancePolicies"], raw)
+    assert payload == {
+        "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
+        "displayName": "Baseline",
+        "scheduledActionsForRule": [
+            {"ruleName": "PasswordRequired", "scheduledActionConfigurations": [{"actionType": "block"}]}
+        ],
+        "assignments": [{"target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+    assert secrets == []
+
+
+def _settings_policy(count: int) -> dict[str, Any]:
+    return {
+        "id": "p",
+        "name": "Settings",
+        "settings": [
+            {"id": str(index), "settingInstance": {"settingDefinitionId": f"def_{index:03d}", "value": index}}
+            for index in range(count)
+        ],
+        "assignments": [
+            {
+                "id": f"p_{group}",
+                "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group},
+            }
+            for group in ("g3", "g1", "g2")
+        ],
+    }
+
+
+def test_sub_collection_order_does_not_change_the_hash() -> None:
+    entry = BY_NAME["configurationPolicies"]
+    original = _settings_policy(40)
+    shuffled = _settings_policy(40)
+    random.Random(7).shuffle(shuffled["settings"])
+    shuffled["assignments"].reverse()
+    for position, setting in enumerate(shuffled["settings"]):
+        setting["id"] = str(position)
+    first, _ = normalize(entry, original)
+    second, _ = normalize(entry, shuffled)
+    assert canonical_json(first) == canonical_json(second)
+    assert [s["settingInstance"]["settingDefinitionId"] for s in first["settings"]][:2] == [
+        "def_000",
+        "def_001",
+    ]
+
+
+def test_encrypted_and_masked_values_are_recorded_not_stored() -> None:
+    raw = {
+        "id": "c1",
+        "displayName": "Wi-Fi",
+        "omaSettings": [
+            {"omaUri": "./A", "value": 1, "isEncrypted": False, "secretReferenceValueId": None},
+            {"omaUri": "./WiFi/Key", "value": "****", "isEncrypted": True, "secretReferenceValueId": "s-1"},
+        ],
+        "wiFiPreSharedKey": "********",
+    }
+    payload, secrets = normalize(BY_NAME["deviceConfigurations"], raw)
+    text = canonical_json(payload).decode()
+    assert "****" not in text and "s-1" not in text and "secretReferenceValueId" not in text
+    assert payload["omaSettings"][1] == {"omaUri": "./WiFi/Key", "isEncrypted": True}
+    assert secrets == ["omaSettings[omaUri='./WiFi/Key'].value", "wiFiPreSharedKey"]
+    assert payload[SECRETS_MARKER] == secrets
+
+
+def test_token_properties_of_capture_only_types_are_never_kept() -> None:
+    payload, secrets = normalize(BY_NAME["vppTokens"], {"id": "v", "displayName": "VPP", "token": "c2VjcmV0"})
+    assert "token" not in payload and secrets == ["token"]
