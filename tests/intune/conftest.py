@@ -69,6 +69,37 @@ def graph_requests(sim: GraphSim, tenant_id: str) -> Callable[[], list[dict[str,
 
 
 @pytest.fixture
+def settings_policy() -> Callable[[int], dict[str, Any]]:
+    """Builds a settings catalog policy as graphsim stores it, with `count` distinct settings."""
+
+    def build(count: int) -> dict[str, Any]:
+        return {
+            "name": f"WIN - {count} settings",
+            "description": "",
+            "platforms": "windows10",
+            "technologies": "mdm",
+            "roleScopeTagIds": ["0"],
+            "settings": [
+                {
+                    "id": str(index),
+                    "settingInstance": {
+                        "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+                        "settingDefinitionId": f"device_vendor_msft_policy_config_test_setting{index:03d}",
+                        "choiceSettingValue": {
+                            "value": f"device_vendor_msft_test_{index:03d}_1",
+                            "children": [],
+                        },
+                    },
+                }
+                for index in range(count)
+            ],
+            "assignments": [],
+        }
+
+    return build
+
+
+@pytest.fixture
 def storage(azurite: AzuriteEndpoints) -> Iterator[StorageAccount]:
     """An Azurite account whose tables and containers only this test sees."""
     config = StorageConfig(

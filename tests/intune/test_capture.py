@@ -17,6 +17,7 @@ from shared.storage import canonical_json
 
 Objects = Callable[[str], list[dict[str, Any]]]
 Requests = Callable[[], list[dict[str, Any]]]
+SettingsPolicy = Callable[[int], dict[str, Any]]
 
 DC = "deviceManagement/deviceConfigurations"
 COMPLIANCE = "deviceManagement/deviceCompliancePolicies"
@@ -26,29 +27,6 @@ GPO = "deviceManagement/groupPolicyConfigurations"
 
 def targets(assignments: list[dict[str, Any]]) -> list[str]:
     return sorted(canonical_json(item["target"]).decode() for item in assignments)
-
-
-def settings_policy(count: int) -> dict[str, Any]:
-    """A settings catalog policy as graphsim stores it, with `count` distinct settings."""
-    return {
-        "name": f"WIN - {count} settings",
-        "description": "",
-        "platforms": "windows10",
-        "technologies": "mdm",
-        "roleScopeTagIds": ["0"],
-        "settings": [
-            {
-                "id": str(index),
-                "settingInstance": {
-                    "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
-                    "settingDefinitionId": f"device_vendor_msft_policy_config_test_setting{index:03d}",
-                    "choiceSettingValue": {"value": f"device_vendor_msft_test_{index:03d}_1", "children": []},
-                },
-            }
-            for index in range(count)
-        ],
-        "assignments": [],
-    }
 
 
 def test_device_configurations_match_what_graph_holds(client: GraphClient, sim_objects: Objects) -> None:
@@ -103,7 +81,7 @@ def test_settings_catalog_policies_match_what_graph_holds(client: GraphClient, s
 
 @pytest.mark.parametrize("count", [60, 150])
 def test_large_settings_catalog_policy_is_captured_whole(
-    client: GraphClient, sim: GraphSim, tenant_id: str, count: int
+    client: GraphClient, sim: GraphSim, tenant_id: str, count: int, settings_policy: SettingsPolicy
 ) -> None:
     created = sim.admin.put_object(tenant_id, SETTINGS, settings_policy(count))
     captured = capture_policy(client, "configurationPolicies", created["id"])
