@@ -136,7 +136,7 @@ class ObjectType:
     def list_is_complete(self) -> bool:
         """True when one list call (with its `$expand`) already holds everything a capture needs."""
         return (
-            self.strategy is Strategy.GENERIC
+            self.strategy in (Strategy.GENERIC, Strategy.SINGLETON)
             and not self.list_omits
             and not self.path_reads
             and not self.expanded_pages
