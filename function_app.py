@@ -1,9 +1,34 @@
-"""The TenantAtlas Function App: creates the app and registers one blueprint per area."""
+"""The TenantAtlas Function App: creates the app and registers one blueprint per area.
+
+Log redaction is installed first: it is a property of the whole process, not of one area.
+"""
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.capture import bp as capture_activities_bp
+from activities.runs import bp as run_activities_bp
+from orchestrators.capture_policy_snapshot import bp as capture_orchestrator_bp
+from shared.redact import install_log_redaction
+from triggers.audit import bp as audit_bp
 from triggers.health import bp as health_bp
+from triggers.notifications import bp as notifications_bp
+from triggers.policies import bp as policies_bp
+from triggers.runs import bp as runs_bp
+from triggers.tenants import bp as tenants_bp
+
+install_log_redaction()
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(health_bp)
+for blueprint in (
+    health_bp,
+    tenants_bp,
+    runs_bp,
+    audit_bp,
+    notifications_bp,
+    policies_bp,
+    capture_orchestrator_bp,
+    run_activities_bp,
+    capture_activities_bp,
+):
+    app.register_functions(blueprint)

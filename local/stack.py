@@ -22,9 +22,13 @@ from types import TracebackType
 from local.azurite import Azurite
 from local.devhost.config import read_settings
 from local.devhost.testing import DevhostProcess, start_devhost
+from local.tokens import ensure_dev_signing_key
+from shared.settings import DEV_AUTH_FOLDER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GRAPHSIM_MODULE = "local.graphsim"
+GRAPHSIM_CREDENTIAL_REF = "graphsim"
+"""The credential reference tenants registered against the simulator hold (`local.admin add-tenant`)."""
 
 log = logging.getLogger("stack")
 
@@ -81,19 +85,30 @@ def start_graphsim(state_dir: Path, profile: str = "demo", timeout: float = 60.0
     raise StackError(f"the Graph simulator was not ready within {timeout}s; see {state_dir}/graphsim.log")
 
 
-def app_settings(graphsim: GraphSim | None) -> dict[str, str]:
-    """local.settings.json (else the committed example), pointed at the simulator when it runs."""
+def graphsim_settings(credentials_file: Path) -> dict[str, str]:
+    """App settings that point Graph and login at the simulator, with its secret app as the Graph
+    credential `graphsim` (the secret stays in the devhost's 0600 settings file, never in a table)."""
+    credentials = json.loads(credentials_file.read_text())
+    app = next(app for app in credentials["apps"] if app.get("client_secret"))
+    prefix = f"GRAPH_CREDENTIAL__{GRAPHSIM_CREDENTIAL_REF.upper()}__"
+    return {
+        "TENANTATLAS_GRAPH_BASE_URL": credentials["base_url"],
+        "TENANTATLAS_GRAPH_LOGIN_URL": credentials["base_url"],
+        "TENANTATLAS_CA_BUNDLE": credentials["ca_file"],
+        prefix + "CLIENT_ID": app["client_id"],
+        prefix + "CLIENT_SECRET": app["client_secret"],
+    }
+
+
+def app_settings(graphsim: GraphSim | None, state_dir: Path) -> dict[str, str]:
+    """local.settings.json (else the committed example), with the stack's state folder (dev signing key
+    and JWKS) and pointed at the simulator when it runs."""
     path = REPO_ROOT / "local.settings.json"
     settings = read_settings(path if path.exists() else REPO_ROOT / "local.settings.example.json")
     settings.pop("AzureWebJobsStorage", None)
+    settings["TENANTATLAS_STATE_DIR"] = str(state_dir)
     if graphsim is not None:
-        settings.update(
-            {
-                "TENANTATLAS_GRAPH_BASE_URL": graphsim.base_url,
-                "TENANTATLAS_GRAPH_LOGIN_URL": graphsim.base_url,
-                "TENANTATLAS_CA_BUNDLE": graphsim.ca_file,
-            }
-        )
+        settings.update(graphsim_settings(Path(graphsim.credentials_file)))
     return settings
 
 
@@ -114,11 +129,12 @@ class Stack:
             storage = self.azurite.start().connection_string
             log.info("Azurite is up (data in %s)", self.azurite.data_dir)
             self.graphsim = start_graphsim(self.state_dir / "graphsim")
+            ensure_dev_signing_key(self.state_dir / DEV_AUTH_FOLDER)
             self.devhost = start_devhost(
                 REPO_ROOT,
                 self.state_dir / "devhost",
                 storage,
-                settings=app_settings(self.graphsim),
+                settings=app_settings(self.graphsim, self.state_dir),
                 timers=self.timers,
                 port=self.port,
             )

@@ -1,0 +1,51 @@
+"""The first and last steps of every job: mark the run running, and end it; each notifies the
+requester, and the end is audited. Both are safe to run again (the engine may retry an activity)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.audit import SYSTEM, AuditOutcome
+from shared.notifications import notify_run
+from shared.runs import RunStatus, finish, get_run, mark_running
+from shared.services import Services
+
+FINISHED_SUFFIX = ".finished"
+
+
+def begin_run(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+    """queued -> running plus the "started" notification; `active` False means the run ended already
+    (an instance started again for an ended run must not redo its work)."""
+    run = get_run(services.runs, tenant_id, run_id)
+    if not run.status.is_active:
+        return {"active": False, "status": run.status.value}
+    run = mark_running(services.runs, tenant_id, run_id)
+    notify_run(services.notifications, run)
+    return {"active": True, "status": run.status.value}
+
+
+def end_run(services: Services, tenant_id: str, run_id: str, error: str | None = None) -> dict[str, Any]:
+    """Finish the run from its item outcomes (`error` forces failed), notify and audit the outcome.
+
+    The audit event is written only by the call that created the notification, so a retried
+    activity does not audit twice.
+    """
+    run = finish(services.runs, tenant_id, run_id, error=error)
+    _, created = notify_run(services.notifications, run)
+    if created:
+        outcome = AuditOutcome.SUCCEEDED if run.status is RunStatus.SUCCEEDED else AuditOutcome.FAILED
+        services.audit.record(
+            tenant_id,
+            run.run_type + FINISHED_SUFFIX,
+            SYSTEM,
+            outcome,
+            run_id=run.run_id,
+            details={
+                "status": run.status.value,
+                "requestedBy": run.requested_by,
+                "succeeded": run.counters.succeeded,
+                "failed": run.counters.failed,
+                "error": run.error,
+            },
+        )
+    return {"status": run.status.value, "error": run.error}

@@ -1,0 +1,77 @@
+"""Run routes: list, view, items, and the status URL that asynchronous callers poll."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.api import choice_param, flag_param, json_response, page_body, page_params
+from shared.auth.authorize import TenantAccess
+from shared.auth.http import tenant_route
+from shared.auth.roles import Role
+from shared.problems import PROBLEM_CONTENT_TYPE
+from shared.run_access import run_for_access
+from shared.run_status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
+from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs
+from shared.services import services
+
+bp = func.Blueprint()
+
+_RUN_TYPE_MAX_CHARS = 64
+
+
+@bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+@tenant_route(Role.READER, action="runs.list")
+def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """Newest first; `status`, `type`, `pageSize` and `continuationToken` narrow and page."""
+    size, token = page_params(req)
+    run_type = choice_param(req, "type", _run_type)
+    page = list_runs(
+        services().runs,
+        access.tenant_id,
+        status=choice_param(req, "status", RunStatus),
+        run_type=run_type,
+        page_size=size,
+        continuation=token,
+    )
+    return json_response(page_body(page, Run.to_api))
+
+
+@bp.route(route="tenants/{tenantId}/runs/{runId}", methods=["GET"])
+@tenant_route(Role.READER, action="runs.view")
+def get_tenant_run(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    run = run_for_access(services(), access, req.route_params["runId"], action="runs.view")
+    return json_response(run.to_api())
+
+
+@bp.route(route="tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
+@tenant_route(Role.READER, action="runs.items")
+def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """In item-ID order; `outcome`, `pageSize` and `continuationToken` narrow and page."""
+    run = run_for_access(services(), access, req.route_params["runId"], action="runs.items")
+    size, token = page_params(req)
+    page = list_items(
+        services().runs,
+        run,
+        outcome=choice_param(req, "outcome", ItemOutcome),
+        page_size=size,
+        continuation=token,
+    )
+    return json_response(page_body(page, ItemResult.to_api))
+
+
+@bp.route(route="tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
+@tenant_route(Role.READER, action="runs.status")
+def run_status(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """202 while the run is active, then 200 (or 422 for a failure with `failOnError=true`)."""
+    fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
+    run = run_for_access(services(), access, req.route_params["runId"], action="runs.status")
+    url = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
+    answer = status_answer(run, url, fail_on_error=fail_on_error)
+    mimetype = PROBLEM_CONTENT_TYPE if answer.status_code >= 400 else "application/json"
+    return json_response(answer.body, answer.status_code, answer.headers, mimetype)
+
+
+def _run_type(value: str) -> str:
+    if not value or len(value) > _RUN_TYPE_MAX_CHARS:
+        raise ValueError(value)
+    return value
