@@ -7,13 +7,13 @@ plug in through `families/`.
 
 from __future__ import annotations
 
+from .catalog_capture import CAPTURE_ONLY
 from .spec import Nav, TypeSpec
 from .subtypes import (
     APP_PROTECTION,
     COMPLIANCE_TYPES,
     DEVICE_CONFIGURATION_TYPES,
     ENROLLMENT_TYPES,
-    MOBILE_APP_TYPES,
 )
 
 G = "microsoft.graph."
@@ -31,7 +31,7 @@ SCRIPT_SCHEMA = {**NAMED, "scriptContent": (str, True), "fileName": (str, True),
 DM = "deviceManagement/"
 DAM = "deviceAppManagement/"
 
-TYPES: tuple[TypeSpec, ...] = (
+CONFIGURABLE: tuple[TypeSpec, ...] = (
     TypeSpec(
         DM + "deviceConfigurations",
         G + "deviceConfiguration",
@@ -358,52 +358,6 @@ TYPES: tuple[TypeSpec, ...] = (
         schema={**NAMED, "targetedMobileApps": (list, True)},
     ),
     TypeSpec(
-        DAM + "mobileApps",
-        G + "mobileApp",
-        "apps",
-        MOBILE_APP_TYPES,
-        v1=True,
-        writable=False,
-        navs=(assignments("mobileAppAssignment"),),
-        inert_navs=("categories", "relationships"),
-    ),
-    TypeSpec(
-        DAM + "vppTokens",
-        G + "vppToken",
-        "service",
-        v1=True,
-        writable=False,
-        scope_tags="roleScopeTagIds",
-        timestamps=("lastModifiedDateTime",),
-    ),
-    TypeSpec(
-        DM + "applePushNotificationCertificate",
-        G + "applePushNotificationCertificate",
-        "service",
-        v1=True,
-        writable=False,
-        singleton=True,
-        scope_tags=None,
-        timestamps=("lastModifiedDateTime",),
-    ),
-    TypeSpec(
-        DM + "depOnboardingSettings",
-        G + "depOnboardingSetting",
-        "service",
-        writable=False,
-        inert_navs=("enrollmentProfiles", "importedAppleDeviceIdentities"),
-        timestamps=("lastModifiedDateTime",),
-    ),
-    TypeSpec(
-        DM + "deviceManagementPartners",
-        G + "deviceManagementPartner",
-        "service",
-        v1=True,
-        writable=False,
-        scope_tags=None,
-        timestamps=(),
-    ),
-    TypeSpec(
         DM + "compliancePolicies",
         G + "deviceManagementCompliancePolicy",
         "config",
@@ -437,72 +391,6 @@ TYPES: tuple[TypeSpec, ...] = (
         schema=NAMED,
     ),
     TypeSpec(
-        DM + "settings",
-        G + "deviceManagementSettings",
-        "service",
-        v1=True,
-        writable=False,
-        singleton=True,
-        scope_tags=None,
-        timestamps=(),
-    ),
-    TypeSpec(
-        DM + "androidManagedStoreAccountEnterpriseSettings",
-        G + "androidManagedStoreAccountEnterpriseSettings",
-        "apps",
-        writable=False,
-        singleton=True,
-        scope_tags=None,
-        timestamps=("lastModifiedDateTime",),
-    ),
-    TypeSpec(
-        DM + "complianceManagementPartners",
-        G + "complianceManagementPartner",
-        "service",
-        v1=True,
-        writable=False,
-        scope_tags=None,
-        timestamps=(),
-    ),
-    TypeSpec(
-        DM + "remoteAssistancePartners",
-        G + "remoteAssistancePartner",
-        "service",
-        v1=True,
-        writable=False,
-        scope_tags=None,
-        timestamps=(),
-    ),
-    TypeSpec(
-        DM + "windowsAutopilotDeviceIdentities",
-        G + "windowsAutopilotDeviceIdentity",
-        "service",
-        v1=True,
-        writable=False,
-        scope_tags=None,
-        timestamps=(),
-    ),
-    TypeSpec(
-        DM + "managedDevices",
-        G + "managedDevice",
-        "devices",
-        v1=True,
-        writable=False,
-        scope_tags="roleScopeTagIds",
-        timestamps=(),
-    ),
-    TypeSpec(
-        "groups",
-        G + "group",
-        "groups",
-        v1=True,
-        writable=False,
-        scope_tags=None,
-        intune=False,
-        timestamps=("createdDateTime",),
-        inert_navs=("members", "owners", "memberOf", "transitiveMembers"),
-    ),
-    TypeSpec(
         "identity/conditionalAccess/policies",
         G + "conditionalAccessPolicy",
         "ca",
@@ -520,5 +408,6 @@ TYPES: tuple[TypeSpec, ...] = (
     ),
 )
 
+TYPES: tuple[TypeSpec, ...] = (*CONFIGURABLE, *CAPTURE_ONLY)
 BY_COLLECTION: dict[str, TypeSpec] = {spec.collection: spec for spec in TYPES}
 BY_ENTITY: dict[str, TypeSpec] = {spec.entity: spec for spec in TYPES if not spec.mixed_of}
