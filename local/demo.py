@@ -1,83 +1,159 @@
-"""`make demo`: start the local stack, show it working, stop everything, exit 0 (non-zero if a step fails).
+"""`make demo`: start the local stack, capture a policy snapshot through the API, stop everything, exit 0
+(non-zero if a step does not see what it should).
 
-Today it shows the app's health answer and a durable orchestration. The product app has no
-orchestrator yet, so the orchestration runs on the devhost's own sample app (tests/devhost/sample_app),
-on the same Azurite; each later capability adds its step here.
+It registers a simulator tenant with the admin command, grants the demo operator a role, puts a
+policy into the Graph simulator, starts its capture with a dev token, and follows the run from
+queued to succeeded; then shows its item, the stored version and the requester's notification.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 import sys
-import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 import requests
 
+from local.apptesting import OPERATOR_A
 from local.azurite import AzuriteError
-from local.devhost.testing import DevhostProcess, DevhostStartError, start_devhost
-from local.stack import REPO_ROOT, Stack, StackError, exit_on_sigterm
+from local.devhost.testing import DevhostStartError
+from local.graphsim.admin_client import AdminClient
+from local.stack import GRAPHSIM_CREDENTIAL_REF, REPO_ROOT, Stack, StackError, app_settings, exit_on_sigterm
+from local.tokens import ensure_dev_signing_key, mint_token
+from shared.settings import DEV_AUTH_FOLDER
 
-SAMPLE_APP = REPO_ROOT / "tests" / "devhost" / "sample_app"
+DEMO_LATENCY_MS = 300
+"""Graph answers this slowly in the demo, so the run is seen running, not only queued and done."""
 
 
 class DemoStepFailed(Exception):
     """A demo step did not see what it should; the message says what it saw."""
 
 
-def show_health(stack: Stack) -> None:
-    assert stack.devhost is not None
-    answer = requests.get(stack.devhost.url("api/health"), timeout=30)
-    print(f"GET /api/health -> {answer.status_code}\n{_pretty(answer.text)}")
-    if answer.status_code != 200:
-        raise DemoStepFailed(f"health answered {answer.status_code}")
+class Demo:
+    """The demo's view of a started stack: its API as the demo operator, and the simulator's admin."""
+
+    def __init__(self, stack: Stack) -> None:
+        if stack.devhost is None or stack.graphsim is None or stack.azurite is None:
+            raise DemoStepFailed("the demo needs the devhost, the Graph simulator and Azurite")
+        self.stack = stack
+        self.devhost = stack.devhost
+        credentials = json.loads(Path(stack.graphsim.credentials_file).read_text())
+        self.tenant_id: str = credentials["tenants"][0]["id"]
+        self.tenant_name: str = credentials["tenants"][0]["name"]
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = credentials["ca_file"]
+        admin = credentials["admin"]
+        self.graph_admin = AdminClient(admin["url"], admin["header"], admin["key"], session)
+        key = ensure_dev_signing_key(stack.state_dir / DEV_AUTH_FOLDER)
+        self.headers = {"Authorization": f"Bearer {mint_token(key, principal_name=OPERATOR_A)}"}
+
+    def call(self, method: str, path: str, expect: int, **kwargs: Any) -> requests.Response:
+        url = path if path.startswith("http") else self.devhost.url(path)
+        answer = requests.request(method, url, headers=self.headers, timeout=30, **kwargs)
+        if answer.status_code != expect:
+            raise DemoStepFailed(f"{method} {path} answered {answer.status_code}: {answer.text[:300]}")
+        return answer
+
+    def admin_command(self, *args: str) -> str:
+        """`python -m local.admin ...` against the stack's storage, as an operator would run it."""
+        assert self.stack.azurite is not None and self.stack.azurite.endpoints is not None
+        env = {
+            **os.environ,
+            **app_settings(self.stack.graphsim, self.stack.state_dir),
+            "AzureWebJobsStorage": self.stack.azurite.endpoints.connection_string,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "local.admin", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+            text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise DemoStepFailed(f"local.admin {args[0]} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
 
 
-def show_orchestration(sample: DevhostProcess) -> None:
-    """Start through an HTTP starter (the real DurableOrchestrationClient), then poll the status URL
-    the way Logic Apps does: until the answer is not 202."""
-    key = {"x-functions-key": sample.keys.function_default}
-    started = requests.post(sample.url("api/start/hello_sequence"), headers=key, timeout=30)
-    print(f"POST /api/start/hello_sequence -> {started.status_code}, Location: status URL")
-    if started.status_code != 202:
-        raise DemoStepFailed(f"the starter answered {started.status_code}: {started.text[:200]}")
-    location = started.headers["Location"]
+def show_health(demo: Demo) -> None:
+    answer = demo.call("GET", "api/health", 200)
+    print(f"GET /api/health -> 200 {answer.json()['status']}")
+
+
+def register_tenant(demo: Demo) -> None:
+    if demo.tenant_id not in demo.admin_command("list"):
+        print(demo.admin_command(
+            "add-tenant", "--tenant-id", demo.tenant_id, "--name", demo.tenant_name,
+            "--credential-ref", GRAPHSIM_CREDENTIAL_REF,
+        ))
+    print(demo.admin_command(
+        "grant", "--tenant-id", demo.tenant_id, "--user", OPERATOR_A, "--role", "operator"
+    ))
+    tenants = demo.call("GET", "api/tenants", 200).json()["items"]
+    print(f"GET /api/tenants -> {[(t['displayName'], t['role']) for t in tenants]}")
+
+
+def capture_snapshot(demo: Demo) -> dict[str, Any]:
+    """Start the capture, then poll its status URL and print each status the run goes through."""
+    policy = demo.graph_admin.put_object(demo.tenant_id, "deviceManagement/deviceConfigurations", {
+        "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
+        "displayName": "Demo - Windows password policy",
+        "passwordRequired": True,
+        "passwordMinimumLength": 12,
+    })
+    demo.graph_admin.set_latency(base_ms=DEMO_LATENCY_MS)
+    path = f"api/tenants/{demo.tenant_id}/policies/deviceConfigurations/{policy['id']}/snapshots"
+    started = demo.call("POST", path, 202)
+    run = started.json()
+    print(f"POST .../policies/deviceConfigurations/{policy['id']}/snapshots -> 202, run {run['id']}")
+    print(f"  Location: {started.headers['Location']}")
+    seen = [run["status"]]
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status = requests.get(location, timeout=30)
-        if status.status_code != 202:
-            break
-        time.sleep(0.2)
-    body = status.json()
-    print(f"status URL -> {status.status_code} {body['runtimeStatus']}: output {body.get('output')}")
-    if status.status_code != 200 or body["runtimeStatus"] != "Completed":
-        raise DemoStepFailed(f"the orchestration ended {body['runtimeStatus']} ({status.status_code})")
+    while run["status"] in ("queued", "running"):
+        if time.monotonic() > deadline:
+            raise DemoStepFailed(f"the run is still {run['status']} after 60 s")
+        time.sleep(0.05)
+        answer = requests.get(started.headers["Location"], headers=demo.headers, timeout=30)
+        run = answer.json()
+        if run["status"] != seen[-1]:
+            seen.append(run["status"])
+    demo.graph_admin.set_latency(base_ms=0)
+    print(f"  status URL: {' -> '.join(seen)} (last answer {answer.status_code})")
+    if run["status"] != "succeeded":
+        raise DemoStepFailed(f"the run ended {run['status']}: {run.get('error')}")
+    return dict(run)
 
 
-def _pretty(text: str) -> str:
-    try:
-        return json.dumps(json.loads(text), indent=2)
-    except ValueError:
-        return text
+def show_results(demo: Demo, run: dict[str, Any]) -> None:
+    items = demo.call("GET", f"api/tenants/{demo.tenant_id}/runs/{run['id']}/items", 200).json()["items"]
+    item = items[0]
+    print(f"item {item['itemId']}: {item['outcome']}, {item['displayName']!r}, version {item['versionId']}")
+    source = run["source"]
+    versions = f"api/tenants/{demo.tenant_id}/policies/{source['policyType']}/{source['policyId']}/versions"
+    version = demo.call("GET", f"{versions}/{item['versionId']}", 200).json()
+    print(f"version {version['id']}: sha256 {version['contentSha256'][:16]}..., {version['size']} bytes, "
+          f"changed={version['changed']}")
+    print(json.dumps(version["content"], indent=2)[:600])
+    notes = demo.call("GET", "api/me/notifications", 200, params={"unread": "true"}).json()["items"]
+    for note in (n for n in notes if n["runId"] == run["id"]):
+        print(f"notification: {note['title']} ({note['event']}) -> {note['link']}")
+    if not any(n["runId"] == run["id"] and n["event"] == "succeeded" for n in notes):
+        raise DemoStepFailed("no 'succeeded' notification for the run")
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     exit_on_sigterm()
     try:
-        with Stack(port=0, timers=False) as stack, tempfile.TemporaryDirectory() as out:
+        with Stack(port=0, timers=False) as stack:
             print("\n".join(["Stack started:", *stack.describe(), ""]))
-            show_health(stack)
-            assert stack.azurite is not None and stack.azurite.endpoints is not None
-            sample = start_devhost(
-                SAMPLE_APP,
-                stack.state_dir / "demo-sample",
-                stack.azurite.endpoints.connection_string,
-                settings={"SAMPLE_OUT_DIR": out},
-            )
-            with sample:
-                show_orchestration(sample)
+            demo = Demo(stack)
+            show_health(demo)
+            register_tenant(demo)
+            show_results(demo, capture_snapshot(demo))
     except (DemoStepFailed, StackError, DevhostStartError, AzuriteError) as error:
         print(f"Demo failed: {error}", file=sys.stderr)
         return 1
