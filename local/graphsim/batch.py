@@ -76,12 +76,22 @@ def _parse(body: Any) -> list[dict[str, Any]]:
     return _in_dependency_order(steps)
 
 
+def _request_id(value: Any) -> str:
+    """Graph takes string or integer request ids (IntuneCD sends integers) and answers with strings."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) else ""
+
+
 def _step(index: int, item: Any) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise BatchFormatError(f"Invalid batch payload format: request {index} is not a JSON object.")
-    step_id, method, url = item.get("id"), item.get("method"), item.get("url")
-    if not isinstance(step_id, str) or not step_id:
-        raise BatchFormatError(f"Invalid batch payload format: request {index} has no string 'id'.")
+    method, url = item.get("method"), item.get("url")
+    step_id = _request_id(item.get("id"))
+    if not step_id:
+        raise BatchFormatError(f"Invalid batch payload format: request {index} has no 'id'.")
     if not isinstance(method, str) or method.upper() not in _METHODS:
         raise BatchFormatError(f"Request id {step_id}: 'method' must be one of {sorted(_METHODS)}.")
     if not isinstance(url, str) or not url or "://" in url:
@@ -91,8 +101,9 @@ def _step(index: int, item: Any) -> dict[str, Any]:
         raise BatchFormatError(f"Request id {step_id}: 'headers' must be an object of strings.")
     if "body" in item and not any(key.lower() == "content-type" for key in headers):
         raise BatchFormatError(f"Write request id : {step_id} does not contain Content-Type header or body.")
-    depends_on = item.get("dependsOn", [])
-    if not isinstance(depends_on, list) or not all(isinstance(dep, str) for dep in depends_on):
+    raw_depends_on = item.get("dependsOn", [])
+    depends_on = [_request_id(dep) for dep in raw_depends_on] if isinstance(raw_depends_on, list) else []
+    if not isinstance(raw_depends_on, list) or not all(depends_on):
         raise BatchFormatError(f"Request id {step_id}: 'dependsOn' must be a list of request ids.")
     return {
         "id": step_id,

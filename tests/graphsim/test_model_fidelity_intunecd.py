@@ -53,12 +53,6 @@ def intunecd_venv() -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="graphsim's $batch refuses integer request ids (local/graphsim/batch.py _step); Graph accepts "
-    "them and IntuneCD 2.6 sends them, so every batched read fails",
-)
 def test_intunecd_backs_up_a_demo_tenant_without_errors(sim: GraphSim, tmp_path: Path) -> None:
     backup = intunecd_venv()
     (tmp_path / "sitecustomize.py").write_text(REDIRECT)
