@@ -19,6 +19,8 @@ NOTIFICATIONS: Final = "notifications"
 POLICY_VERSIONS: Final = "policyversions"
 BACKUP_SETS: Final = "backupsets"
 SCHEDULES: Final = "schedules"
+SCHEDULE_DUE: Final = "scheduledue"
+"""Index of enabled schedules by next due time (one partition), so the timer reads only what is due."""
 
 SNAPSHOTS_CONTAINER: Final = "snapshots"
 MANIFESTS_CONTAINER: Final = "manifests"

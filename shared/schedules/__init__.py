@@ -1,0 +1,61 @@
+"""Scheduled tenant backups: schedules (NCRONTAB in a time zone, retention), their storage and due
+index, exactly-once slots for the timer, and the retention plan (architecture section 3)."""
+
+from shared.schedules.due import (
+    CLAIM_LEASE,
+    SCHEDULED_BACKUP,
+    DueBackup,
+    StartedBackup,
+    claim,
+    claim_and_start,
+    due_backups,
+    due_slot,
+    mark_started,
+)
+from shared.schedules.errors import (
+    InvalidCron,
+    InvalidRetention,
+    InvalidScheduleField,
+    InvalidTimeZone,
+    ScheduleConflict,
+    ScheduleError,
+    ScheduleNotFound,
+    ScheduleTooFrequent,
+)
+from shared.schedules.model import RetentionPolicy, Schedule, ScheduleSpec, parse_schedule_spec
+from shared.schedules.retention import BackupSetSummary, plan_retention
+from shared.schedules.slots import latest_slot, load_zone, next_slot, normalize_cron, slot_id, slot_instant
+from shared.schedules.store import ScheduleStore
+
+__all__ = [
+    "CLAIM_LEASE",
+    "SCHEDULED_BACKUP",
+    "BackupSetSummary",
+    "DueBackup",
+    "InvalidCron",
+    "InvalidRetention",
+    "InvalidScheduleField",
+    "InvalidTimeZone",
+    "RetentionPolicy",
+    "Schedule",
+    "ScheduleConflict",
+    "ScheduleError",
+    "ScheduleNotFound",
+    "ScheduleSpec",
+    "ScheduleStore",
+    "ScheduleTooFrequent",
+    "StartedBackup",
+    "claim",
+    "claim_and_start",
+    "due_backups",
+    "due_slot",
+    "latest_slot",
+    "load_zone",
+    "mark_started",
+    "next_slot",
+    "normalize_cron",
+    "parse_schedule_spec",
+    "plan_retention",
+    "slot_id",
+    "slot_instant",
+]
