@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import requests
 
 from local.apptesting import OPERATOR_A, SETTINGS_CATALOG, App
@@ -185,3 +186,23 @@ def test_a_policy_deleted_in_graph_fails_the_run_with_a_clear_error_and_a_notifi
     actions = {(e["action"], e["outcome"]) for e in trail if e["runId"] == run_id}
     assert actions == {("policy.capture_snapshot.requested", "succeeded"),
                        ("policy.capture_snapshot.finished", "failed")}
+
+
+@pytest.mark.slow
+def test_throttling_beyond_the_client_budget_is_waited_out_by_a_durable_timer(
+    app: App, clean_graph: GraphSim
+) -> None:
+    """A Retry-After longer than the Graph client's 30 s budget comes back to the orchestrator, which
+    sleeps on a durable timer (no activity sleeps) and calls the capture again."""
+    policy_id = app.new_policy(app.tenant_a)
+    rule = {"path": f"deviceConfigurations/{policy_id}$", "occurrences": [1], "action": "status",
+            "status": 429, "retry_after": "30.5"}
+    clean_graph.admin.set_faults(rules=[rule])
+    log_before = len(app.devhost.log_text())
+    began = time.monotonic()
+    started = app.post(app.capture_path(app.tenant_a, policy_id), OPERATOR_A)
+    ended = app.wait_until_ended(started.headers["Location"], OPERATOR_A, timeout=90)
+    assert ended.json()["status"] == "succeeded", ended.text
+    assert time.monotonic() - began >= 30
+    log = app.devhost.log_text()[log_before:]
+    assert _started_activity_count(log, "capture_policy_item") == 2
