@@ -11,13 +11,6 @@ from local.graphsim.testing import GraphSim
 
 
 @pytest.fixture
-def sim(graphsim: GraphSim) -> GraphSim:
-    """The session graphsim, reset: start tenants and apps, default conditions, empty request log."""
-    graphsim.admin.reset()
-    return graphsim
-
-
-@pytest.fixture
 def http(sim: GraphSim) -> Iterator[requests.Session]:
     """A session that trusts graphsim's CA, closed after the test."""
     with sim.session() as session:

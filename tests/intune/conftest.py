@@ -3,23 +3,13 @@ client (MSAL, requests, the graphsim CA), and an Azurite storage account with it
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from local.azurite import AzuriteEndpoints
 from local.graphsim.testing import GraphSim
 from shared.graph import ClientSecret, GraphClient, GraphClientConfig, RetryPolicy
-from shared.storage import StorageAccount, StorageConfig
-
-
-@pytest.fixture
-def sim(graphsim: GraphSim) -> GraphSim:
-    """The session graphsim back at its start state, default conditions, empty request log."""
-    graphsim.admin.reset()
-    return graphsim
 
 
 @pytest.fixture
@@ -97,13 +87,3 @@ def settings_policy() -> Callable[[int], dict[str, Any]]:
         }
 
     return build
-
-
-@pytest.fixture
-def storage(azurite: AzuriteEndpoints) -> Iterator[StorageAccount]:
-    """An Azurite account whose tables and containers only this test sees."""
-    config = StorageConfig(
-        connection_string=azurite.connection_string, name_prefix="t" + secrets.token_hex(6)
-    )
-    with StorageAccount(config) as account:
-        yield account

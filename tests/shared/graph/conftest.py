@@ -15,13 +15,6 @@ GRAPH_RESOURCE = "https://graph.microsoft.com"
 
 
 @pytest.fixture
-def sim(graphsim: GraphSim) -> GraphSim:
-    """The session graphsim, reset: start tenants and apps, default conditions, empty request log."""
-    graphsim.admin.reset()
-    return graphsim
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     """Every wait the client asked for, in order (the waits really happen: graphsim's windows are real)."""
     return []
