@@ -14,6 +14,7 @@ from triggers.audit import bp as audit_bp
 from triggers.health import bp as health_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
+from triggers.policy_diff import bp as policy_diff_bp
 from triggers.runs import bp as runs_bp
 from triggers.tenants import bp as tenants_bp
 
@@ -27,6 +28,7 @@ for blueprint in (
     audit_bp,
     notifications_bp,
     policies_bp,
+    policy_diff_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,

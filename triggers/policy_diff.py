@@ -1,0 +1,47 @@
+"""The policy diff route: what changed between two captured versions of one policy."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.api import InvalidQueryParameter, json_response, object_id_param
+from shared.auth.authorize import TenantAccess
+from shared.auth.http import tenant_route
+from shared.auth.roles import Role
+from shared.intune.version_diff import diff_versions
+from shared.jobs.capture_snapshot import check_policy_type
+from shared.services import services
+
+bp = func.Blueprint()
+
+_MAX_VERSION_ID_CHARS = 64
+
+
+@bp.route(route="tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
+@tenant_route(Role.READER, action="policy.versions.diff")
+def diff_policy_versions(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """`?from=&to=` (version IDs; `to` defaults to the latest, `from` to the one before `to`).
+
+    Answers the diff (`changes`, `summary`, `notComparable`) with the two versions as `from`/`to`.
+    A version of another policy is a 404, as an unknown one is.
+    """
+    policy_type = check_policy_type(req.route_params.get("policyType", ""))
+    policy_id = object_id_param(req, "policyId")
+    result = diff_versions(
+        services().account,
+        access.tenant_id,
+        policy_type,
+        policy_id,
+        _version_param(req, "from"),
+        _version_param(req, "to"),
+    )
+    return json_response(result.to_api())
+
+
+def _version_param(req: func.HttpRequest, name: str) -> str | None:
+    value = req.params.get(name)
+    if value is None:
+        return None
+    if not value or len(value) > _MAX_VERSION_ID_CHARS:
+        raise InvalidQueryParameter(f"`{name}` is a version ID as the versions route lists them.")
+    return value
