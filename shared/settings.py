@@ -25,6 +25,7 @@ from azure.core.credentials import TokenCredential
 
 from shared.config_errors import ConfigurationError, MissingSetting
 from shared.graph.config import CLOUDS, ClientCertificate, ClientSecret, CloudEndpoints
+from shared.graph.pacing import PacingPolicy
 from shared.graph_credentials import GraphAppCredential, load_local_credentials
 from shared.redact import register_secret_values
 from shared.storage import StorageConfig
@@ -107,6 +108,9 @@ class GraphSettings:
     """In Azure: the vault holding credentials, by the secret names of `key_vault_secret_names`."""
     local_credentials: Mapping[str, GraphAppCredential] = field(default_factory=dict, repr=False)
     """In local runs: credentials by reference name, from GRAPH_CREDENTIAL__<name>__* variables."""
+    pacing: PacingPolicy = field(default_factory=PacingPolicy)
+    """TENANTATLAS_GRAPH_PACING_SCALE scales Graph's reference limits (a scaled-down simulator);
+    TENANTATLAS_GRAPH_PACING=false turns client-side pacing off."""
 
     def cloud(self, name: str) -> CloudEndpoints:
         try:
@@ -169,8 +173,9 @@ class _Reader:
         value = self.environ.get(name, "").strip()
         if value.startswith("@Microsoft.KeyVault("):
             raise ConfigurationError(
-                name, "the Key Vault reference did not resolve; grant the app's identity "
-                "'Key Vault Secrets User' on the vault and check the secret name."
+                name,
+                "the Key Vault reference did not resolve; grant the app's identity "
+                "'Key Vault Secrets User' on the vault and check the secret name.",
             )
         return value or None
 
@@ -231,8 +236,9 @@ def _auth(env: _Reader, environment: str, state_dir: Path) -> AuthSettings:
     dev_mode = env.flag("TENANTATLAS_AUTH_DEV_MODE")
     if dev_mode and environment != LOCAL_ENVIRONMENT:
         raise ConfigurationError(
-            "TENANTATLAS_AUTH_DEV_MODE", f"dev tokens are refused unless TENANTATLAS_ENVIRONMENT is "
-            f"{LOCAL_ENVIRONMENT!r} (it is {environment!r})."
+            "TENANTATLAS_AUTH_DEV_MODE",
+            f"dev tokens are refused unless TENANTATLAS_ENVIRONMENT is "
+            f"{LOCAL_ENVIRONMENT!r} (it is {environment!r}).",
         )
     audiences = env.csv("TENANTATLAS_AUTH_AUDIENCE") or ((DEV_AUDIENCE,) if dev_mode else ())
     if not audiences:
@@ -240,8 +246,9 @@ def _auth(env: _Reader, environment: str, state_dir: Path) -> AuthSettings:
     issuers = _issuers(env) or ((DEV_ISSUER,) if dev_mode else ())
     if not issuers:
         raise MissingSetting(
-            "TENANTATLAS_AUTH_TENANT_IDS", "the Entra tenant ID(s) whose users and apps may call the API "
-            "(or TENANTATLAS_AUTH_ISSUERS with the exact issuers)."
+            "TENANTATLAS_AUTH_TENANT_IDS",
+            "the Entra tenant ID(s) whose users and apps may call the API "
+            "(or TENANTATLAS_AUTH_ISSUERS with the exact issuers).",
         )
     jwks_url = _jwks_url(env, dev_mode, state_dir)
     skew_text = env.get("TENANTATLAS_AUTH_CLOCK_SKEW_SECONDS") or str(DEFAULT_CLOCK_SKEW_SECONDS)
@@ -302,7 +309,22 @@ def _graph(env: _Reader) -> GraphSettings:
         ca_bundle=ca_bundle,
         key_vault_uri=env.https_url("TENANTATLAS_KEY_VAULT_URI"),
         local_credentials=MappingProxyType(load_local_credentials(env.environ, env.get)),
+        pacing=_pacing(env),
     )
+
+
+def _pacing(env: _Reader) -> PacingPolicy:
+    raw = env.get("TENANTATLAS_GRAPH_PACING_SCALE") or "1"
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale <= 10:
+        raise ConfigurationError(
+            "TENANTATLAS_GRAPH_PACING_SCALE", f"a number above 0 and at most 10, got {raw!r}."
+        )
+    enabled = env.flag("TENANTATLAS_GRAPH_PACING") if env.get("TENANTATLAS_GRAPH_PACING") else True
+    return PacingPolicy(scale=scale, enabled=enabled)
 
 
 def packaged_version() -> str:

@@ -25,6 +25,7 @@ def graph_config_for(settings: Settings, tenant: Tenant, *, read_only: bool = Fa
         credential=app.credential,
         ca_bundle=settings.graph.ca_bundle,
         read_only=read_only,
+        pacing=settings.graph.pacing,
     )
 
 

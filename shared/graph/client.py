@@ -31,11 +31,13 @@ from shared.graph.batch import (
 from shared.graph.config import GraphClientConfig
 from shared.graph.errors import (
     GraphError,
+    GraphThrottled,
     GraphUnavailable,
     GraphWriteOutcomeUnknown,
     ReadOnlyViolation,
     error_from_response,
 )
+from shared.graph.pacing import Pacer, ReservationTooLate, shared_pacer
 from shared.graph.retry import RETRYABLE_STATUSES, RetryClock, may_resend, parse_retry_after
 from shared.redact import redact
 
@@ -57,6 +59,9 @@ class GraphClient:
     ) -> None:
         self.config = config
         self._tokens = token_provider or shared_token_provider(config)
+        self._pacer: Pacer = shared_pacer(
+            config.graph_base_url, config.tenant_id, config.client_id, config.pacing
+        )
         self._sleep = sleep
         self._random = random
 
@@ -148,7 +153,15 @@ class GraphClient:
         while True:
             completed = frozenset(answers) - {request.id for request in pending}
             payload = {"requests": [request.to_json(completed) for request in pending]}
-            response = self._send("POST", url, body=payload, idempotent=idempotent, clock=clock)
+            response = self._send(
+                "POST",
+                url,
+                body=payload,
+                idempotent=idempotent,
+                clock=clock,
+                cost=len(pending),
+                write=not idempotent,
+            )
             answers.update(match_responses(pending, _body(response)))
             pending = to_resend(pending, answers)
             if not pending:
@@ -186,15 +199,23 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         clock: RetryClock | None = None,
+        cost: int = 1,
+        write: bool | None = None,
     ) -> requests.Response:
-        """One logical request: token, send, refresh an expired token once, retry what may be retried."""
+        """One logical request: token, send, refresh an expired token once, retry what may be retried.
+
+        `cost` is how many requests Graph counts (the inner requests of a `$batch`); each attempt
+        first waits for that many slots of the pacer.
+        """
         clock = clock or self._clock()
         idempotent = method == "GET" if idempotent is None else idempotent
+        write = method != "GET" if write is None else write
         path = urlsplit(url).path
         client_request_id = str(uuid.uuid4())
         refreshed = False
         attempt = 0
         while True:
+            self._pace(cost, write=write, method=method, path=path)
             token = self._acquire_token(clock)
             try:
                 response = self._tokens.session.request(
@@ -263,6 +284,22 @@ class GraphClient:
                     response.status_code, _body(response), response.headers, method=method, path=path
                 )
             return response
+
+    def _pace(self, cost: int, *, write: bool, method: str, path: str) -> None:
+        """Wait for the pacer's slots; a wait beyond the call's budget is raised as GraphThrottled."""
+        try:
+            wait = self._pacer.reserve(cost, write=write, max_wait=self.config.retry.max_total_wait)
+        except ReservationTooLate as exc:
+            raise GraphThrottled(
+                f"Our own pacing of this tenant's Graph budget asks for a {exc.wait:.1f} s wait.",
+                retry_after=exc.wait,
+                status=429,
+                code="ClientPacing",
+                method=method,
+                path=path,
+            ) from exc
+        if wait > 0:
+            self._sleep(wait)
 
     def _acquire_token(self, clock: RetryClock) -> str:
         """A token, retrying an unreachable or unavailable token endpoint within the call's budget."""

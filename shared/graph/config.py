@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from shared.graph.pacing import PacingPolicy
 from shared.graph.retry import RetryPolicy
 
 
@@ -87,6 +88,8 @@ class GraphClientConfig:
     """A CA file to trust instead of the system's (the simulator's CA); the environment never overrides it."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pacing: PacingPolicy = field(default_factory=PacingPolicy)
+    """Client-side share of Graph's per-app-per-tenant budget (see `shared.graph.pacing`)."""
     read_only: bool = False
     """Refuse every request but GET, inside `$batch` too, before anything is sent (restore previews)."""
     graph_resource: str | None = None
