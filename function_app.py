@@ -16,6 +16,8 @@ from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
 from triggers.policy_diff import bp as policy_diff_bp
 from triggers.runs import bp as runs_bp
+from triggers.schedule_timer import bp as schedule_timer_bp
+from triggers.schedules import bp as schedules_bp
 from triggers.tenants import bp as tenants_bp
 
 install_log_redaction()
@@ -29,6 +31,8 @@ for blueprint in (
     notifications_bp,
     policies_bp,
     policy_diff_bp,
+    schedules_bp,
+    schedule_timer_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,

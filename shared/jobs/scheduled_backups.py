@@ -1,0 +1,101 @@
+"""The timer's loop: start one tenant backup per due schedule slot, exactly once.
+
+The orchestration start is injected (`StartBackup`), so the loop runs, and is tested, without the
+Functions runtime; the timer trigger hands in the durable client. The three guards against a late,
+repeated or overlapping timer live in `shared.schedules.due`; this module only sequences them and
+keeps one failing schedule from stopping the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.core.exceptions import AzureError
+
+from shared.jobs.backup import TENANT_BACKUP_ORCHESTRATOR
+from shared.runs import RunStatus, RunTables
+from shared.schedules import (
+    DueBackup,
+    ScheduleError,
+    ScheduleStore,
+    StartedBackup,
+    claim_and_start,
+    due_backups,
+    mark_started,
+    slot_id,
+)
+
+log = logging.getLogger(__name__)
+
+StartBackup = Callable[[str, str, dict[str, str]], None]
+"""`(orchestrator, instance_id, input)`: starts the orchestration, or finds it already started.
+
+Raises `OrchestrationStartFailed` when the instance neither started nor exists.
+"""
+
+
+class OrchestrationStartFailed(RuntimeError):
+    """The engine refused to start the slot's orchestration (the claim lease then lets a later tick retry)."""
+
+
+@dataclass(frozen=True)
+class StartedSlot:
+    """One slot this tick started: its schedule, slot, run, and whether an earlier tick had made the run."""
+
+    tenant_id: str
+    schedule_id: str
+    slot: datetime
+    run_id: str
+    instance_id: str
+    reused: bool
+
+
+def start_due_backups(
+    store: ScheduleStore, run_tables: RunTables, start: StartBackup, now: datetime
+) -> list[StartedSlot]:
+    """Claim, run-record, start and mark every slot due at `now`; one log line per started slot.
+
+    A slot whose start or mark fails is logged and left claimed: after `CLAIM_LEASE` a later tick
+    takes it over and, through the run's dedupe key, reuses the run made here instead of adding one.
+    """
+    started: list[StartedSlot] = []
+    for due in due_backups(store, now):
+        try:
+            slot = _start_slot(store, run_tables, start, due, now)
+        except (OrchestrationStartFailed, ScheduleError, AzureError) as exc:
+            log.warning(
+                "Scheduled backup not started (a later tick retries): tenant %s, schedule %s, slot %s: %s %s",
+                due.tenant_id,
+                due.schedule_id,
+                slot_id(due.slot),
+                type(exc).__name__,
+                exc,
+            )
+            continue
+        if slot is not None:
+            started.append(slot)
+            log.info(
+                "Scheduled backup started: tenant %s, schedule %s, slot %s, run %s%s",
+                slot.tenant_id,
+                slot.schedule_id,
+                slot_id(slot.slot),
+                slot.run_id,
+                " (run reused)" if slot.reused else "",
+            )
+    return started
+
+
+def _start_slot(
+    store: ScheduleStore, run_tables: RunTables, start: StartBackup, due: DueBackup, now: datetime
+) -> StartedSlot | None:
+    claimed: StartedBackup | None = claim_and_start(store, run_tables, due, now)
+    if claimed is None:
+        return None
+    run = claimed.run
+    if not claimed.reused or run.status is RunStatus.QUEUED:
+        start(TENANT_BACKUP_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id})
+    mark_started(store, claimed.due, run.run_id, now)
+    return StartedSlot(due.tenant_id, due.schedule_id, due.slot, run.run_id, run.instance_id, claimed.reused)

@@ -1,0 +1,113 @@
+"""The timer's loop (shared.jobs.scheduled_backups) on Azurite, with the orchestration start faked: one
+start per slot under repeated ticks, a missed slot caught up once, a failed start retried by a later
+tick on the same run, and a reused queued run started again (the engine says it exists)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.jobs.backup import SCHEDULED_RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR
+from shared.jobs.scheduled_backups import OrchestrationStartFailed, start_due_backups
+from shared.runs import RunTables, list_runs
+from shared.schedules import CLAIM_LEASE, SCHEDULED_BACKUP, RetentionPolicy, ScheduleSpec, ScheduleStore
+
+TENANT = "22222222-2222-2222-2222-222222222222"
+CREATED = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+FIRST_SLOT = datetime(2024, 6, 2, 0, 30, tzinfo=UTC)  # 02:30 in Amsterdam (CEST)
+DAILY = ScheduleSpec("0 30 2 * * *", "Europe/Amsterdam", RetentionPolicy(keep_last=7))
+
+
+class FakeEngine:
+    """Records starts; `fail` makes the next starts raise, as a refused start does."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, str, dict[str, str]]] = []
+        self.fail = False
+
+    def __call__(self, orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
+        if self.fail:
+            raise OrchestrationStartFailed("engine unavailable")
+        self.started.append((orchestrator, instance_id, payload))
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine()
+
+
+def test_the_loop_and_the_backup_job_agree_on_the_run_type() -> None:
+    assert SCHEDULED_BACKUP == SCHEDULED_RUN_TYPE
+
+
+def test_repeated_ticks_start_each_slot_once(
+    store: ScheduleStore, run_tables: RunTables, engine: FakeEngine
+) -> None:
+    schedule = store.create(TENANT, DAILY, "user:a", CREATED)
+    assert start_due_backups(store, run_tables, engine, FIRST_SLOT - timedelta(seconds=1)) == []
+    now = FIRST_SLOT + timedelta(seconds=2)
+    [slot] = start_due_backups(store, run_tables, engine, now)
+    for later in (now, now + timedelta(seconds=30), now + CLAIM_LEASE * 2):
+        assert start_due_backups(store, run_tables, engine, later) == []
+
+    assert (slot.schedule_id, slot.slot, slot.reused) == (schedule.schedule_id, FIRST_SLOT, False)
+    assert engine.started == [
+        (TENANT_BACKUP_ORCHESTRATOR, slot.instance_id, {"tenantId": TENANT, "runId": slot.run_id})
+    ]
+    [run] = list_runs(run_tables, TENANT).items
+    assert (run.run_id, run.run_type, run.source) == (
+        slot.run_id,
+        SCHEDULED_BACKUP,
+        {"scheduleId": schedule.schedule_id, "slot": "2024-06-02T00:30:00Z"},
+    )
+    stored = store.get(TENANT, schedule.schedule_id)
+    assert (stored.last_slot, stored.last_run_id) == (FIRST_SLOT, slot.run_id)
+    assert stored.next_due == FIRST_SLOT + timedelta(days=1)
+
+
+def test_a_missed_slot_is_caught_up_once_as_the_latest_slot(
+    store: ScheduleStore, run_tables: RunTables, engine: FakeEngine
+) -> None:
+    store.create(TENANT, DAILY, "user:a", CREATED)
+    three_days_late = FIRST_SLOT + timedelta(days=3, hours=5)
+    [slot] = start_due_backups(store, run_tables, engine, three_days_late)
+    assert slot.slot == FIRST_SLOT + timedelta(days=3)
+    assert start_due_backups(store, run_tables, engine, three_days_late + timedelta(minutes=1)) == []
+    assert len(engine.started) == 1
+    assert len(list_runs(run_tables, TENANT).items) == 1
+
+
+def test_a_failed_start_is_retried_after_the_lease_on_the_same_run(
+    store: ScheduleStore, run_tables: RunTables, engine: FakeEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    schedule = store.create(TENANT, DAILY, "user:a", CREATED)
+    engine.fail = True
+    now = FIRST_SLOT + timedelta(seconds=1)
+    assert start_due_backups(store, run_tables, engine, now) == []
+    assert "not started" in caplog.text and schedule.schedule_id in caplog.text
+    assert store.get(TENANT, schedule.schedule_id).last_slot is None
+
+    engine.fail = False
+    assert start_due_backups(store, run_tables, engine, now + timedelta(minutes=1)) == []
+    [retried] = start_due_backups(store, run_tables, engine, now + CLAIM_LEASE + timedelta(seconds=1))
+    assert retried.reused and retried.slot == FIRST_SLOT
+    assert [instance for _, instance, _ in engine.started] == [retried.instance_id]
+    assert [run.run_id for run in list_runs(run_tables, TENANT).items] == [retried.run_id]
+
+
+def test_one_failing_schedule_does_not_stop_the_others(
+    store: ScheduleStore, run_tables: RunTables, engine: FakeEngine
+) -> None:
+    other_tenant = "33333333-3333-3333-3333-333333333333"
+    store.create(TENANT, DAILY, "user:a", CREATED)
+    store.create(other_tenant, DAILY, "user:a", CREATED)
+    calls: list[str] = []
+
+    def fail_first(orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
+        calls.append(payload["tenantId"])
+        if len(calls) == 1:
+            raise OrchestrationStartFailed("refused")
+
+    started = start_due_backups(store, run_tables, fail_first, FIRST_SLOT + timedelta(seconds=1))
+    assert len(calls) == 2 and [s.tenant_id for s in started] == [calls[1]]

@@ -1,0 +1,53 @@
+"""The schedule timer: every minute, start the tenant backup of every due schedule slot.
+
+Thin on purpose: the loop and its exactly-once guards are `shared.jobs.scheduled_backups`; this
+adapter gives it the clock and an orchestration start backed by the durable client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.jobs.scheduled_backups import OrchestrationStartFailed, start_due_backups
+from shared.schedules import ScheduleStore
+from shared.services import services
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+EVERY_MINUTE = "0 * * * * *"
+"""Schedules have at most one slot an hour, so a minute is how late a slot may start, not a cost."""
+
+
+@bp.timer_trigger(schedule=EVERY_MINUTE, arg_name="timer", run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def start_scheduled_backups(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    if timer.past_due:
+        log.info("Schedule timer is past due; the latest slot of each schedule is started once")
+    loop = asyncio.get_running_loop()
+
+    def start(orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
+        future = asyncio.run_coroutine_threadsafe(
+            _start_once(client, orchestrator, instance_id, payload), loop
+        )
+        future.result()
+
+    svc = services()
+    await asyncio.to_thread(start_due_backups, ScheduleStore(svc.account), svc.runs, start, datetime.now(UTC))
+
+
+async def _start_once(
+    client: df.DurableOrchestrationClient, orchestrator: str, instance_id: str, payload: dict[str, str]
+) -> None:
+    """Start the instance; one that already exists (an earlier tick started it) is fine."""
+    try:
+        await client.start_new(orchestrator, instance_id, payload)
+    except Exception as exc:  # the durable client raises bare Exception, also for "already exists"
+        if await client.get_status(instance_id):
+            return
+        raise OrchestrationStartFailed(f"{orchestrator} {instance_id}: {exc}") from exc
