@@ -1,0 +1,115 @@
+"""Retention as a job: prune a tenant's old backup sets under its schedule's policy, as a run of type
+`backup.retention` whose items are the deleted (or undeletable) sets, so pruning is as visible and
+audited as the backups it removes.
+
+Which sets go is `shared.schedules.plan_retention` (never an unfinished set, the newest successful
+one, or one a restore refers to). Storage is behind `BackupSetRepository`, so the job is tested
+without the backup set table; the repository re-checks protection on delete, so a restore that
+marks a set after the plan was made still wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from azure.core.exceptions import AzureError
+
+from shared.audit import SYSTEM
+from shared.problems import ProblemError
+from shared.redact import redact
+from shared.runs import (
+    ItemOutcome,
+    ItemResult,
+    Run,
+    RunTables,
+    finish,
+    mark_running,
+    record_items,
+    start_or_reuse,
+)
+from shared.schedules import BackupSetSummary, RetentionPolicy, plan_retention
+
+RETENTION_RUN_TYPE = "backup.retention"
+BACKUP_SET_ITEM = "backupSet"
+
+
+class BackupSetRepository(Protocol):
+    """What retention needs of the backup set store."""
+
+    def summaries(self, tenant_id: str) -> list[BackupSetSummary]:
+        """Every backup set of the tenant."""
+        ...
+
+    def protected_ids(self, tenant_id: str) -> Collection[str]:
+        """IDs of the sets a restore refers to or an admin protected."""
+        ...
+
+    def delete(self, tenant_id: str, backup_id: str) -> None:
+        """Delete one set; a ProblemError when it became protected since it was listed."""
+        ...
+
+
+@dataclass(frozen=True)
+class RetentionRequest:
+    """One pruning of one tenant, named by what triggered it (a schedule slot), which is its dedupe key."""
+
+    tenant_id: str
+    schedule_id: str
+    trigger: str
+    policy: RetentionPolicy
+
+
+def run_retention(
+    run_tables: RunTables, repository: BackupSetRepository, request: RetentionRequest, now: datetime
+) -> Run:
+    """Plan and delete, recording one item per planned set; the ended run is returned.
+
+    While a run for the same request is active it is returned untouched (someone is pruning), so two
+    timers never delete side by side. Once it ended, a repeat is a new run that re-plans and finds
+    nothing more to delete: deleting is idempotent, the run record says it happened twice.
+    """
+    run, reused = start_or_reuse(
+        run_tables,
+        request.tenant_id,
+        RETENTION_RUN_TYPE,
+        [request.schedule_id, request.trigger],
+        SYSTEM,
+        source={"scheduleId": request.schedule_id, "trigger": request.trigger},
+        now=now,
+    )
+    if reused:
+        return run
+    mark_running(run_tables, request.tenant_id, run.run_id, now=now)
+    sets = repository.summaries(request.tenant_id)
+    plan = plan_retention(sets, request.policy, now, repository.protected_ids(request.tenant_id))
+    record_items(run_tables, run.run_id, [_delete(repository, backup_set, now) for backup_set in plan])
+    return finish(
+        run_tables,
+        request.tenant_id,
+        run.run_id,
+        summary={"backupSets": len(sets), "planned": len(plan), "kept": len(sets) - len(plan)},
+        now=now,
+    )
+
+
+def _delete(repository: BackupSetRepository, backup_set: BackupSetSummary, now: datetime) -> ItemResult:
+    try:
+        repository.delete(backup_set.tenant_id, backup_set.id)
+    except (ProblemError, AzureError) as exc:
+        return ItemResult(
+            item_id=backup_set.id,
+            item_type=BACKUP_SET_ITEM,
+            outcome=ItemOutcome.FAILED,
+            error=redact(f"{type(exc).__name__}: {exc}"),
+            started_at=now,
+        )
+    return ItemResult(
+        item_id=backup_set.id,
+        item_type=BACKUP_SET_ITEM,
+        outcome=ItemOutcome.SUCCEEDED,
+        reason=f"created {backup_set.created_at.isoformat()}, status {backup_set.status}",
+        started_at=now,
+    )
