@@ -10,7 +10,8 @@ marks a set after the plan was made still wins.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,6 +19,7 @@ from typing import Protocol
 from azure.core.exceptions import AzureError
 
 from shared.audit import SYSTEM
+from shared.jobs.scheduled_backups import StartedSlot
 from shared.problems import ProblemError
 from shared.redact import redact
 from shared.runs import (
@@ -30,7 +32,9 @@ from shared.runs import (
     record_items,
     start_or_reuse,
 )
-from shared.schedules import BackupSetSummary, RetentionPolicy, plan_retention
+from shared.schedules import BackupSetSummary, RetentionPolicy, plan_retention, slot_id
+
+log = logging.getLogger(__name__)
 
 RETENTION_RUN_TYPE = "backup.retention"
 BACKUP_SET_ITEM = "backupSet"
@@ -93,6 +97,37 @@ def run_retention(
         summary={"backupSets": len(sets), "planned": len(plan), "kept": len(sets) - len(plan)},
         now=now,
     )
+
+
+def prune_after_slots(
+    run_tables: RunTables, repository: BackupSetRepository, slots: Iterable[StartedSlot], now: datetime
+) -> list[Run]:
+    """One retention run per schedule slot just started (its dedupe key is the slot), so the timer
+    prunes each scheduled tenant once per slot; a failure is logged and left to the next slot."""
+    runs: list[Run] = []
+    for slot in slots:
+        request = RetentionRequest(slot.tenant_id, slot.schedule_id, slot_id(slot.slot), slot.retention)
+        try:
+            run = run_retention(run_tables, repository, request, now)
+        except (ProblemError, AzureError) as exc:
+            log.warning(
+                "Retention of tenant %s, schedule %s not run: %s %s",
+                slot.tenant_id,
+                slot.schedule_id,
+                type(exc).__name__,
+                exc,
+            )
+            continue
+        log.info(
+            "Retention of tenant %s, schedule %s: run %s %s, %d backup set(s) deleted",
+            slot.tenant_id,
+            slot.schedule_id,
+            run.run_id,
+            run.status.value,
+            run.counters.succeeded,
+        )
+        runs.append(run)
+    return runs
 
 
 def _delete(repository: BackupSetRepository, backup_set: BackupSetSummary, now: datetime) -> ItemResult:

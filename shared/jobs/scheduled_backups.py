@@ -19,6 +19,7 @@ from shared.jobs.backup import TENANT_BACKUP_ORCHESTRATOR
 from shared.runs import RunStatus, RunTables
 from shared.schedules import (
     DueBackup,
+    RetentionPolicy,
     ScheduleError,
     ScheduleStore,
     StartedBackup,
@@ -43,7 +44,8 @@ class OrchestrationStartFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class StartedSlot:
-    """One slot this tick started: its schedule, slot, run, and whether an earlier tick had made the run."""
+    """One slot this tick started: its schedule, slot, run, whether an earlier tick had made the run, and
+    the schedule's retention (what the retention job prunes by after the start)."""
 
     tenant_id: str
     schedule_id: str
@@ -51,6 +53,7 @@ class StartedSlot:
     run_id: str
     instance_id: str
     reused: bool
+    retention: RetentionPolicy
 
 
 def start_due_backups(
@@ -98,4 +101,12 @@ def _start_slot(
     if not claimed.reused or run.status is RunStatus.QUEUED:
         start(TENANT_BACKUP_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id})
     mark_started(store, claimed.due, run.run_id, now)
-    return StartedSlot(due.tenant_id, due.schedule_id, due.slot, run.run_id, run.instance_id, claimed.reused)
+    return StartedSlot(
+        due.tenant_id,
+        due.schedule_id,
+        due.slot,
+        run.run_id,
+        run.instance_id,
+        claimed.reused,
+        claimed.due.schedule.spec.retention,
+    )

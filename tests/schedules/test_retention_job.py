@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from shared.jobs.retention import BACKUP_SET_ITEM, RETENTION_RUN_TYPE, RetentionRequest, run_retention
+from shared.jobs.retention import (
+    BACKUP_SET_ITEM,
+    RETENTION_RUN_TYPE,
+    RetentionRequest,
+    prune_after_slots,
+    run_retention,
+)
+from shared.jobs.scheduled_backups import StartedSlot
 from shared.problems import ProblemError
 from shared.runs import ItemOutcome, RunStatus, RunTables, list_items, list_runs, start_or_reuse
 from shared.schedules import BackupSetSummary, RetentionPolicy
@@ -99,3 +106,11 @@ def test_an_active_run_for_the_same_request_is_left_to_its_worker(run_tables: Ru
     running, _ = start_or_reuse(run_tables, TENANT, RETENTION_RUN_TYPE, ["sched1", "t"], "system")
     answer = run_retention(run_tables, sets, _request(keep_last=1, trigger="t"), NOW)
     assert answer.run_id == running.run_id and sets.deleted == []
+
+
+def test_each_started_slot_prunes_its_tenant_once(run_tables: RunTables) -> None:
+    slot = StartedSlot(TENANT, "sched1", NOW, "run1", "inst1", False, RetentionPolicy(keep_last=1))
+    sets = MemoryBackupSets("sss")
+    [run] = prune_after_slots(run_tables, sets, [slot], NOW)
+    assert run.source == {"scheduleId": "sched1", "trigger": "2024-06-30T12:00:00Z"}
+    assert sets.deleted == ["b2", "b1"]
