@@ -6,11 +6,14 @@ Log redaction is installed first: it is a property of the whole process, not of 
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.backup import bp as backup_activities_bp
 from activities.capture import bp as capture_activities_bp
 from activities.runs import bp as run_activities_bp
 from orchestrators.capture_policy_snapshot import bp as capture_orchestrator_bp
+from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
+from triggers.backups import bp as backups_bp
 from triggers.health import bp as health_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
@@ -31,10 +34,13 @@ for blueprint in (
     notifications_bp,
     policies_bp,
     policy_diff_bp,
+    backups_bp,
     schedules_bp,
     schedule_timer_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,
+    backup_orchestrator_bp,
+    backup_activities_bp,
 ):
     app.register_functions(blueprint)

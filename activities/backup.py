@@ -1,0 +1,48 @@
+"""Activities of a tenant backup (thin: the work is in shared.jobs.backup and backup_chunk)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared.jobs.backup import begin_backup as begin
+from shared.jobs.backup import finish_backup as finish
+from shared.jobs.backup import list_type
+from shared.jobs.backup_chunk import Chunk, capture_chunk
+from shared.runs import update_progress
+from shared.services import services
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="ref")
+def begin_backup(ref: dict[str, Any]) -> dict[str, Any]:
+    return begin(services(), ref["tenant_id"], ref["run_id"])
+
+
+@bp.activity_trigger(input_name="request")
+def backup_list_type(request: dict[str, Any]) -> dict[str, Any]:
+    return list_type(services(), request["tenantId"], request["runId"], request["policyType"])
+
+
+@bp.activity_trigger(input_name="request")
+def backup_capture_chunk(request: dict[str, Any]) -> dict[str, Any]:
+    return capture_chunk(services(), Chunk.from_json(request))
+
+
+@bp.activity_trigger(input_name="ref")
+def backup_progress(ref: dict[str, Any]) -> dict[str, Any]:
+    run = update_progress(
+        services().runs,
+        ref["tenant_id"],
+        ref["run_id"],
+        total=ref.get("total"),
+        processed=ref.get("processed"),
+    )
+    return {"total": run.counters.total, "processed": run.counters.processed}
+
+
+@bp.activity_trigger(input_name="ref")
+def finish_backup(ref: dict[str, Any]) -> dict[str, Any]:
+    return finish(services(), ref["tenant_id"], ref["run_id"], ref.get("error"))

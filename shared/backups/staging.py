@@ -1,0 +1,85 @@
+"""Work files of a running backup, in the manifests container: the listing of each type and the
+manifest entries of each captured chunk.
+
+Durable messages stay small (an activity gets a type name and an index range, and returns counts)
+because the bulky data lives here: histories that carry lists of objects stall the engine.
+Every write is an overwrite of a name derived from its input, so a retried activity is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import ContainerClient
+
+from shared.storage import canonical_json, stable_hash
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The objects of one type a backup will capture, in list order (skipped ones already left out)."""
+
+    ids: list[str]
+    objects: dict[str, dict[str, Any]]
+    skipped: int
+
+
+def _root(run_id: str) -> str:
+    return f"staging/{run_id}/"
+
+
+def listing_name(run_id: str, policy_type: str) -> str:
+    return f"{_root(run_id)}list/{policy_type}.json"
+
+
+def put_listing(container: ContainerClient, run_id: str, policy_type: str, listing: Listing) -> None:
+    body = {"ids": listing.ids, "objects": listing.objects, "skipped": listing.skipped}
+    container.upload_blob(listing_name(run_id, policy_type), canonical_json(body), overwrite=True)
+
+
+def get_listing(container: ContainerClient, run_id: str, policy_type: str) -> Listing | None:
+    """The type's listing, or None when the type could not be listed in this run."""
+    try:
+        data = json.loads(container.download_blob(listing_name(run_id, policy_type)).readall())
+    except ResourceNotFoundError:
+        return None
+    return Listing(list(data["ids"]), dict(data["objects"]), int(data["skipped"]))
+
+
+def put_part(
+    container: ContainerClient,
+    run_id: str,
+    policy_type: str,
+    ids: list[str],
+    entries: list[Mapping[str, Any]],
+) -> None:
+    """The manifest entries of one chunk attempt, named by the IDs it covered."""
+    name = f"{_root(run_id)}parts/{policy_type}/{stable_hash(*ids)[:24]}.json"
+    container.upload_blob(name, canonical_json(list(entries)), overwrite=True)
+
+
+def iter_parts(container: ContainerClient, run_id: str) -> Iterator[dict[str, Any]]:
+    """Every manifest entry recorded by this run's chunks (a retried chunk may repeat one)."""
+    for blob in container.list_blobs(name_starts_with=f"{_root(run_id)}parts/"):
+        yield from json.loads(container.download_blob(blob.name).readall())
+
+
+def listed_types(container: ContainerClient, run_id: str) -> list[str]:
+    """Types whose listing succeeded in this run."""
+    prefix = f"{_root(run_id)}list/"
+    return sorted(
+        blob.name[len(prefix) : -len(".json")] for blob in container.list_blobs(name_starts_with=prefix)
+    )
+
+
+def delete_staging(container: ContainerClient, run_id: str) -> None:
+    """Drop the work files once the manifest holds what they said."""
+    for blob in container.list_blobs(name_starts_with=_root(run_id)):
+        try:
+            container.delete_blob(blob.name)
+        except ResourceNotFoundError:
+            continue

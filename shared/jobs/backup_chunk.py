@@ -1,0 +1,169 @@
+"""One chunk of a tenant backup: capture up to a few `$batch` rounds of one type's objects, record
+their versions, item outcomes and inventory rows in batched writes, and return counts only.
+
+Idempotent: versions are keyed by (run, policy), items by `type:policy`, inventory rows by type and
+policy, and the chunk's manifest part by the IDs it covered. Objects Graph kept throttling are
+handed back (their IDs) for the orchestrator to retry after a durable timer.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.backups import inventory, staging
+from shared.config_errors import ConfigurationError
+from shared.graph import GraphError, GraphThrottled
+from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
+from shared.intune.versions import PolicyVersion, record_version
+from shared.redact import redact
+from shared.runs import ItemOutcome, ItemResult, record_items
+from shared.services import Services
+from shared.storage import names
+from shared.tenant_graph import graph_client_for
+
+STORAGE_THREADS = 8
+"""Version writes of one chunk in parallel: each is a few Azurite/Table round trips."""
+DELETED_SINCE_LISTED = "Deleted in Graph after the backup listed it."
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Which objects: `ids[start:end]` of the type's staged listing, or only `retry` among them."""
+
+    tenant_id: str
+    run_id: str
+    policy_type: str
+    start: int
+    end: int
+    retry: tuple[str, ...] = ()
+    final_attempt: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Chunk:
+        return cls(
+            data["tenantId"],
+            data["runId"],
+            data["policyType"],
+            int(data["start"]),
+            int(data["end"]),
+            tuple(data.get("retry") or ()),
+            bool(data.get("finalAttempt")),
+        )
+
+
+def capture_chunk(services: Services, chunk: Chunk) -> dict[str, Any]:
+    """Counts of the chunk's outcomes; `throttled` lists the IDs to try again after `retryAfter` s."""
+    started_at = datetime.now(UTC)
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    listing = staging.get_listing(container, chunk.run_id, chunk.policy_type)
+    if listing is None:
+        raise LookupError(f"No staged listing of {chunk.policy_type} for run {chunk.run_id}; list it first.")
+    ids = listing.ids[chunk.start : chunk.end]
+    if chunk.retry:
+        ids = [object_id for object_id in ids if object_id in set(chunk.retry)]
+    try:
+        client = graph_client_for(services.settings, services.tenants.require(chunk.tenant_id))
+        results = capture_policies_batched(
+            client, chunk.policy_type, ids, listed={i: listing.objects[i] for i in ids}
+        )
+    except GraphThrottled as exc:
+        if not chunk.final_attempt:
+            return _counts(throttled=ids, retry_after=exc.retry_after)
+        results = [CaptureFailure(chunk.policy_type, i, exc) for i in ids]
+    except (GraphError, ConfigurationError) as exc:
+        error = GraphError(str(exc))
+        results = [CaptureFailure(chunk.policy_type, i, error) for i in ids]
+    return _record(services, chunk, results, started_at)
+
+
+def _record(
+    services: Services, chunk: Chunk, results: list[CapturedPolicy | CaptureFailure], started_at: datetime
+) -> dict[str, Any]:
+    throttled = [
+        r
+        for r in results
+        if isinstance(r, CaptureFailure) and isinstance(r.error, GraphThrottled) and not chunk.final_attempt
+    ]
+    captured = [r for r in results if isinstance(r, CapturedPolicy)]
+    with ThreadPoolExecutor(max_workers=STORAGE_THREADS) as pool:
+        versions = list(
+            pool.map(
+                lambda c: record_version(
+                    services.account, chunk.tenant_id, c, run_id=chunk.run_id, captured_at=started_at
+                ),
+                captured,
+            )
+        )
+    items = [_succeeded(chunk, version, started_at) for version in versions]
+    items += [
+        _failed(chunk, r, started_at) for r in results if isinstance(r, CaptureFailure) and r not in throttled
+    ]
+    record_items(services.runs, chunk.run_id, items)
+    inventory.record_seen(
+        services.account.table(names.INVENTORY), inventory.seen_rows(chunk.tenant_id, chunk.run_id, versions)
+    )
+    staging.put_part(
+        services.account.container(names.MANIFESTS_CONTAINER),
+        chunk.run_id,
+        chunk.policy_type,
+        [r.policy_id for r in results],
+        [_manifest_entry(version) for version in versions],
+    )
+    return _counts(
+        items=items,
+        throttled=[r.policy_id for r in throttled],
+        retry_after=max(
+            (r.error.retry_after for r in throttled if isinstance(r.error, GraphThrottled)), default=0
+        ),
+    )
+
+
+def _succeeded(chunk: Chunk, version: PolicyVersion, started_at: datetime) -> ItemResult:
+    return ItemResult(
+        item_id=f"{chunk.policy_type}:{version.policy_id}",
+        item_type=chunk.policy_type,
+        outcome=ItemOutcome.SUCCEEDED,
+        policy_id=version.policy_id,
+        display_name=version.display_name,
+        version_id=version.version_id,
+        started_at=started_at,
+    )
+
+
+def _failed(chunk: Chunk, failure: CaptureFailure, started_at: datetime) -> ItemResult:
+    deleted = failure.not_found
+    return ItemResult(
+        item_id=f"{chunk.policy_type}:{failure.policy_id}",
+        item_type=chunk.policy_type,
+        outcome=ItemOutcome.SKIPPED if deleted else ItemOutcome.FAILED,
+        policy_id=failure.policy_id,
+        reason=DELETED_SINCE_LISTED if deleted else None,
+        error=None if deleted else redact(str(failure.error)),
+        started_at=started_at,
+    )
+
+
+def _manifest_entry(version: PolicyVersion) -> dict[str, Any]:
+    return {
+        "policyType": version.policy_type,
+        "policyId": version.policy_id,
+        "displayName": version.display_name,
+        "versionId": version.version_id,
+        "contentSha256": version.content_sha256,
+    }
+
+
+def _counts(
+    *, items: list[ItemResult] | None = None, throttled: list[str], retry_after: float
+) -> dict[str, Any]:
+    outcomes = [item.outcome for item in items or []]
+    return {
+        "succeeded": outcomes.count(ItemOutcome.SUCCEEDED),
+        "failed": outcomes.count(ItemOutcome.FAILED),
+        "skipped": outcomes.count(ItemOutcome.SKIPPED),
+        "throttled": throttled,
+        "retryAfter": retry_after,
+    }

@@ -1,0 +1,125 @@
+"""Backup routes: start a tenant backup (a background run), list, view and delete backup sets,
+and the policy inventory the backups keep."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.api import flag_param, json_response, page_body, page_params
+from shared.audit import AuditOutcome
+from shared.auth.authorize import TenantAccess
+from shared.auth.http import tenant_route
+from shared.auth.roles import Role
+from shared.backups.inventory import InventoryEntry, list_inventory
+from shared.backups.sets import BackupSet, delete_backup_set, get_backup_set, get_manifest, list_backup_sets
+from shared.intune.catalog import object_type
+from shared.jobs.backup import RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR, request_backup
+from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
+from shared.runs import Run
+from shared.services import services
+from shared.storage import names
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+BACKUPS_ROUTE = "tenants/{tenantId}/backups"
+
+
+@bp.route(route=BACKUPS_ROUTE, methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@tenant_route(Role.OPERATOR, action=RUN_TYPE)
+async def start_backup(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
+) -> func.HttpResponse:
+    """202 with the run (`reused` when one is active) and `Location` = its status URL; no Graph call."""
+    fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
+    run, reused = await asyncio.to_thread(request_backup, services(), access)
+    await _ensure_started(client, run, reused)
+    location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
+    return json_response(
+        {**run.to_api(), "reused": reused, "statusUrl": location},
+        202,
+        {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@bp.route(route=BACKUPS_ROUTE, methods=["GET"])
+@tenant_route(Role.READER, action="backup.list")
+def list_backups(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """Backup sets, newest first, paged."""
+    size, token = page_params(req)
+    page = list_backup_sets(services().account.table(names.BACKUP_SETS), access.tenant_id, size, token)
+    return json_response(page_body(page, BackupSet.to_api))
+
+
+@bp.route(route=BACKUPS_ROUTE + "/{backupId}", methods=["GET"])
+@tenant_route(Role.READER, action="backup.view")
+def view_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """One backup set with its counts per type; `includeItems=true` adds the manifest's entries."""
+    account = services().account
+    backup = get_backup_set(account.table(names.BACKUP_SETS), access.tenant_id, req.route_params["backupId"])
+    body = backup.to_api()
+    if flag_param(req, "includeItems"):
+        body["items"] = get_manifest(account.container(names.MANIFESTS_CONTAINER), backup)["types"]
+    return json_response(body)
+
+
+@bp.route(route=BACKUPS_ROUTE + "/{backupId}", methods=["DELETE"])
+@tenant_route(Role.ADMIN, action="backup.delete")
+def delete_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """Delete a backup set and its manifest (409 `backup.protected` when a restore refers to it)."""
+    svc = services()
+    backup = delete_backup_set(
+        svc.account.table(names.BACKUP_SETS),
+        svc.account.container(names.MANIFESTS_CONTAINER),
+        access.tenant_id,
+        req.route_params["backupId"],
+    )
+    svc.audit.record(
+        access.tenant_id,
+        "backup.delete",
+        access.principal.key,
+        AuditOutcome.SUCCEEDED,
+        run_id=backup.run_id,
+        details={"backupId": backup.backup_id},
+    )
+    return func.HttpResponse(status_code=204)
+
+
+@bp.route(route="tenants/{tenantId}/policies", methods=["GET"])
+@tenant_route(Role.READER, action="policy.inventory")
+def policy_inventory(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """Every policy backups have seen: latest version, last change, deleted in Graph; `type` and
+    `name` (prefix) filter, paged."""
+    size, token = page_params(req)
+    policy_type = req.params.get("type")
+    page = list_inventory(
+        services().account.table(names.INVENTORY),
+        access.tenant_id,
+        policy_type=object_type(policy_type).name if policy_type else None,
+        name_prefix=req.params.get("name") or None,
+        page_size=size,
+        continuation=token,
+    )
+    return json_response(page_body(page, InventoryEntry.to_api))
+
+
+async def _ensure_started(client: df.DurableOrchestrationClient, run: Run, reused: bool) -> None:
+    """Start the run's orchestration once (as the capture route does: a reused queued run whose
+    request crashed before starting it is started here; a duplicate start is refused by the host)."""
+    if reused and (not run.status.is_active or run.started_at is not None):
+        return
+    if reused and await client.get_status(run.instance_id):
+        return
+    try:
+        await client.start_new(
+            TENANT_BACKUP_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id}
+        )
+    except Exception:  # the durable client raises bare Exception, also for "already exists"
+        if not await client.get_status(run.instance_id):
+            raise
+        log.info("Orchestration %s was started by a concurrent request", run.instance_id)
