@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -22,7 +21,6 @@ import requests
 from local.apptesting import OPERATOR_A
 from local.azurite import AzuriteError
 from local.devhost.testing import DevhostStartError
-from local.graphsim.admin_client import AdminClient
 from local.stack import GRAPHSIM_CREDENTIAL_REF, REPO_ROOT, Stack, StackError, app_settings, exit_on_sigterm
 from local.tokens import ensure_dev_signing_key, mint_token
 from shared.settings import DEV_AUTH_FOLDER
@@ -43,14 +41,9 @@ class Demo:
             raise DemoStepFailed("the demo needs the devhost, the Graph simulator and Azurite")
         self.stack = stack
         self.devhost = stack.devhost
-        credentials = json.loads(Path(stack.graphsim.credentials_file).read_text())
-        self.tenant_id: str = credentials["tenants"][0]["id"]
-        self.tenant_name: str = credentials["tenants"][0]["name"]
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = credentials["ca_file"]
-        admin = credentials["admin"]
-        self.graph_admin = AdminClient(admin["url"], admin["header"], admin["key"], session)
+        self.tenant_id: str = stack.graphsim.tenants[0].id
+        self.tenant_name: str = stack.graphsim.tenants[0].name
+        self.graph_admin = stack.graphsim.admin
         key = ensure_dev_signing_key(stack.state_dir / DEV_AUTH_FOLDER)
         self.headers = {"Authorization": f"Bearer {mint_token(key, principal_name=OPERATOR_A)}"}
 
@@ -64,6 +57,7 @@ class Demo:
     def admin_command(self, *args: str) -> str:
         """`python -m local.admin ...` against the stack's storage, as an operator would run it."""
         assert self.stack.azurite is not None and self.stack.azurite.endpoints is not None
+        assert self.stack.graphsim is not None
         env = {
             **os.environ,
             **app_settings(self.stack.graphsim, self.stack.state_dir),

@@ -7,26 +7,21 @@ parent, which then stops them in reverse order.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import os
 import signal
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from local.azurite import Azurite
 from local.devhost.config import read_settings
 from local.devhost.testing import DevhostProcess, start_devhost
+from local.graphsim.testing import GraphSim, GraphSimProcess
 from local.tokens import ensure_dev_signing_key
 from shared.settings import DEV_AUTH_FOLDER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GRAPHSIM_MODULE = "local.graphsim"
 GRAPHSIM_CREDENTIAL_REF = "graphsim"
 """The credential reference tenants registered against the simulator hold (`local.admin add-tenant`)."""
 
@@ -35,54 +30,6 @@ log = logging.getLogger("stack")
 
 class StackError(RuntimeError):
     """A part of the stack did not start; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class GraphSim:
-    """A running simulator child and what its ready.json and credentials.json say."""
-
-    process: subprocess.Popen[bytes]
-    base_url: str
-    ca_file: str
-    credentials_file: str
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def start_graphsim(state_dir: Path, profile: str = "demo", timeout: float = 60.0) -> GraphSim | None:
-    """None, with a clear log line, when the simulator is not part of this checkout yet."""
-    if importlib.util.find_spec(GRAPHSIM_MODULE + ".__main__") is None:
-        log.warning("The Graph simulator (%s) is not available; the stack runs without it.", GRAPHSIM_MODULE)
-        return None
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ready = state_dir / "ready.json"
-    ready.unlink(missing_ok=True)
-    args = [sys.executable, "-m", GRAPHSIM_MODULE, "--profile", profile, "--state-dir", str(state_dir)]
-    with (state_dir / "graphsim.log").open("ab") as out:
-        process = subprocess.Popen(
-            args, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(
-                f"the Graph simulator exited with {process.returncode}; see {state_dir}/graphsim.log"
-            )
-        if ready.exists():
-            info = json.loads(ready.read_text())
-            if info.get("pid") == process.pid:
-                return GraphSim(process, info["base_url"], info["ca_file"], info["credentials_file"])
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    raise StackError(f"the Graph simulator was not ready within {timeout}s; see {state_dir}/graphsim.log")
 
 
 def graphsim_settings(credentials_file: Path) -> dict[str, str]:
@@ -100,15 +47,14 @@ def graphsim_settings(credentials_file: Path) -> dict[str, str]:
     }
 
 
-def app_settings(graphsim: GraphSim | None, state_dir: Path) -> dict[str, str]:
+def app_settings(graphsim: GraphSim, state_dir: Path) -> dict[str, str]:
     """local.settings.json (else the committed example), with the stack's state folder (dev signing key
-    and JWKS) and pointed at the simulator when it runs."""
+    and JWKS), pointed at the simulator."""
     path = REPO_ROOT / "local.settings.json"
     settings = read_settings(path if path.exists() else REPO_ROOT / "local.settings.example.json")
     settings.pop("AzureWebJobsStorage", None)
     settings["TENANTATLAS_STATE_DIR"] = str(state_dir)
-    if graphsim is not None:
-        settings.update(graphsim_settings(Path(graphsim.credentials_file)))
+    settings.update(graphsim_settings(graphsim.state_dir / "credentials.json"))
     return settings
 
 
@@ -120,6 +66,7 @@ class Stack:
         self.port = port
         self.timers = timers
         self.azurite: Azurite | None = None
+        self._graphsim_process: GraphSimProcess | None = None
         self.graphsim: GraphSim | None = None
         self.devhost: DevhostProcess | None = None
 
@@ -128,7 +75,8 @@ class Stack:
             self.azurite = Azurite(data_dir=self.state_dir / "azurite")
             storage = self.azurite.start().connection_string
             log.info("Azurite is up (data in %s)", self.azurite.data_dir)
-            self.graphsim = start_graphsim(self.state_dir / "graphsim")
+            self._graphsim_process = GraphSimProcess(state_dir=self.state_dir / "graphsim", profile="demo")
+            self.graphsim = self._graphsim_process.start()
             ensure_dev_signing_key(self.state_dir / DEV_AUTH_FOLDER)
             self.devhost = start_devhost(
                 REPO_ROOT,
@@ -150,8 +98,9 @@ class Stack:
             if code != 0:
                 log.warning("The devhost exited with %s; see %s", code, self.devhost.log_file)
             self.devhost = None
-        if self.graphsim is not None:
-            self.graphsim.stop()
+        if self._graphsim_process is not None:
+            self._graphsim_process.stop()
+            self._graphsim_process = None
             self.graphsim = None
         if self.azurite is not None:
             self.azurite.stop()
@@ -166,11 +115,8 @@ class Stack:
                 f"  keys: {self.devhost.state_dir / 'host-keys.json'}",
                 f"  log:  {self.devhost.log_file}",
             ]
-        lines.append(
-            f"Graph simulator: {self.graphsim.base_url}"
-            if self.graphsim
-            else "Graph simulator: not available"
-        )
+        if self.graphsim is not None:
+            lines.append(f"Graph simulator: {self.graphsim.base_url}")
         if self.azurite is not None and self.azurite.endpoints is not None:
             lines.append(f"Azurite tables: {self.azurite.endpoints.table_url}")
         return lines
