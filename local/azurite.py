@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -19,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+from local.processes import stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_JS = REPO_ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
@@ -149,15 +150,10 @@ class Azurite:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+        if process is not None:
+            stop_process_group(process)
+            if process.stdout is not None:
+                process.stdout.close()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import requests
 
 from local.devhost.keys import HostKeys, read_keys
 from local.devhost.server import READY_FILE
+from local.processes import kill_process_group, stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,19 +68,11 @@ class DevhostProcess:
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait, as Ctrl-C would; a devhost that hangs is killed and the return code says so."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.wait()
+        return stop_process_group(self.process, timeout)
 
     def kill(self) -> None:
         """kill -9 the devhost, for crash tests (an Azurite it started runs in its own session)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        kill_process_group(self.process)
 
     def __enter__(self) -> DevhostProcess:
         return self

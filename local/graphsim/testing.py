@@ -7,9 +7,7 @@ talk to it exactly as production code talks to Graph: HTTPS, a CA file, MSAL.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +21,7 @@ from typing import Any
 import requests
 
 from local.graphsim.admin_client import AdminClient
+from local.processes import stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -208,13 +207,8 @@ class GraphSimProcess:
             self.sim.close()
             self.sim = None
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            stop_process_group(process)
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
