@@ -1,7 +1,9 @@
-"""The schedule timer: every minute, start the tenant backup of every due schedule slot.
+"""The schedule timer: every minute, start the tenant backup of every due schedule slot, then prune
+each started schedule's tenant under its retention (one `backup.retention` run per slot).
 
-Thin on purpose: the loop and its exactly-once guards are `shared.jobs.scheduled_backups`; this
-adapter gives it the clock and an orchestration start backed by the durable client.
+Thin on purpose: the loop and its exactly-once guards are `shared.jobs.scheduled_backups`, the
+pruning `shared.jobs.retention`; this adapter gives them the clock, the storage and an
+orchestration start backed by the durable client.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.jobs.scheduled_backups import OrchestrationStartFailed, start_due_backups
+from shared.jobs.retention import prune_after_slots
+from shared.jobs.retention_store import TableBackupSets
+from shared.jobs.scheduled_backups import OrchestrationStartFailed, StartBackup, start_due_backups
 from shared.schedules import ScheduleStore
 from shared.services import services
 
@@ -37,8 +41,14 @@ async def start_scheduled_backups(timer: func.TimerRequest, client: df.DurableOr
         )
         future.result()
 
+    await asyncio.to_thread(_tick, start)
+
+
+def _tick(start: StartBackup) -> None:
     svc = services()
-    await asyncio.to_thread(start_due_backups, ScheduleStore(svc.account), svc.runs, start, datetime.now(UTC))
+    now = datetime.now(UTC)
+    started = start_due_backups(ScheduleStore(svc.account), svc.runs, start, now)
+    prune_after_slots(svc.runs, TableBackupSets(svc.account), started, now)
 
 
 async def _start_once(

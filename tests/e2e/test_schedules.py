@@ -14,6 +14,7 @@ import requests
 
 from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, App
 from shared.auth.roles import Role
+from shared.jobs.retention import RETENTION_RUN_TYPE
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore, slot_id
 from shared.tenants import MembershipStore, TenantRegistry
 
@@ -179,3 +180,26 @@ def test_a_repeated_timer_makes_one_run_for_the_latest_missed_slot(app: App, adm
     _run_timer(app)
     _run_timer(app)
     assert [r["source"]["slot"] for r in _scheduled_runs(app, schedule["id"])] == [slot_id(this_hour)]
+
+
+def test_a_started_slot_is_recorded_and_its_backup_orchestration_runs(app: App, admin: str) -> None:
+    schedule, this_hour = _missed_schedule(app, admin)
+    _run_timer(app)
+    _run_timer(app)
+    [run] = _scheduled_runs(app, schedule["id"])
+    after = _send(app, "GET", f"{_path(app)}/{schedule['id']}", READER_A).json()
+    assert (after["lastSlot"], after["lastRunId"]) == (slot_id(this_hour), run["id"])
+    assert after["nextDue"] == slot_id(this_hour + timedelta(hours=1))
+    log = app.devhost.log_text()
+    assert log.count(f"schedule {schedule['id']}, slot {slot_id(this_hour)}, run {run['id']}") == 1
+    status = requests.get(
+        app.devhost.url(f"runtime/webhooks/durabletask/instances/{run['instanceId']}"),
+        params={"code": app.devhost.keys.durable_extension},
+        timeout=30,
+    )
+    assert status.status_code in (200, 202), status.text
+    retention = _send(app, "GET", f"api/tenants/{app.tenant_a}/runs", READER_A,
+                      params={"type": RETENTION_RUN_TYPE, "pageSize": "1000"}).json()["items"]
+    this_prune = {"scheduleId": schedule["id"], "trigger": slot_id(this_hour)}
+    pruned = [r for r in retention if r["source"] == this_prune]
+    assert [r["status"] for r in pruned] == ["succeeded"]
