@@ -256,4 +256,3 @@ def _membership_from(entity: TableEntity) -> Membership:
         entity["GrantedBy"],
         entity["GrantedAt"],
     )
-

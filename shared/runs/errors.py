@@ -35,4 +35,3 @@ class RunContention(RunError):
     status = 503
     code = "run.contention"
     title = "The run is being changed by many requests at once; retry."
-
