@@ -115,35 +115,24 @@ def capture_step(services: Services, job: CaptureJob, *, final_attempt: bool) ->
         version = record_version(
             services.account, tenant.tenant_id, captured, run_id=job.run_id, captured_at=started_at
         )
-        record_items(
-            services.runs,
-            job.run_id,
-            [
-                ItemResult(
-                    item_id=job.item_id,
-                    item_type=job.policy_type,
-                    outcome=ItemOutcome.SUCCEEDED,
-                    policy_id=job.policy_id,
-                    display_name=captured.display_name,
-                    version_id=version.version_id,
-                    started_at=started_at,
-                )
-            ],
-        )
+        _record_item(services, job, started_at, ItemOutcome.SUCCEEDED,
+                     display_name=captured.display_name, version_id=version.version_id)
         return {"outcome": "succeeded", "versionId": version.version_id, "changed": version.changed}
     error = redact(error)
-    record_items(
-        services.runs,
-        job.run_id,
-        [
-            ItemResult(
-                item_id=job.item_id,
-                item_type=job.policy_type,
-                outcome=ItemOutcome.FAILED,
-                policy_id=job.policy_id,
-                error=error,
-                started_at=started_at,
-            )
-        ],
-    )
+    _record_item(services, job, started_at, ItemOutcome.FAILED, error=error)
     return {"outcome": "failed", "error": error}
+
+
+def _record_item(
+    services: Services, job: CaptureJob, started_at: datetime, outcome: ItemOutcome, **fields: Any
+) -> None:
+    """The run's one item for this policy, under its stable item id (a retry overwrites it)."""
+    item = ItemResult(
+        item_id=job.item_id,
+        item_type=job.policy_type,
+        outcome=outcome,
+        policy_id=job.policy_id,
+        started_at=started_at,
+        **fields,
+    )
+    record_items(services.runs, job.run_id, [item])
