@@ -108,7 +108,7 @@ def _capture_types(
     while pending:
         finished = yield context.task_any(pending)
         pending.remove(finished)
-        processed += int(finished.result["processed"])
+        processed += int(_result(finished)["processed"])
         yield context.call_activity_with_retry(
             "backup_progress", ACTIVITY_RETRY, {**ref, "processed": processed}
         )
@@ -149,6 +149,13 @@ def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Tas
             log.info("%s: %d chunk(s) throttled (attempt %d)", job["policyType"], len(retry), attempt + 1)
         yield _timer(context, max(wait for _, wait in retry))
     return {"policyType": job["policyType"], **totals, "processed": sum(totals.values())}
+
+
+def _result(task: Task) -> Any:
+    """A finished task's result; task_any hands back a failed task as finished: raise its error."""
+    if isinstance(task.result, Exception):
+        raise task.result
+    return task.result
 
 
 def _timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
