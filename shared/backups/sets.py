@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 from azure.storage.blob import ContainerClient
 
@@ -48,6 +48,8 @@ class BackupSet:
     """Per type: listed, succeeded, failed, skipped."""
     protected: bool = False
     referenced_by: tuple[str, ...] = ()
+    kind: str = "backup"
+    """`backup`, or `safety`: the state a live restore was about to overwrite (the restore's run ID)."""
 
     @property
     def deletable(self) -> bool:
@@ -65,10 +67,18 @@ class BackupSet:
             "countsByType": self.counts,
             "protected": self.protected,
             "referencedBy": list(self.referenced_by),
+            "kind": self.kind,
         }
 
 
 _COUNT_KEYS = ("listed", "succeeded", "failed", "skipped")
+_MAX_REFERENCE_ATTEMPTS = 10
+
+
+class BackupSetBusy(ProblemError):
+    status = 503
+    code = "backup.busy"
+    title = "The backup set is being changed by many requests at once; retry."
 
 
 def manifest_name(tenant_id: str, run_id: str) -> str:
@@ -95,9 +105,32 @@ def save_backup_set(table: TableClient, backup: BackupSet) -> None:
             "CreatedAt": backup.created_at,
             "ManifestBlob": backup.manifest_blob,
             "Counts": json.dumps(backup.counts, sort_keys=True),
+            "Kind": backup.kind,
         },
         mode=UpdateMode.MERGE,
     )
+
+
+def add_reference(table: TableClient, tenant_id: str, backup_id: str, run_id: str) -> BackupSet:
+    """Mark the set as used by the restore run `run_id` (ETag-conditional merge, so two restores
+    marking at once both stay listed); while referenced, neither retention nor a delete removes it."""
+    for _ in range(_MAX_REFERENCE_ATTEMPTS):
+        entity = _read(table, tenant_id, backup_id)
+        backup = _from_entity(entity)
+        if run_id in backup.referenced_by:
+            return backup
+        referenced = [*backup.referenced_by, run_id]
+        try:
+            table.update_entity(
+                {"PartitionKey": tenant_id, "RowKey": backup_id, "ReferencedBy": json.dumps(referenced)},
+                mode=UpdateMode.MERGE,
+                etag=entity.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except ResourceModifiedError:
+            continue
+        return _from_entity({**entity, "ReferencedBy": json.dumps(referenced)})
+    raise BackupSetBusy(f"Backup set '{backup_id}' kept changing; retry the request.")
 
 
 def get_backup_set(table: TableClient, tenant_id: str, backup_id: str) -> BackupSet:
@@ -158,4 +191,5 @@ def _from_entity(entity: Mapping[str, Any]) -> BackupSet:
         counts=json.loads(entity.get("Counts") or "{}"),
         protected=bool(entity.get("Protected")),
         referenced_by=tuple(json.loads(entity.get("ReferencedBy") or "[]")),
+        kind=entity.get("Kind") or "backup",
     )

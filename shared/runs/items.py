@@ -15,7 +15,7 @@ from typing import Any
 from azure.data.tables import UpdateMode
 
 from shared.redact import redact
-from shared.runs.model import Counters, Run
+from shared.runs.model import Counters, Run, dump_json, load_json
 from shared.runs.tables import RunTables
 from shared.storage import (
     DEFAULT_PAGE_SIZE,
@@ -34,6 +34,8 @@ class ItemOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CONFLICT = "conflict"
+    """Not written: the target changed since it was planned (a restore), or its match is ambiguous."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class ItemResult:
     version_id: str | None = None
     started_at: datetime | None = None
     ended_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    action: str | None = None
+    """What the item's step planned or did (a restore: create, update, unchanged, skip, conflict)."""
+    details: dict[str, Any] | None = None
+    """Step-specific JSON (a restore: target ID, content hashes, a bounded diff, notes)."""
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,8 @@ class ItemResult:
             "versionId": self.version_id,
             "startedAt": None if self.started_at is None else self.started_at.isoformat(),
             "endedAt": self.ended_at.isoformat(),
+            "action": self.action,
+            "details": self.details,
         }
 
 
@@ -86,6 +94,8 @@ def _to_entity(run_id: str, item: ItemResult) -> dict[str, Any]:
         "VersionId": item.version_id,
         "StartedAt": item.started_at,
         "EndedAt": item.ended_at,
+        "Action": item.action,
+        "Details": dump_json(item.details),
     }
 
 
@@ -101,6 +111,8 @@ def _from_entity(entity: Any) -> ItemResult:
         version_id=entity.get("VersionId"),
         started_at=entity.get("StartedAt"),
         ended_at=entity["EndedAt"],
+        action=entity.get("Action"),
+        details=load_json(entity.get("Details")),
     )
 
 
@@ -141,4 +153,5 @@ def count_outcomes(tables: RunTables, run_id: str, declared_total: int = 0) -> C
         succeeded=tally[ItemOutcome.SUCCEEDED],
         failed=tally[ItemOutcome.FAILED],
         skipped=tally[ItemOutcome.SKIPPED],
+        conflicts=tally[ItemOutcome.CONFLICT],
     )

@@ -78,6 +78,7 @@ def update_progress(
             succeeded=run.counters.succeeded,
             failed=run.counters.failed,
             skipped=run.counters.skipped,
+            conflicts=run.counters.conflicts,
         )
         new_summary = summary if summary is not None else run.summary
         if counters == run.counters and new_summary == run.summary:

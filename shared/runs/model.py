@@ -61,13 +61,16 @@ class Counters:
     succeeded: int = 0
     failed: int = 0
     skipped: int = 0
+    conflicts: int = 0
+    """Items not written because their target changed or is ambiguous (restores only)."""
 
 
 def derive_status(counters: Counters, *, fatal: bool) -> RunStatus:
-    """The end status a run's outcomes imply: no failure is a success, failures with successes are partial."""
+    """The end status a run's outcomes imply: no failure (or conflict) is a success, failures with
+    successes are partial."""
     if fatal:
         return RunStatus.FAILED
-    if counters.failed == 0:
+    if counters.failed == 0 and counters.conflicts == 0:
         return RunStatus.SUCCEEDED
     if counters.succeeded > 0:
         return RunStatus.PARTIALLY_SUCCEEDED
@@ -138,6 +141,7 @@ class Run:
             "Succeeded": c.succeeded,
             "Failed": c.failed,
             "Skipped": c.skipped,
+            "Conflicts": c.conflicts,
             "Summary": dump_json(self.summary),
             "Error": self.error,
             "Source": dump_json(self.source),
@@ -164,6 +168,7 @@ class Run:
                 succeeded=entity.get("Succeeded", 0),
                 failed=entity.get("Failed", 0),
                 skipped=entity.get("Skipped", 0),
+                conflicts=entity.get("Conflicts", 0),
             ),
             summary=load_json(entity.get("Summary")),
             error=entity.get("Error"),
@@ -188,15 +193,23 @@ class Run:
             "createdAt": iso(self.created_at),
             "startedAt": iso(self.started_at),
             "endedAt": iso(self.ended_at),
-            "counters": {
-                "total": self.counters.total,
-                "processed": self.counters.processed,
-                "succeeded": self.counters.succeeded,
-                "failed": self.counters.failed,
-                "skipped": self.counters.skipped,
-            },
+            "counters": self._counters_api(),
             "summary": self.summary,
             "error": self.error,
             "source": self.source,
             "parameters": self.parameters,
         }
+
+    def _counters_api(self) -> dict[str, int]:
+        """`conflict` appears only when an item conflicted, so runs that cannot conflict keep their shape."""
+        c = self.counters
+        counters = {
+            "total": c.total,
+            "processed": c.processed,
+            "succeeded": c.succeeded,
+            "failed": c.failed,
+            "skipped": c.skipped,
+        }
+        if c.conflicts:
+            counters["conflict"] = c.conflicts
+        return counters

@@ -108,8 +108,8 @@ def test_finish_counts_items_and_derives_status(
     assert done.status == expected
     assert done.ended_at is not None and done.summary == {"chunks": 2}
     c = done.counters
-    assert (c.succeeded, c.failed, c.skipped) == tuple(spec.get(o, 0) for o in ItemOutcome)
-    assert c.processed == c.total == len(items) == c.succeeded + c.failed + c.skipped
+    assert (c.succeeded, c.failed, c.skipped, c.conflicts) == tuple(spec.get(o, 0) for o in ItemOutcome)
+    assert c.processed == c.total == len(items) == c.succeeded + c.failed + c.skipped + c.conflicts
 
 
 def test_finish_is_idempotent_and_ended_runs_do_not_change(run_tables: RunTables) -> None:
