@@ -10,7 +10,7 @@ from shared.jobs.backup import begin_backup as begin
 from shared.jobs.backup import finish_backup as finish
 from shared.jobs.backup import list_type
 from shared.jobs.backup_chunk import Chunk, capture_chunk
-from shared.runs import update_progress
+from shared.runs import advance_part, update_progress
 from shared.services import services
 
 bp = df.Blueprint()
@@ -33,13 +33,12 @@ def backup_capture_chunk(request: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="ref")
 def backup_progress(ref: dict[str, Any]) -> dict[str, Any]:
-    run = update_progress(
-        services().runs,
-        ref["tenant_id"],
-        ref["run_id"],
-        total=ref.get("total"),
-        processed=ref.get("processed"),
-    )
+    """The run's total (from the run), or one type's processed figure (from its sub-orchestration)."""
+    tables = services().runs
+    if "policyType" in ref:
+        run = advance_part(tables, ref["tenant_id"], ref["run_id"], ref["policyType"], int(ref["processed"]))
+    else:
+        run = update_progress(tables, ref["tenant_id"], ref["run_id"], total=ref.get("total"))
     return {"total": run.counters.total, "processed": run.counters.processed}
 
 

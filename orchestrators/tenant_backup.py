@@ -1,5 +1,5 @@
 """Orchestrators of a tenant backup: the run (list every type, one sub-orchestration per type,
-progress as each type ends, manifest, end) and one type (its chunks, throttled ones retried after
+manifest, end) and one type (its chunks, progress as each chunk ends, throttled ones retried after
 a durable timer).
 
 Deterministic: no I/O, time from the context, logs only when not replaying. Messages stay small:
@@ -89,29 +89,22 @@ def _list_all(
 def _capture_types(
     context: df.DurableOrchestrationContext, ref: dict[str, Any], listings: list[dict[str, Any]]
 ) -> Generator[Task, Any, None]:
-    """One sub-orchestration per type; progress is written as each type ends."""
-    tasks = [
-        context.call_sub_orchestrator(
-            TYPE_ORCHESTRATOR,
-            {
-                "tenantId": ref["tenant_id"],
-                "runId": ref["run_id"],
-                "policyType": listing["policyType"],
-                "count": listing["count"],
-            },
-            f"{context.instance_id}:{listing['policyType']}",
-        )
-        for listing in listings
-    ]
-    processed = 0
-    pending = list(tasks)
-    while pending:
-        finished = yield context.task_any(pending)
-        pending.remove(finished)
-        processed += int(_result(finished)["processed"])
-        yield context.call_activity_with_retry(
-            "backup_progress", ACTIVITY_RETRY, {**ref, "processed": processed}
-        )
+    """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish."""
+    yield context.task_all(
+        [
+            context.call_sub_orchestrator(
+                TYPE_ORCHESTRATOR,
+                {
+                    "tenantId": ref["tenant_id"],
+                    "runId": ref["run_id"],
+                    "policyType": listing["policyType"],
+                    "count": listing["count"],
+                },
+                f"{context.instance_id}:{listing['policyType']}",
+            )
+            for listing in listings
+        ]
+    )
 
 
 @bp.orchestration_trigger(context_name="context")
@@ -127,21 +120,25 @@ def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Tas
     totals = {"succeeded": 0, "failed": 0, "skipped": 0}
     for attempt in range(MAX_ATTEMPTS):
         final = attempt == MAX_ATTEMPTS - 1
-        answers = yield context.task_all(
-            [
-                context.call_activity_with_retry(
-                    "backup_capture_chunk", ACTIVITY_RETRY, {**chunk, "finalAttempt": final}
-                )
-                for chunk in pending
-            ]
-        )
-        for key in totals:
-            totals[key] += sum(int(answer[key]) for answer in answers)
-        retry = [
-            ({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"]))
-            for chunk, answer in zip(pending, answers, strict=True)
-            if answer["throttled"]
+        tasks = [
+            context.call_activity_with_retry(
+                "backup_capture_chunk", ACTIVITY_RETRY, {**chunk, "finalAttempt": final}
+            )
+            for chunk in pending
         ]
+        retry: list[tuple[dict[str, Any], float]] = []
+        running = list(tasks)
+        while running:
+            finished = yield context.task_any(running)
+            running.remove(finished)
+            answer = _result(finished)
+            for key in totals:
+                totals[key] += int(answer[key])
+            if answer["throttled"]:
+                chunk = pending[tasks.index(finished)]
+                retry.append(({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"])))
+            if any(int(answer[key]) for key in totals):
+                yield _report_progress(context, job, sum(totals.values()))
         if not retry:
             break
         pending = [chunk for chunk, _ in retry]
@@ -149,6 +146,20 @@ def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Tas
             log.info("%s: %d chunk(s) throttled (attempt %d)", job["policyType"], len(retry), attempt + 1)
         yield _timer(context, max(wait for _, wait in retry))
     return {"policyType": job["policyType"], **totals, "processed": sum(totals.values())}
+
+
+def _report_progress(context: df.DurableOrchestrationContext, job: dict[str, Any], processed: int) -> Task:
+    """The type's processed figure so far: absolute, so a retried or replayed report changes nothing."""
+    return context.call_activity_with_retry(
+        "backup_progress",
+        ACTIVITY_RETRY,
+        {
+            "tenant_id": job["tenantId"],
+            "run_id": job["runId"],
+            "policyType": job["policyType"],
+            "processed": processed,
+        },
+    )
 
 
 def _result(task: Task) -> Any:

@@ -7,6 +7,7 @@ returns the run unchanged when the change is already there.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,29 @@ def update_progress(
         if counters == run.counters and new_summary == run.summary:
             return None
         return run.with_changes(counters=counters, summary=new_summary)
+
+    return _update(tables, tenant_id, run_id, change)
+
+
+PROGRESS_PARTS = "processedByPart"
+"""Summary key of the per-part figures behind `processed` (advance_part)."""
+
+
+def advance_part(tables: RunTables, tenant_id: str, run_id: str, part: str, processed: int) -> Run:
+    """Progress of one part of a run (a type of a tenant backup, reported by its own orchestration).
+
+    Each part's figure is absolute and only grows, and `processed` is their sum: a retried, late or
+    replayed report changes nothing, and parts reporting in parallel never overwrite each other.
+    """
+
+    def change(run: Run) -> Run | None:
+        summary = run.summary or {}
+        parts = dict(summary.get(PROGRESS_PARTS) or {})
+        if not run.status.is_active or parts.get(part, 0) >= processed:
+            return None
+        parts[part] = processed
+        counters = replace(run.counters, processed=max(run.counters.processed, sum(parts.values())))
+        return run.with_changes(counters=counters, summary={**summary, PROGRESS_PARTS: parts})
 
     return _update(tables, tenant_id, run_id, change)
 

@@ -34,9 +34,12 @@ def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_
 ) -> None:
     run = _backup(app)
     assert run["status"] == "succeeded", run
+    counters, by_type = run["counters"], run["summary"]["processedByPart"]
+    assert sum(by_type.values()) == counters["processed"] == counters["succeeded"] == counters["total"] > 0
     backup = app.get(
         f"api/tenants/{app.tenant_a}/backups/{run['id']}", OPERATOR_A, params={"includeItems": "true"}
     ).json()
+    assert by_type == {t: c["succeeded"] for t, c in backup["countsByType"].items() if c["succeeded"]}
     state = clean_graph.admin.tenant_state(app.tenant_a)["collections"]
     store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
     for entry in TYPES:

@@ -242,7 +242,7 @@ def test_throttled_chunks_are_retried_after_a_timer_with_only_their_throttled_id
     assert chunks[3] == {**RUN, "policyType": "configurationPolicies", "start": 20, "end": 40,
                          "retry": ["a", "b"], "finalAttempt": False}
     assert timers(log) == [12.5]
-    assert names(log).index("timer") == 3
+    assert names(log)[:7] == [*["backup_capture_chunk"] * 3, *["backup_progress"] * 3, "timer"]
     assert result == {"policyType": "configurationPolicies", "succeeded": 59, "failed": 0, "skipped": 1,
                       "processed": 60}
 
@@ -282,11 +282,28 @@ def test_an_activity_that_keeps_failing_ends_the_run_with_its_error() -> None:
     assert calls(log, "finish_backup")[0]["error"] == error
 
 
-def test_progress_is_reported_as_types_end_and_reaches_the_total() -> None:
+def test_progress_is_reported_per_chunk_per_type_and_reaches_each_type_s_count() -> None:
     log: list[FakeTask] = []
     counts = {"configurationPolicies": 45, "deviceConfigurations": 3}
     drive("tenant_backup", RUN, backup_answers(counts), log)
     reports = calls(log, "backup_progress")
-    assert reports[0]["total"] == 48
-    processed = [r["processed"] for r in reports[1:]]
-    assert processed == sorted(processed) and processed[-1] == 48 and len(processed) == 2
+    assert reports[0] == {"tenant_id": "t", "run_id": "r", "total": 48}
+    by_type: dict[str, list[int]] = {}
+    for report in reports[1:]:
+        assert (report["tenant_id"], report["run_id"]) == ("t", "r")
+        by_type.setdefault(report["policyType"], []).append(report["processed"])
+    assert by_type == {"configurationPolicies": [20, 40, 45], "deviceConfigurations": [3]}
+
+
+def test_a_round_that_only_hit_throttling_reports_no_progress_and_the_retry_does() -> None:
+    log: list[FakeTask] = []
+
+    def chunk(name: str, payload: Any) -> Any:
+        if not payload.get("retry"):
+            return {"succeeded": 0, "failed": 0, "skipped": 0, "throttled": ["a", "b"], "retryAfter": 2}
+        return {"succeeded": 1, "failed": 1, "skipped": 0, "throttled": [], "retryAfter": 0}
+
+    drive(TYPE_ORCHESTRATOR, {**RUN, "policyType": "configurationPolicies", "count": 2},
+          backup_answers({"configurationPolicies": 2}, chunk), log)
+    assert names(log) == ["backup_capture_chunk", "timer", "backup_capture_chunk", "backup_progress"]
+    assert calls(log, "backup_progress")[0]["processed"] == 2

@@ -14,6 +14,7 @@ from shared.runs import (
     Run,
     RunStatus,
     RunTables,
+    advance_part,
     cancel,
     check_transition,
     derive_status,
@@ -165,3 +166,22 @@ def test_progress_only_grows_is_etag_safe_and_stops_at_end(run_tables: RunTables
     assert (done.counters.total, done.counters.processed) == (40, 30)
     after = update_progress(run_tables, TENANT, run.run_id, processed=40)
     assert after.counters == done.counters
+
+
+def test_parts_advance_in_parallel_retries_change_nothing_and_the_end_counts_the_items(
+    run_tables: RunTables,
+) -> None:
+    run = _new_run(run_tables)
+    mark_running(run_tables, TENANT, run.run_id)
+    update_progress(run_tables, TENANT, run.run_id, total=60)
+    reports = [(part, n) for n in (10, 20, 30) for part in ("a", "b")]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda r: advance_part(run_tables, TENANT, run.run_id, r[0], r[1]), reports))
+    assert get_run(run_tables, TENANT, run.run_id).counters.processed == 60
+    advance_part(run_tables, TENANT, run.run_id, "a", 20)
+    again = advance_part(run_tables, TENANT, run.run_id, "b", 30)
+    assert (again.counters.total, again.counters.processed) == (60, 60)
+    record_items(run_tables, run.run_id, _items({ItemOutcome.SUCCEEDED: 55, ItemOutcome.FAILED: 5}))
+    done = finish(run_tables, TENANT, run.run_id)
+    assert (done.counters.processed, done.counters.succeeded, done.counters.failed) == (60, 55, 5)
+    assert advance_part(run_tables, TENANT, run.run_id, "c", 10).counters == done.counters
