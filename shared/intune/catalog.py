@@ -190,6 +190,7 @@ TYPES: tuple[ObjectType, ...] = (
         path_reads=(PathRead("settings"),),
         sub_collections=(ASSIGNMENTS, SubCollection("settings", sort_by=("definitionId",))),
         volatile=frozenset({"isMigratingToConfigurationPolicy"}),
+        read_only=frozenset({"templateId"}),
         create=(
             WriteOp(
                 "POST",
@@ -209,6 +210,7 @@ TYPES: tuple[ObjectType, ...] = (
         "deviceHealthScripts",
         list_omits=("detectionScriptContent", "remediationScriptContent"),
         volatile=SCRIPT_VOLATILE,
+        read_only=frozenset({"isGlobalScript", "highestAvailableVersion"}),
         assign_key="deviceHealthScriptAssignments",
     ),
     _policy(
@@ -227,6 +229,7 @@ TYPES: tuple[ObjectType, ...] = (
         "deviceComplianceScripts",
         list_omits=("detectionScriptContent",),
         volatile=SCRIPT_VOLATILE,
+        read_only=frozenset({"isGlobalScript", "highestAvailableVersion"}),
         assign_key=None,
         depends_on=("roleScopeTags",),
         restore_order=ORDER_REFERENCED_SCRIPTS,
@@ -240,6 +243,7 @@ TYPES: tuple[ObjectType, ...] = (
         "deviceEnrollmentConfigurations",
         version="beta",
         assign_key="enrollmentConfigurationAssignments",
+        read_only=frozenset({"deviceEnrollmentConfigurationType"}),
         update=(WriteOp("PATCH", "/{id}"), WriteOp("POST", "/{id}/setPriority", note='{"priority": n}')),
         skip=SkipRule(
             "Intune's default enrollment configurations exist in every tenant and cannot be created.",
@@ -273,6 +277,7 @@ TYPES: tuple[ObjectType, ...] = (
         assign_key=None,
         list_params=MappingProxyType({"$filter": "isBuiltIn eq false"}),
         expand=("roleAssignments",),
+        read_only=frozenset({"isBuiltIn"}),
         sub_collections=(SubCollection("roleAssignments", sort_by=("displayName",)),),
         restore_order=ORDER_ROLES,
         depends_on=("roleScopeTags",),

@@ -115,6 +115,8 @@ class ObjectType:
     volatile: frozenset[str] = COMMON_VOLATILE
     secret_properties: tuple[str, ...] = ()
     """Top-level properties holding credentials (tokens, certificates): never stored."""
+    read_only: frozenset[str] = frozenset()
+    """Properties kept in a backup (they describe the object) that Graph sets itself: never written."""
     display_name: str = "displayName"
     create: tuple[WriteOp, ...] = ()
     update: tuple[WriteOp, ...] = ()

@@ -1,0 +1,269 @@
+"""IDs that differ between tenants, rewritten into the target's space by natural key (display name).
+
+Scope tags, assignment filters, notification templates, groups (and the apps an app configuration
+targets) have other IDs in every tenant. A reference without a match in the target is never
+invented: scope tags fall back to Default, and an assignment to a missing group or filter is
+dropped (never widened) with a note naming what is missing. Groups are never created.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from shared.graph import GraphClient
+
+DEFAULT_SCOPE_TAG = "0"
+NO_TEMPLATE = "00000000-0000-0000-0000-000000000000"
+"""What Graph stores for a compliance action without a notification template."""
+GROUP_TARGET_TYPES = frozenset(
+    {"#microsoft.graph.groupAssignmentTarget", "#microsoft.graph.exclusionGroupAssignmentTarget"}
+)
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class IdMap:
+    """Source-tenant ID -> target-tenant ID per reference kind, matched by natural key (display name)."""
+
+    scope_tags: Mapping[str, str]
+    filters: Mapping[str, str]
+    notification_templates: Mapping[str, str]
+    groups: Mapping[str, str]
+    group_names: Mapping[str, str]
+    mobile_apps: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    names: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    """Source ID -> display name of the other references, to say what is missing in a note."""
+    same: bool = False
+
+    def same_tenant(self) -> bool:
+        return self.same
+
+    def with_created(self, kind: str, source_id: str, target_id: str) -> IdMap:
+        """This map plus one reference the restore just created (`kind`: a field name, e.g. `filters`)."""
+        current = dict(getattr(self, kind))
+        current[source_id] = target_id
+        changes: dict[str, Any] = {kind: MappingProxyType(current)}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Remapped:
+    content: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Listing:
+    path: str
+    version: str = "beta"
+    key: str = "displayName"
+
+
+_LISTINGS: Mapping[str, _Listing] = MappingProxyType(
+    {
+        "scope_tags": _Listing("/deviceManagement/roleScopeTags"),
+        "filters": _Listing("/deviceManagement/assignmentFilters"),
+        "notification_templates": _Listing("/deviceManagement/notificationMessageTemplates"),
+        "groups": _Listing("/groups", version="v1.0"),
+        "mobile_apps": _Listing("/deviceAppManagement/mobileApps"),
+    }
+)
+
+
+def build_id_map(source: GraphClient, target: GraphClient) -> IdMap:
+    """Reads scope tags, assignment filters, notification templates, groups and apps (id, displayName)
+    of both tenants (a few GETs, read-only safe) and matches by display name. Same tenant: identity.
+
+    Call it again after a restore wrote scope tags, filters and templates, or extend it with
+    `IdMap.with_created`, so later items find them.
+    """
+    same = source.config.tenant_id == target.config.tenant_id and source.config.graph_base_url.rstrip(
+        "/"
+    ) == target.config.graph_base_url.rstrip("/")
+    source_names = {kind: _names(source, listing) for kind, listing in _LISTINGS.items()}
+    target_names = (
+        source_names if same else {kind: _names(target, listing) for kind, listing in _LISTINGS.items()}
+    )
+    maps = {
+        kind: {object_id: object_id for object_id in source_names[kind]}
+        if same
+        else _match(source_names[kind], target_names[kind])
+        for kind in _LISTINGS
+    }
+    maps["scope_tags"][DEFAULT_SCOPE_TAG] = DEFAULT_SCOPE_TAG
+    names = {
+        source_id: name
+        for kind in ("scope_tags", "filters", "notification_templates", "mobile_apps")
+        for source_id, name in source_names[kind].items()
+    }
+    return IdMap(
+        scope_tags=MappingProxyType(maps["scope_tags"]),
+        filters=MappingProxyType(maps["filters"]),
+        notification_templates=MappingProxyType(maps["notification_templates"]),
+        groups=MappingProxyType(maps["groups"]),
+        group_names=MappingProxyType(dict(source_names["groups"])),
+        mobile_apps=MappingProxyType(maps["mobile_apps"]),
+        names=MappingProxyType(names),
+        same=same,
+    )
+
+
+def _names(client: GraphClient, listing: _Listing) -> dict[str, str]:
+    objects = client.get_all(listing.path, params={"$select": f"id,{listing.key}"}, version=listing.version)
+    return {str(obj["id"]): str(obj.get(listing.key) or "") for obj in objects if obj.get("id")}
+
+
+def _match(source: Mapping[str, str], target: Mapping[str, str]) -> dict[str, str]:
+    """Source ID -> the one target ID of the same name; a name used twice in the target maps to nothing."""
+    by_name: dict[str, list[str]] = {}
+    for target_id, name in target.items():
+        by_name.setdefault(name, []).append(target_id)
+    return {
+        source_id: by_name[name][0] for source_id, name in source.items() if len(by_name.get(name, ())) == 1
+    }
+
+
+def remap_content(policy_type: str, content: Mapping[str, Any], ids: IdMap) -> Remapped:
+    """Source content with scope tags, filters, templates, groups and apps rewritten into the target."""
+    work = copy.deepcopy(dict(content))
+    notes: list[str] = []
+    for key in ("roleScopeTagIds", "roleScopeTags"):
+        if isinstance(work.get(key), list):
+            work[key] = _scope_tags(work[key], ids, notes)
+    if isinstance(work.get("assignments"), list):
+        work["assignments"] = [item for item in work["assignments"] if _remap_assignment(item, ids, notes)]
+    special = _SPECIAL.get(policy_type)
+    if special is not None:
+        special(work, ids, notes)
+    return Remapped(content=work, notes=tuple(notes))
+
+
+def _scope_tags(tags: list[Any], ids: IdMap, notes: list[str]) -> list[str]:
+    mapped: list[str] = []
+    for tag in tags:
+        target = ids.scope_tags.get(str(tag), DEFAULT_SCOPE_TAG if str(tag) == DEFAULT_SCOPE_TAG else None)
+        if target is None:
+            notes.append(f"Scope tag {_named(ids, str(tag))} does not exist in the target; it was left off.")
+        elif target not in mapped:
+            mapped.append(target)
+    return mapped or [DEFAULT_SCOPE_TAG]
+
+
+def _remap_assignment(item: Any, ids: IdMap, notes: list[str]) -> bool:
+    """Rewrite one assignment in place; False when it cannot be restored (then a note says why)."""
+    target = item.get("target") if isinstance(item, dict) else None
+    if not isinstance(target, dict):
+        return True
+    group = target.get("groupId")
+    if group:
+        mapped = ids.groups.get(str(group))
+        if mapped is None:
+            notes.append(
+                f"Assignment to group {_group(ids, str(group))} not restored: no such group in the target."
+            )
+            return False
+        target["groupId"] = mapped
+    filter_id = target.get("deviceAndAppManagementAssignmentFilterId")
+    if filter_id and filter_id != NO_TEMPLATE:
+        mapped = ids.filters.get(str(filter_id))
+        if mapped is None:
+            what = (
+                f"group {_group(ids, str(group))}"
+                if group
+                else str(target.get("@odata.type", "")).rsplit(".", 1)[-1]
+            )
+            notes.append(
+                f"Assignment to {what} not restored: its assignment filter {_named(ids, str(filter_id))} "
+                "does not exist in the target."
+            )
+            return False
+        target["deviceAndAppManagementAssignmentFilterId"] = mapped
+    return True
+
+
+def _compliance(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+    """Notification templates and CC groups of compliance actions; an action whose template is
+    missing is dropped (the block action never refers to one)."""
+    for rule in content.get("scheduledActionsForRule") or []:
+        kept = []
+        for action in rule.get("scheduledActionConfigurations") or []:
+            template = action.get("notificationTemplateId")
+            if template and template != NO_TEMPLATE:
+                mapped = ids.notification_templates.get(str(template))
+                if mapped is None:
+                    notes.append(
+                        f"Compliance action '{action.get('actionType')}' of rule '{rule.get('ruleName')}' "
+                        f"not restored: notification template {_named(ids, str(template))} does not "
+                        "exist in the target."
+                    )
+                    continue
+                action["notificationTemplateId"] = mapped
+            if isinstance(action.get("notificationMessageCCList"), list):
+                action["notificationMessageCCList"] = _groups(
+                    action["notificationMessageCCList"], ids, notes, "CC of a compliance notification"
+                )
+            kept.append(action)
+        rule["scheduledActionConfigurations"] = kept
+
+
+def _conditional_access(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+    users = (content.get("conditions") or {}).get("users")
+    if not isinstance(users, dict):
+        return
+    for key in ("includeGroups", "excludeGroups"):
+        if isinstance(users.get(key), list):
+            users[key] = _groups(users[key], ids, notes, f"conditions.users.{key}")
+
+
+def _app_configuration(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+    apps = content.get("targetedMobileApps")
+    if not isinstance(apps, list):
+        return
+    mapped = []
+    for app in apps:
+        target = ids.mobile_apps.get(str(app))
+        if target is None:
+            notes.append(
+                f"Targeted app {_named(ids, str(app))} does not exist in the target; add the app, then "
+                "restore again."
+            )
+        else:
+            mapped.append(target)
+    content["targetedMobileApps"] = mapped
+
+
+def _groups(groups: list[Any], ids: IdMap, notes: list[str], where: str) -> list[str]:
+    mapped = []
+    for group in groups:
+        target = ids.groups.get(str(group))
+        if target is None:
+            notes.append(
+                f"Group {_group(ids, str(group))} in {where} not restored: no such group in the target."
+            )
+        else:
+            mapped.append(target)
+    return mapped
+
+
+def _group(ids: IdMap, group_id: str) -> str:
+    name = ids.group_names.get(group_id)
+    return f"'{name}'" if name else f"with ID {group_id}"
+
+
+def _named(ids: IdMap, source_id: str) -> str:
+    name = ids.names.get(source_id)
+    return f"'{name}'" if name else f"with ID {source_id}"
+
+
+_SPECIAL: Mapping[str, Callable[[dict[str, Any], IdMap, list[str]], None]] = MappingProxyType(
+    {
+        "deviceCompliancePolicies": _compliance,
+        "conditionalAccessPolicies": _conditional_access,
+        "mobileAppConfigurations": _app_configuration,
+    }
+)

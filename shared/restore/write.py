@@ -1,0 +1,364 @@
+"""Write one restore item into the target tenant, following its type's strategy from the catalog.
+
+Generic types are a POST or PATCH and `/assign`; settings catalog policies are PUT whole; ADMX
+values go through `updateDefinitionValues`; compliance actions through `scheduleActionsForRules`;
+notification templates get one localized message per locale; intents come from their template;
+app protection goes to its typed collection; Autopilot and terms take one assignment per target.
+
+Exactly once: a create whose answer was lost (`GraphWriteOutcomeUnknown`) is looked up by natural
+key and a single new match is adopted instead of creating again. Every follow-up write is either
+idempotent (PATCH, PUT, `/assign`, `scheduleActionsForRules`) and resent once, or a sync that reads
+the target first and sends only what is missing, so it can run again after a lost answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from shared.graph import GraphClient, GraphWriteOutcomeUnknown
+from shared.intune.catalog import object_type
+from shared.intune.model import ObjectType
+from shared.restore.lookup import find_matches, natural_key
+from shared.restore.payload import Payload, build_payload
+from shared.restore.remap import IdMap, remap_content
+from shared.storage import canonical_json
+
+T = TypeVar("T")
+ADMX_DEFINITIONS = "/deviceManagement/groupPolicyDefinitions"
+BLOCK = "block"
+
+
+class RestoreNotPossible(Exception):
+    """The item cannot be written through Graph (capture-only type, service default); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    target_id: str
+    action: str
+    """`created` or `updated`."""
+    notes: tuple[str, ...] = ()
+
+
+def write_item(
+    client: GraphClient,
+    policy_type: str,
+    content: Mapping[str, Any],
+    *,
+    target_id: str | None,
+    ids: IdMap,
+    source_id: str | None = None,
+    existing: Collection[str] | None = None,
+) -> WriteResult:
+    """Create (target_id None) or update target_id from restore content; assignments last.
+
+    `source_id` lets the catalog's skip rules see the source object's ID. `existing` are the IDs of
+    same-named objects the caller saw in the target before this create (its own lookup); None
+    means look them up here, so a lost create is never mistaken for an object that was there.
+    Raises RestoreNotPossible; GraphError subclasses propagate.
+    """
+    entry = object_type(policy_type)
+    if entry.not_restorable_reason is not None:
+        raise RestoreNotPossible(entry.not_restorable_reason)
+    if entry.skip is not None and entry.skip.applies_to({**content, "id": source_id or ""}):
+        raise RestoreNotPossible(entry.skip.reason)
+    remapped = remap_content(policy_type, content, ids)
+    payload = build_payload(policy_type, remapped.content)
+    writer = _Writer(client, entry, payload, natural_key(policy_type, content), remapped.content)
+    if target_id is None:
+        target_id, action = writer.create(existing), "created"
+    else:
+        writer.update(target_id)
+        action = "updated"
+    writer.assign(target_id)
+    return WriteResult(target_id, action, (*remapped.notes, *payload.notes, *writer.notes))
+
+
+@dataclass
+class _Writer:
+    client: GraphClient
+    entry: ObjectType
+    payload: Payload
+    name: str
+    content: Mapping[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    # paths and requests
+
+    @property
+    def collection(self) -> str:
+        if self.entry.typed_collections:
+            odata_type = str(self.payload.body.get("@odata.type", ""))
+            typed = self.entry.typed_collections.get(odata_type)
+            if typed is None:
+                raise RestoreNotPossible(
+                    f"{self.entry.name} of @odata.type {odata_type!r} has no typed collection to write to."
+                )
+            return typed
+        return self.entry.collection
+
+    def _post(self, path: str, body: Any) -> Any:
+        return self.client.post(path, body, version=self.entry.version)
+
+    def _again_if_lost(self, write: Callable[[], T]) -> T:
+        """An idempotent write whose answer was lost is simply sent once more."""
+        try:
+            return write()
+        except GraphWriteOutcomeUnknown:
+            return write()
+
+    def _sync_again_if_lost(self, sync: Callable[[bool], None], fresh: bool) -> None:
+        """A sync that reads the target first can run again after a lost answer; `fresh` skips the
+        first read for an object this call just created (it has nothing yet)."""
+        try:
+            sync(fresh)
+        except GraphWriteOutcomeUnknown:
+            sync(False)
+
+    # create
+
+    def create(self, existing: Collection[str] | None) -> str:
+        odata_type = self.payload.body.get("@odata.type") if self.entry.typed_collections else None
+        before = (
+            set(existing)
+            if existing is not None
+            else set(find_matches(self.client, self.entry.name, self.name, odata_type=odata_type))
+        )
+        path, body = self._create_request()
+        try:
+            created = self._post(path, body)
+        except GraphWriteOutcomeUnknown:
+            created = {"id": self._adopt_or_retry(path, body, before, odata_type)}
+        object_id = str(created["id"])
+        self._after_create(object_id)
+        return object_id
+
+    def _adopt_or_retry(self, path: str, body: Any, before: set[str], odata_type: Any) -> str:
+        found = [
+            match
+            for match in find_matches(self.client, self.entry.name, self.name, odata_type=odata_type)
+            if match not in before
+        ]
+        if len(found) == 1:
+            self.notes.append("The create's answer was lost; the object it made was found by name and kept.")
+            return found[0]
+        if found:
+            raise GraphWriteOutcomeUnknown(
+                f"A lost create left {len(found)} new {self.entry.name} named {self.name!r}; "
+                "remove the extra ones, then restore again.",
+                method="POST",
+                path=path,
+            )
+        return str(self._post(path, body)["id"])
+
+    def _create_request(self) -> tuple[str, dict[str, Any]]:
+        body = dict(self.payload.body)
+        name = self.entry.name
+        if name == "intents":
+            template = self.content.get("templateId")
+            if not template:
+                raise RestoreNotPossible("The intent's content has no templateId, so it cannot be created.")
+            body["settingsDelta"] = self.payload.parts.get("settings", [])
+            return f"/deviceManagement/templates/{template}/createInstance", body
+        if name == "deviceCompliancePolicies":
+            body["scheduledActionsForRule"] = self._rules_with_one_block()
+        return self.collection, body
+
+    def _after_create(self, object_id: str) -> None:
+        name = self.entry.name
+        if name == "groupPolicyConfigurations":
+            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), True)
+        elif name == "notificationMessageTemplates":
+            self._sync_again_if_lost(lambda fresh: self._sync_localized_messages(object_id, fresh), True)
+        elif name == "managedAppPolicies":
+            self._target_apps(object_id)
+        self._note_unwritten_parts()
+
+    # update
+
+    def update(self, object_id: str) -> None:
+        name = self.entry.name
+        body = dict(self.payload.body)
+        item = f"{self.collection}/{object_id}"
+        if name == "deviceConfigurations" and self.payload.left_out:
+            self._keep_target_secrets(object_id, body)
+        if name == "configurationPolicies":
+            body.setdefault("settings", [])
+            self._again_if_lost(lambda: self.client.put(item, body, version=self.entry.version))
+        else:
+            priority = body.pop("priority", None) if name == "deviceEnrollmentConfigurations" else None
+            body.pop("templateId", None)
+            self._again_if_lost(lambda: self.client.patch(item, body, version=self.entry.version))
+            if priority is not None:
+                self._again_if_lost(lambda: self._post(f"{item}/setPriority", {"priority": priority}))
+        if name == "deviceCompliancePolicies" and "scheduledActionsForRule" in self.payload.parts:
+            rules = {"deviceComplianceScheduledActionForRules": self._rules_with_one_block()}
+            self._again_if_lost(lambda: self._post(f"{item}/scheduleActionsForRules", rules))
+        elif name == "groupPolicyConfigurations":
+            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), False)
+        elif name == "notificationMessageTemplates":
+            self._sync_again_if_lost(lambda fresh: self._sync_localized_messages(object_id, fresh), False)
+        elif name == "intents" and "settings" in self.payload.parts:
+            settings = {"settings": self.payload.parts["settings"]}
+            self._again_if_lost(lambda: self._post(f"{item}/updateSettings", settings))
+        elif name == "managedAppPolicies":
+            self._target_apps(object_id)
+        self._note_unwritten_parts()
+
+    def _keep_target_secrets(self, object_id: str, body: dict[str, Any]) -> None:
+        """OMA settings whose secret the backup lacks keep the target's own value (read as plain
+        text from the target, never a mask or a secret handle) instead of being removed by the PATCH."""
+        current = self.client.get(f"{self.collection}/{object_id}", version=self.entry.version)
+        by_uri = {
+            item.get("omaUri"): item
+            for item in current.get("omaSettings") or []
+            if isinstance(item, dict) and item.get("secretReferenceValueId")
+        }
+        for left_out in self.payload.left_out:
+            target_item = by_uri.get(left_out.item.get("omaUri"))
+            if left_out.list_name != "omaSettings" or target_item is None:
+                continue
+            reference = target_item["secretReferenceValueId"]
+            plain = self.client.get(
+                f"{self.collection}/{object_id}/getOmaSettingPlainTextValue(secretReferenceValueId='{reference}')",
+                version=self.entry.version,
+            )
+            body.setdefault("omaSettings", []).append({**left_out.item, "value": plain.get("value")})
+            self.notes.append(
+                f"omaSettings[omaUri='{left_out.item.get('omaUri')}'] kept the target's current secret value."
+            )
+
+    def _note_unwritten_parts(self) -> None:
+        if self.payload.parts.get("roleAssignments"):
+            self.notes.append(
+                "Role assignments of this role were not restored: assign the role's members in Intune."
+            )
+
+    # sub-resources
+
+    def _rules_with_one_block(self) -> list[dict[str, Any]]:
+        """Graph takes a compliance policy only with exactly one block action; a backup without one
+        gets the service's default (block at once), and the note says so."""
+        rules = [dict(rule) for rule in self.payload.parts.get("scheduledActionsForRule") or []]
+        blocks = sum(
+            1
+            for rule in rules
+            for action in rule.get("scheduledActionConfigurations") or []
+            if action.get("actionType") == BLOCK
+        )
+        if blocks == 0:
+            self.notes.append("The backup had no block action; the default (block at once) was written.")
+            rules.append(
+                {
+                    "ruleName": "PasswordRequired",
+                    "scheduledActionConfigurations": [{"actionType": BLOCK, "gracePeriodHours": 0}],
+                }
+            )
+        return rules
+
+    def _sync_definition_values(self, object_id: str, fresh: bool) -> None:
+        """`updateDefinitionValues` with `added`, `updated` and `deletedIds`, matched by ADMX definition."""
+        item = f"{self.collection}/{object_id}"
+        current: dict[str, str] = {}
+        if not fresh:
+            values = self.client.get_all(
+                f"{item}/definitionValues", params={"$expand": "definition"}, version=self.entry.version
+            )
+            current = {str(value["definition"]["id"]): str(value["id"]) for value in values}
+        wanted = {
+            str(value["definition"]["id"]): value
+            for value in self.payload.parts.get("definitionValues") or []
+        }
+        added = [self._definition_value(d, v) for d, v in wanted.items() if d not in current]
+        updated = [
+            {**self._definition_value(d, v), "id": current[d]} for d, v in wanted.items() if d in current
+        ]
+        for value in updated:
+            value.pop("definition@odata.bind")
+        deleted = [value_id for d, value_id in current.items() if d not in wanted]
+        if added or updated or deleted:
+            self._post(
+                f"{item}/updateDefinitionValues", {"added": added, "updated": updated, "deletedIds": deleted}
+            )
+
+    def _definition_value(self, definition_id: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        base = f"{self.client.config.graph_base_url.rstrip('/')}/{self.entry.version}{ADMX_DEFINITIONS}"
+        definition = f"{base}('{definition_id}')"
+        return {
+            "enabled": value.get("enabled"),
+            "definition@odata.bind": definition,
+            "presentationValues": [
+                {
+                    **{
+                        key: item
+                        for key, item in presentation.items()
+                        if key not in ("presentation", "id", "createdDateTime", "lastModifiedDateTime")
+                    },
+                    "presentation@odata.bind": (
+                        f"{definition}/presentations('{presentation['presentation']['id']}')"
+                    ),
+                }
+                for presentation in value.get("presentationValues") or []
+            ],
+        }
+
+    def _sync_localized_messages(self, object_id: str, fresh: bool) -> None:
+        """One POST per new locale, PATCH per changed one, DELETE per locale the backup lacks."""
+        nav = f"{self.collection}/{object_id}/localizedNotificationMessages"
+        current: dict[str, dict[str, Any]] = {}
+        if not fresh:
+            current = {str(m.get("locale")): m for m in self.client.get_all(nav, version=self.entry.version)}
+        wanted = {
+            str(m.get("locale")): m for m in self.payload.parts.get("localizedNotificationMessages") or []
+        }
+        for locale, message in wanted.items():
+            body = {key: value for key, value in message.items() if key not in ("id", "lastModifiedDateTime")}
+            if locale not in current:
+                self._post(nav, body)
+            elif any(current[locale].get(key) != value for key, value in body.items()):
+                self.client.patch(f"{nav}/{current[locale]['id']}", body, version=self.entry.version)
+        for locale, message in current.items():
+            if locale not in wanted:
+                self.client.delete(f"{nav}/{message['id']}", version=self.entry.version)
+
+    def _target_apps(self, object_id: str) -> None:
+        apps = self.payload.parts.get("apps")
+        if apps is None:
+            return
+        body = {"apps": [{"mobileAppIdentifier": app.get("mobileAppIdentifier")} for app in apps]}
+        self._again_if_lost(lambda: self._post(f"{self.collection}/{object_id}/targetApps", body))
+
+    # assignments
+
+    def assign(self, object_id: str) -> None:
+        op = self.entry.assign
+        assignments = self.payload.assignments
+        if op is None or assignments is None:
+            return
+        if op.per_target:
+            self._sync_again_if_lost(lambda fresh: self._sync_per_target(object_id, assignments), False)
+            return
+        path = op.path.replace("{typed_collection}", self.collection).replace("{id}", object_id)
+        if not path.startswith(self.collection):
+            path = f"{self.collection}{path}"
+        body = {op.body_key or "assignments": assignments}
+        self._again_if_lost(lambda: self._post(path, body))
+
+    def _sync_per_target(self, object_id: str, assignments: list[dict[str, Any]]) -> None:
+        """One `POST /{id}/assignments {"target"}` per missing target; targets not in the backup go."""
+        nav = f"{self.collection}/{object_id}/assignments"
+        current = self.client.get_all(nav, version=self.entry.version)
+        have = {canonical_json(item.get("target")): str(item["id"]) for item in current}
+        wanted = {canonical_json(item.get("target")): item for item in assignments}
+        for key, item in wanted.items():
+            if key not in have:
+                self._post(nav, {"target": item["target"]})
+        for key, assignment_id in have.items():
+            if key not in wanted:
+                self.client.delete(f"{nav}/{assignment_id}", version=self.entry.version)

@@ -1,0 +1,91 @@
+"""Fixtures for the restore engine: production Graph clients (MSAL, requests, graphsim's CA) for the
+`demo` tenant and for a fresh tenant holding only Intune's defaults, and a capture of a whole tenant."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from local.graphsim.testing import GraphSim
+from shared.graph import ClientSecret, GraphClient, GraphClientConfig, RetryPolicy
+from shared.graph.pacing import PacingPolicy
+from shared.intune import TYPES, CapturedPolicy, ObjectType, Strategy, capture_policies_batched
+
+MakeClient = Callable[[str], GraphClient]
+Capture = Callable[[GraphClient, list[str]], dict[str, list[CapturedPolicy]]]
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def make_client(sim: GraphSim) -> MakeClient:
+    """A client for a graphsim tenant as the secret app; no client-side pacing (graphsim throttling
+    is switched off by the tests that write a lot, so the run time is Graph's work, not waiting)."""
+
+    def make(tenant_id: str) -> GraphClient:
+        app = sim.secret_app
+        assert app.client_secret is not None
+        return GraphClient(
+            GraphClientConfig(
+                graph_base_url=sim.base_url,
+                login_base_url=sim.base_url,
+                tenant_id=tenant_id,
+                client_id=app.client_id,
+                credential=ClientSecret(app.client_secret),
+                ca_bundle=sim.ca_file,
+                retry=RetryPolicy(base_delay=0.05, max_delay=1.0, max_total_wait=10.0),
+                pacing=PacingPolicy(enabled=False),
+            )
+        )
+
+    return make
+
+
+@pytest.fixture
+def demo_tenant(sim: GraphSim) -> str:
+    return sim.tenants[0].id
+
+
+@pytest.fixture
+def empty_tenant(sim: GraphSim) -> str:
+    """A new tenant with only Intune's built-in defaults, the secret app consented as in the profile."""
+    tenant_id = sim.admin.create_tenant(name=f"Empty restore target {next(_names)}", seed="defaults")
+    app = sim.secret_app
+    sim.admin.consent(tenant_id, app.client_id, app.roles)
+    return tenant_id
+
+
+@pytest.fixture
+def no_throttle(sim: GraphSim) -> None:
+    sim.admin.set_throttle(enabled=False)
+
+
+@pytest.fixture
+def capture() -> Capture:
+    """Captures every object of the given types of a tenant, as a backup does."""
+    return capture_tenant
+
+
+def list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
+    """What a backup lists for one type (all pages), the catalog's skip rules applied."""
+    if entry.strategy is Strategy.SINGLETON:
+        objects = [client.get(entry.collection, version=entry.version)]
+    else:
+        expand = entry.expand if entry.list_expand is None else entry.list_expand
+        params = dict(entry.list_params) | ({"$expand": ",".join(expand)} if expand else {})
+        objects = client.get_all(entry.collection, params=params or None, version=entry.version)
+    return [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
+
+
+def capture_tenant(client: GraphClient, types: list[str]) -> dict[str, list[CapturedPolicy]]:
+    """Every object of the given types, captured as a backup captures them."""
+    captured: dict[str, list[CapturedPolicy]] = {}
+    for name in types:
+        entry = next(entry for entry in TYPES if entry.name == name)
+        listed = {str(obj["id"]): obj for obj in list_objects(client, entry)}
+        results = capture_policies_batched(client, name, list(listed), listed)
+        assert all(isinstance(result, CapturedPolicy) for result in results), results
+        captured[name] = [result for result in results if isinstance(result, CapturedPolicy)]
+    return captured
