@@ -47,7 +47,7 @@ async def start_scheduled_backups(timer: func.TimerRequest, client: df.DurableOr
 def _tick(start: StartBackup) -> None:
     svc = services()
     now = datetime.now(UTC)
-    started = start_due_backups(ScheduleStore(svc.account), svc.runs, start, now)
+    started = start_due_backups(ScheduleStore(svc.account), svc.runs, svc.tenants, start, now)
     prune_after_slots(svc.runs, TableBackupSets(svc.account), started, now)
 
 

@@ -2,7 +2,8 @@
 
 The orchestration start is injected (`StartBackup`), so the loop runs, and is tested, without the
 Functions runtime; the timer trigger hands in the durable client. The three guards against a late,
-repeated or overlapping timer live in `shared.schedules.due`; this module only sequences them and
+repeated or overlapping timer live in `shared.schedules.due`; this module only sequences them,
+passes over the slots of tenants that take no new job (disabled, or no longer registered), and
 keeps one failing schedule from stopping the others.
 """
 
@@ -26,8 +27,10 @@ from shared.schedules import (
     claim_and_start,
     due_backups,
     mark_started,
+    skip_slot,
     slot_id,
 )
+from shared.tenants import TenantRegistry, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,29 @@ class StartedSlot:
 
 
 def start_due_backups(
-    store: ScheduleStore, run_tables: RunTables, start: StartBackup, now: datetime
+    store: ScheduleStore, run_tables: RunTables, tenants: TenantRegistry, start: StartBackup, now: datetime
 ) -> list[StartedSlot]:
     """Claim, run-record, start and mark every slot due at `now`; one log line per started slot.
 
     A slot whose start or mark fails is logged and left claimed: after `CLAIM_LEASE` a later tick
     takes it over and, through the run's dedupe key, reuses the run made here instead of adding one.
+    The slot of a tenant that is not active is recorded as passed, with no run and no start.
     """
     started: list[StartedSlot] = []
+    active: dict[str, bool] = {}
     for due in due_backups(store, now):
         try:
+            if due.tenant_id not in active:
+                active[due.tenant_id] = _is_active(tenants, due.tenant_id)
+            if not active[due.tenant_id]:
+                skip_slot(store, due, now)
+                log.info(
+                    "Scheduled backup skipped: tenant %s is not active (schedule %s, slot %s)",
+                    due.tenant_id,
+                    due.schedule_id,
+                    slot_id(due.slot),
+                )
+                continue
             slot = _start_slot(store, run_tables, start, due, now)
         except (OrchestrationStartFailed, ScheduleError, AzureError) as exc:
             log.warning(
@@ -89,6 +105,11 @@ def start_due_backups(
                 " (run reused)" if slot.reused else "",
             )
     return started
+
+
+def _is_active(tenants: TenantRegistry, tenant_id: str) -> bool:
+    tenant = tenants.get(tenant_id)
+    return tenant is not None and tenant.status is TenantStatus.ACTIVE
 
 
 def _start_slot(

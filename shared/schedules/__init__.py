@@ -11,6 +11,7 @@ from shared.schedules.due import (
     due_backups,
     due_slot,
     mark_started,
+    skip_slot,
 )
 from shared.schedules.errors import (
     InvalidCron,
@@ -56,6 +57,7 @@ __all__ = [
     "normalize_cron",
     "parse_schedule_spec",
     "plan_retention",
+    "skip_slot",
     "slot_id",
     "slot_instant",
 ]

@@ -131,6 +131,19 @@ def mark_started(store: ScheduleStore, due: DueBackup, run_id: str, now: datetim
     Call it after the orchestration was started. An admin edit in between only makes it re-read and
     retry; if another timer already recorded this slot (or a later one), nothing is written.
     """
+    return _record_slot(store, due, run_id, now)
+
+
+def skip_slot(store: ScheduleStore, due: DueBackup, now: datetime) -> Schedule:
+    """Record `due.slot` as passed without a run (`last_run_id` None): its tenant takes no new job.
+
+    The schedule moves on to its next slot as after a start, so a tenant enabled again is backed up
+    from its next slot on, not with a catch-up of the slots it was disabled for.
+    """
+    return _record_slot(store, due, None, now)
+
+
+def _record_slot(store: ScheduleStore, due: DueBackup, run_id: str | None, now: datetime) -> Schedule:
     schedule = due.schedule
     for _ in range(_MARK_ATTEMPTS):
         if schedule.last_slot is not None and schedule.last_slot >= due.slot:
@@ -147,4 +160,4 @@ def mark_started(store: ScheduleStore, due: DueBackup, run_id: str, now: datetim
             return store.replace(schedule, updated)
         except ScheduleConflict:
             schedule = store.get(due.tenant_id, due.schedule_id)
-    raise ScheduleConflict("The schedule kept changing while its started slot was recorded; retry.")
+    raise ScheduleConflict("The schedule kept changing while its slot was recorded; retry.")

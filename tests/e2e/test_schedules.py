@@ -16,7 +16,7 @@ from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, App
 from shared.auth.roles import Role
 from shared.jobs.retention import RETENTION_RUN_TYPE
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore, slot_id
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import MembershipStore, TenantRegistry, TenantStatus
 
 ADMIN_A = "ada@msp.example"
 """Admin on tenant A and reader on B (to ask for A's schedule under B)."""
@@ -203,3 +203,17 @@ def test_a_started_slot_is_recorded_and_its_backup_orchestration_runs(app: App, 
     this_prune = {"scheduleId": schedule["id"], "trigger": slot_id(this_hour)}
     pruned = [r for r in retention if r["source"] == this_prune]
     assert [r["status"] for r in pruned] == ["succeeded"]
+
+
+def test_the_timer_starts_no_backup_for_a_disabled_tenant(app: App, admin: str) -> None:
+    schedule, this_hour = _missed_schedule(app, admin)
+    registry = TenantRegistry(app.storage)
+    registry.set_status(app.tenant_a, TenantStatus.DISABLED)
+    try:
+        _run_timer(app)
+    finally:
+        registry.set_status(app.tenant_a, TenantStatus.ACTIVE)
+    assert _scheduled_runs(app, schedule["id"]) == []
+    after = _send(app, "GET", f"{_path(app)}/{schedule['id']}", READER_A).json()
+    assert (after["lastSlot"], after["lastRunId"]) == (slot_id(this_hour), None)
+    assert f"tenant {app.tenant_a} is not active (schedule {schedule['id']}" in app.devhost.log_text()
