@@ -113,10 +113,10 @@ def _withhold_secrets(content: dict[str, Any], paths: list[str], notes: list[str
         if removed is None:
             notes.append(f"{path} is a secret that was not captured; it was not written. Set it in Intune.")
             continue
-        list_path, item = removed
+        list_name, list_path, item = removed
         notes.append(f"{list_path} was not written: its secret ({path}) was not captured. Set it in Intune.")
-        if "." not in list_path and "[" not in list_path and isinstance(item, dict):
-            left_out.append(LeftOut(list_path, item))
+        if "." not in list_name and "[" not in list_name and isinstance(item, dict):
+            left_out.append(LeftOut(list_name, item))
     return left_out
 
 
@@ -137,10 +137,11 @@ def parse_path(path: str) -> list[str | tuple[str, str] | int]:
 
 def _remove_innermost_item(
     content: dict[str, Any], segments: list[str | tuple[str, str] | int]
-) -> tuple[str, Any] | None:
-    """Remove the deepest list item on the path; (its path, the item), or None if none is on it."""
+) -> tuple[str, str, Any] | None:
+    """Remove the deepest list item on the path; (the list's path, the item's path, the item), or
+    None when no list item is on the path."""
     node: Any = content
-    found: tuple[list[Any], int, str] | None = None
+    found: tuple[list[Any], int, str, str] | None = None
     walked = ""
     for segment in segments:
         if isinstance(segment, str) and isinstance(node, dict):
@@ -153,13 +154,13 @@ def _remove_innermost_item(
         if index is None:
             break
         label = segment if isinstance(segment, int) else f"{segment[0]}='{segment[1]}'"
-        walked = f"{walked}[{label}]"
-        found = (node, index, walked)
+        found = (node, index, walked, f"{walked}[{label}]")
+        walked = found[3]
         node = node[index]
     if found is None:
         return None
-    items, index, item_path = found
-    return item_path, items.pop(index)
+    items, index, list_path, item_path = found
+    return list_path, item_path, items.pop(index)
 
 
 def _index_of(items: list[Any], segment: str | tuple[str, str] | int) -> int | None:
@@ -174,19 +175,31 @@ def _index_of(items: list[Any], segment: str | tuple[str, str] | int) -> int | N
 
 
 def _drop_secret_leftovers(value: Any, path: str) -> list[str]:
-    """Remove masked strings and secret handles wherever they are; their paths."""
+    """Remove masked strings and secret handles wherever they are (a list item holding one goes
+    whole, so no setting is written without its value); the paths removed."""
     dropped: list[str] = []
     if isinstance(value, dict):
         for key in list(value):
             child = f"{path}.{key}" if path else key
-            item = value[key]
-            if key in NEVER_STORED or (isinstance(item, str) and _MASK.match(item)):
-                if key not in NEVER_STORED or item is not None:
-                    dropped.append(child)
+            if _is_secret(key, value[key]):
+                dropped.append(child)
+                del value[key]
+            elif key in NEVER_STORED:
                 del value[key]
             else:
-                dropped.extend(_drop_secret_leftovers(item, child))
+                dropped.extend(_drop_secret_leftovers(value[key], child))
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            dropped.extend(_drop_secret_leftovers(item, f"{path}[{index}]"))
+        for index in reversed(range(len(value))):
+            item = value[index]
+            if isinstance(item, dict) and any(_is_secret(key, inner) for key, inner in item.items()):
+                dropped.append(f"{path}[{index}]")
+                del value[index]
+            else:
+                dropped.extend(_drop_secret_leftovers(item, f"{path}[{index}]"))
     return dropped
+
+
+def _is_secret(key: str, value: Any) -> bool:
+    return (key in NEVER_STORED and value is not None) or (
+        isinstance(value, str) and bool(_MASK.match(value))
+    )

@@ -113,13 +113,17 @@ class _Writer:
         except GraphWriteOutcomeUnknown:
             return write()
 
-    def _sync_again_if_lost(self, sync: Callable[[bool], None], fresh: bool) -> None:
-        """A sync that reads the target first can run again after a lost answer; `fresh` skips the
-        first read for an object this call just created (it has nothing yet)."""
-        try:
-            sync(fresh)
-        except GraphWriteOutcomeUnknown:
-            sync(False)
+    def _sync_again_if_lost(self, sync: Callable[[bool], None], fresh: bool, writes: int) -> None:
+        """A sync reads the target first, so after a lost answer it runs again and sends only what is
+        still missing; each lost write it makes may cost one more run (`writes` of them at most).
+        `fresh` skips the first read for an object this call just created (it holds nothing yet)."""
+        for _ in range(writes):
+            try:
+                sync(fresh)
+                return
+            except GraphWriteOutcomeUnknown:
+                fresh = False
+        sync(False)
 
     # create
 
@@ -173,9 +177,11 @@ class _Writer:
     def _after_create(self, object_id: str) -> None:
         name = self.entry.name
         if name == "groupPolicyConfigurations":
-            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), True)
+            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), True, 1)
         elif name == "notificationMessageTemplates":
-            self._sync_again_if_lost(lambda fresh: self._sync_localized_messages(object_id, fresh), True)
+            self._sync_again_if_lost(
+                lambda fresh: self._sync_localized_messages(object_id, fresh), True, self._part_size()
+            )
         elif name == "managedAppPolicies":
             self._target_apps(object_id)
         self._note_unwritten_parts()
@@ -201,9 +207,11 @@ class _Writer:
             rules = {"deviceComplianceScheduledActionForRules": self._rules_with_one_block()}
             self._again_if_lost(lambda: self._post(f"{item}/scheduleActionsForRules", rules))
         elif name == "groupPolicyConfigurations":
-            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), False)
+            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), False, 1)
         elif name == "notificationMessageTemplates":
-            self._sync_again_if_lost(lambda fresh: self._sync_localized_messages(object_id, fresh), False)
+            self._sync_again_if_lost(
+                lambda fresh: self._sync_localized_messages(object_id, fresh), False, self._part_size()
+            )
         elif name == "intents" and "settings" in self.payload.parts:
             settings = {"settings": self.payload.parts["settings"]}
             self._again_if_lost(lambda: self._post(f"{item}/updateSettings", settings))
@@ -233,6 +241,9 @@ class _Writer:
             self.notes.append(
                 f"omaSettings[omaUri='{left_out.item.get('omaUri')}'] kept the target's current secret value."
             )
+
+    def _part_size(self) -> int:
+        return len(self.payload.parts.get("localizedNotificationMessages") or [])
 
     def _note_unwritten_parts(self) -> None:
         if self.payload.parts.get("roleAssignments"):
@@ -342,7 +353,9 @@ class _Writer:
         if op is None or assignments is None:
             return
         if op.per_target:
-            self._sync_again_if_lost(lambda fresh: self._sync_per_target(object_id, assignments), False)
+            self._sync_again_if_lost(
+                lambda fresh: self._sync_per_target(object_id, assignments), False, len(assignments)
+            )
             return
         path = op.path.replace("{typed_collection}", self.collection).replace("{id}", object_id)
         if not path.startswith(self.collection):

@@ -1,0 +1,111 @@
+"""remap_content without servers: references rewritten into the target, missing ones reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.restore.remap import NO_TEMPLATE, IdMap, remap_content
+
+G = "#microsoft.graph."
+SRC_GROUP, DST_GROUP, GONE_GROUP = (f"{n}0000000-0000-0000-0000-000000000000" for n in "123")
+SRC_FILTER, DST_FILTER, GONE_FILTER = "f-src", "f-dst", "f-gone"
+
+
+def ids() -> IdMap:
+    return IdMap(
+        scope_tags={"0": "0", "5": "7"},
+        filters={SRC_FILTER: DST_FILTER},
+        notification_templates={"t-src": "t-dst"},
+        groups={SRC_GROUP: DST_GROUP},
+        group_names={SRC_GROUP: "Pilot", GONE_GROUP: "Pilot users"},
+        mobile_apps={"app-src": "app-dst"},
+        names={"9": "Lab", GONE_FILTER: "FLT - Old", "t-gone": "NOTIFY - Old", "app-gone": "Teams"},
+    )
+
+
+def target(
+    group: str | None = None, filter_id: str | None = None, kind: str = "groupAssignmentTarget"
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"@odata.type": G + kind}
+    if group:
+        found["groupId"] = group
+    if filter_id:
+        found |= {
+            "deviceAndAppManagementAssignmentFilterId": filter_id,
+            "deviceAndAppManagementAssignmentFilterType": "include",
+        }
+    return {"target": found}
+
+
+def test_assignments_scope_tags_and_filters_are_rewritten() -> None:
+    content = {
+        "displayName": "P",
+        "roleScopeTagIds": ["0", "5", "9"],
+        "assignments": [
+            target(SRC_GROUP, SRC_FILTER),
+            target(GONE_GROUP, kind="exclusionGroupAssignmentTarget"),
+            target(filter_id=GONE_FILTER, kind="allDevicesAssignmentTarget"),
+            target(kind="allLicensedUsersAssignmentTarget"),
+        ],
+    }
+    remapped = remap_content("deviceConfigurations", content, ids())
+    assert remapped.content["roleScopeTagIds"] == ["0", "7"]
+    assert remapped.content["assignments"] == [
+        target(DST_GROUP, DST_FILTER),
+        target(kind="allLicensedUsersAssignmentTarget"),
+    ]
+    assert remapped.notes == (
+        "Scope tag 'Lab' does not exist in the target; it was left off.",
+        "Assignment to group 'Pilot users' not restored: no such group in the target.",
+        "Assignment to allDevicesAssignmentTarget not restored: its assignment filter 'FLT - Old' "
+        "does not exist in the target.",
+    )
+    assert content["assignments"][0] == target(SRC_GROUP, SRC_FILTER), "the source content is left alone"
+
+
+def test_no_scope_tag_left_falls_back_to_default() -> None:
+    remapped = remap_content("assignmentFilters", {"roleScopeTags": ["9"]}, ids())
+    assert remapped.content["roleScopeTags"] == ["0"]
+
+
+def test_compliance_templates_are_mapped_and_an_action_without_one_is_dropped() -> None:
+    actions = [
+        {"actionType": "block", "gracePeriodHours": 0, "notificationTemplateId": NO_TEMPLATE},
+        {
+            "actionType": "notification",
+            "notificationTemplateId": "t-src",
+            "notificationMessageCCList": [SRC_GROUP, GONE_GROUP],
+        },
+        {"actionType": "notification", "notificationTemplateId": "t-gone"},
+    ]
+    content = {
+        "scheduledActionsForRule": [
+            {"ruleName": "PasswordRequired", "scheduledActionConfigurations": actions}
+        ]
+    }
+    remapped = remap_content("deviceCompliancePolicies", content, ids())
+    kept = remapped.content["scheduledActionsForRule"][0]["scheduledActionConfigurations"]
+    assert [item["notificationTemplateId"] for item in kept] == [NO_TEMPLATE, "t-dst"]
+    assert kept[1]["notificationMessageCCList"] == [DST_GROUP]
+    assert any("'NOTIFY - Old'" in note for note in remapped.notes)
+    assert any("'Pilot users'" in note for note in remapped.notes)
+
+
+def test_conditional_access_groups_and_app_configuration_apps() -> None:
+    policy = {"conditions": {"users": {"includeGroups": [SRC_GROUP], "excludeGroups": [GONE_GROUP]}}}
+    remapped = remap_content("conditionalAccessPolicies", policy, ids())
+    assert remapped.content["conditions"]["users"] == {"includeGroups": [DST_GROUP], "excludeGroups": []}
+    assert remapped.notes == (
+        "Group 'Pilot users' in conditions.users.excludeGroups not restored: no such group in the target.",
+    )
+    apps = remap_content("mobileAppConfigurations", {"targetedMobileApps": ["app-src", "app-gone"]}, ids())
+    assert apps.content["targetedMobileApps"] == ["app-dst"]
+    assert "'Teams'" in apps.notes[0]
+
+
+def test_a_created_reference_extends_the_map() -> None:
+    extended = ids().with_created("filters", GONE_FILTER, "f-new")
+    remapped = remap_content(
+        "deviceConfigurations", {"assignments": [target(SRC_GROUP, GONE_FILTER)]}, extended
+    )
+    assert remapped.content["assignments"] == [target(DST_GROUP, "f-new")] and remapped.notes == ()
