@@ -8,8 +8,10 @@ import azure.functions as func
 
 from activities.backup import bp as backup_activities_bp
 from activities.capture import bp as capture_activities_bp
+from activities.restore import bp as restore_activities_bp
 from activities.runs import bp as run_activities_bp
 from orchestrators.capture_policy_snapshot import bp as capture_orchestrator_bp
+from orchestrators.restore import bp as restore_orchestrator_bp
 from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
@@ -18,6 +20,7 @@ from triggers.health import bp as health_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
 from triggers.policy_diff import bp as policy_diff_bp
+from triggers.restores import bp as restores_bp
 from triggers.runs import bp as runs_bp
 from triggers.schedule_timer import bp as schedule_timer_bp
 from triggers.schedules import bp as schedules_bp
@@ -42,5 +45,8 @@ for blueprint in (
     capture_activities_bp,
     backup_orchestrator_bp,
     backup_activities_bp,
+    restores_bp,
+    restore_orchestrator_bp,
+    restore_activities_bp,
 ):
     app.register_functions(blueprint)

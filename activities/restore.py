@@ -1,0 +1,50 @@
+"""Activities of a restore run (thin: the work is in shared.jobs.restore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared.jobs import restore as job
+from shared.restore.model import Chunk
+from shared.services import services
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="ref")
+def begin_restore(ref: dict[str, Any]) -> dict[str, Any]:
+    return job.begin_restore(services(), ref["tenant_id"], ref["run_id"])
+
+
+@bp.activity_trigger(input_name="request")
+def restore_plan_chunk(request: dict[str, Any]) -> dict[str, Any]:
+    return job.plan_chunk(
+        services(),
+        request["tenantId"],
+        request["runId"],
+        Chunk.from_json(request["chunk"]),
+        final_attempt=bool(request.get("finalAttempt")),
+    )
+
+
+@bp.activity_trigger(input_name="ref")
+def restore_finish_preview(ref: dict[str, Any]) -> dict[str, Any]:
+    return job.finish_preview(services(), ref["tenant_id"], ref["run_id"])
+
+
+@bp.activity_trigger(input_name="ref")
+def restore_safety_backup(ref: dict[str, Any]) -> dict[str, Any]:
+    return job.take_safety_backup(services(), ref["tenant_id"], ref["run_id"])
+
+
+@bp.activity_trigger(input_name="request")
+def restore_apply_chunk(request: dict[str, Any]) -> dict[str, Any]:
+    return job.apply_chunk(
+        services(),
+        request["tenantId"],
+        request["runId"],
+        Chunk.from_json(request["chunk"]),
+        final_attempt=bool(request.get("finalAttempt")),
+    )

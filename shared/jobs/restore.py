@@ -1,0 +1,345 @@
+"""The steps of a restore run (preview or live), called by thin activities.
+
+Preview: stage the source items, plan them in chunks with read-only clients (each chunk's plan is a
+blob part and one run item per item), then join the parts into the plan. Live: stage the chosen
+planned items, take the safety backup, then write chunk by chunk, group by group in restore order.
+
+Every step is idempotent: names derive from the run, items from the stable item ID, and a live
+chunk skips items that already have an outcome in this run (a retried activity never writes twice).
+Throttling is handed back (IDs and `retryAfter`) for the orchestrator's durable timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.config_errors import ConfigurationError
+from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.jobs.lifecycle import begin_run
+from shared.problems import ProblemError
+from shared.redact import redact
+from shared.restore import model
+from shared.restore.live import ItemApplied, WriteContext, apply_item
+from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
+from shared.restore.plan import plan_items
+from shared.restore.remap import IdMap, build_id_map
+from shared.restore.safety import items_to_update, safety_backup
+from shared.restore.source import SourceSpec, load_content, resolve_source
+from shared.runs import ItemOutcome, ItemResult, Run, get_run, record_items, update_progress
+from shared.services import Services
+from shared.storage import encode_key, names
+from shared.tenant_graph import graph_client_for
+
+THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
+
+
+def begin_restore(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+    """Mark the run running and stage its items; answers the chunks to plan (preview) or the groups
+    of chunks to write (live). `error` ends the run as failed (its source or preview is gone)."""
+    run = get_run(services.runs, tenant_id, run_id)
+    if run.run_type not in model.RESTORE_RUN_TYPES:
+        return {
+            "active": False,
+            "status": run.status.value,
+            "error": f"run type {run.run_type!r} is no restore",
+        }
+    begun = begin_run(services, tenant_id, run_id)
+    if not begun["active"]:
+        return begun
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    try:
+        if run.run_type == model.PREVIEW_RUN_TYPE:
+            spec = SourceSpec.from_json(run.source or {})
+            items = resolve_source(services.account, spec)
+            model.put_source(container, tenant_id, run_id, spec.tenant_id, items)
+            update_progress(services.runs, tenant_id, run_id, total=len(items))
+            chunks = [c.to_json() for c in model.plan_chunks(items)]
+            return {**begun, "mode": "preview", "chunks": chunks}
+        selection = _select(services, run)
+        model.put_selection(container, tenant_id, run_id, selection)
+        update_progress(services.runs, tenant_id, run_id, total=len(selection.items))
+        groups = [[c.to_json() for c in group] for group in model.write_groups(selection.items)]
+        return {**begun, "mode": "live", "groups": groups}
+    except (ProblemError, LookupError) as exc:
+        return {**begun, "error": redact(f"The restore could not start: {exc}")}
+
+
+def _select(services: Services, run: Run) -> Selection:
+    source = run.source or {}
+    parameters = run.parameters or {}
+    preview_run_id = str(source["previewRunId"])
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    plan = model.get_plan(container, run.tenant_id, preview_run_id)
+    if plan is None:
+        raise LookupError(f"Preview {preview_run_id} has no stored plan.")
+    source_tenant, planned = plan
+    chosen, _ = model.subset(planned, parameters.get("items"))
+    return Selection(preview_run_id, source_tenant, tuple(chosen))
+
+
+# Preview
+
+
+def plan_chunk(
+    services: Services, tenant_id: str, run_id: str, chunk: Chunk, *, final_attempt: bool
+) -> dict[str, Any]:
+    """Plan one chunk with read-only clients for source and target; records its items and plan part."""
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    source_tenant, all_items = model.get_source(container, tenant_id, run_id)
+    items = _narrow(all_items[chunk.start : chunk.end], chunk.retry)
+    started_at = datetime.now(UTC)
+    try:
+        target, source = _clients(services, tenant_id, source_tenant, read_only=True)
+        ids = build_id_map(source, target)
+        outcome = plan_items(target, ids, items, lambda item: load_content(services.account, item))
+    except GraphThrottled as exc:
+        if not final_attempt:
+            return _handed_back([i.item_id for i in items], exc.retry_after)
+        return _record_preview(services, tenant_id, run_id, chunk, [], _failed(items, exc), started_at)
+    except (GraphError, ConfigurationError) as exc:
+        return _record_preview(services, tenant_id, run_id, chunk, [], _failed(items, exc), started_at)
+    failed = list(outcome.failed)
+    throttled = [i.item_id for i in outcome.throttled]
+    if final_attempt:
+        failed += [(item, THROTTLED_TOO_LONG) for item in outcome.throttled]
+        throttled = []
+    answer = _record_preview(services, tenant_id, run_id, chunk, outcome.planned, failed, started_at)
+    return {**answer, "throttled": throttled, "retryAfter": outcome.retry_after}
+
+
+def _record_preview(
+    services: Services,
+    tenant_id: str,
+    run_id: str,
+    chunk: Chunk,
+    planned: list[PlannedItem],
+    failed: list[tuple[SourceItem, str]],
+    started_at: datetime,
+) -> dict[str, Any]:
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    part_name = model.plan_part_blob(tenant_id, run_id, chunk.start)
+    part = {
+        p["source"]["policyType"] + ":" + p["source"]["policyId"]: p
+        for p in model.get_json_blob(container, part_name) or []
+    }
+    part.update({item.item_id: item.to_json() for item in planned})
+    model.put_json_blob(container, part_name, list(part.values()))
+    results = [_preview_item(item, started_at) for item in planned]
+    results += [
+        ItemResult(
+            item.item_id,
+            item.policy_type,
+            ItemOutcome.FAILED,
+            policy_id=item.policy_id,
+            display_name=item.display_name,
+            error=error,
+            version_id=item.version_id,
+            started_at=started_at,
+        )
+        for item, error in failed
+    ]
+    record_items(services.runs, run_id, results)
+    return {**_counts(results), "throttled": [], "retryAfter": 0}
+
+
+def _preview_item(item: PlannedItem, started_at: datetime) -> ItemResult:
+    outcome = {
+        model.Action.SKIP: ItemOutcome.SKIPPED,
+        model.Action.CONFLICT: ItemOutcome.CONFLICT,
+    }.get(item.action, ItemOutcome.SUCCEEDED)
+    return ItemResult(
+        item.item_id,
+        item.source.policy_type,
+        outcome,
+        policy_id=item.source.policy_id,
+        display_name=item.source.display_name,
+        reason=item.reason,
+        version_id=item.source.version_id,
+        started_at=started_at,
+        action=item.action.value,
+        details=item.item_details(),
+    )
+
+
+def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+    """Join the chunk parts into the plan (in source order) and put the action counts on the run."""
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    run = get_run(services.runs, tenant_id, run_id)
+    try:
+        source_tenant, items = model.get_source(container, tenant_id, run_id)
+    except LookupError:
+        return {"planned": 0}
+    planned: dict[str, dict[str, Any]] = {}
+    for chunk in model.plan_chunks(items):
+        for part in (
+            model.get_json_blob(container, model.plan_part_blob(tenant_id, run_id, chunk.start)) or []
+        ):
+            planned[f"{part['source']['policyType']}:{part['source']['policyId']}"] = part
+    ordered = [planned[item.item_id] for item in items if item.item_id in planned]
+    blob = model.plan_blob(tenant_id, run_id)
+    model.put_json_blob(
+        container,
+        blob,
+        {"tenantId": tenant_id, "sourceTenantId": source_tenant, "runId": run_id, "items": ordered},
+    )
+    actions: dict[str, int] = {}
+    for part in ordered:
+        actions[part["action"]] = actions.get(part["action"], 0) + 1
+    summary = {**(run.summary or {}), "plan": blob, "actions": actions, "sourceTenantId": source_tenant}
+    update_progress(services.runs, tenant_id, run_id, summary=summary)
+    return {"planned": len(ordered), "actions": actions}
+
+
+# Live
+
+
+def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+    """The safety backup of every item this run will update and has not ended yet."""
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    selection = model.get_selection(container, tenant_id, run_id)
+    ended = _ended(services, run_id, [i.item_id for i in selection.items])
+    pending = [i for i in items_to_update(selection.items) if i.item_id not in ended]
+    try:
+        target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=True)
+    except ConfigurationError as exc:
+        return {"throttled": False, "error": redact(str(exc))}
+    return safety_backup(services, target, tenant_id, run_id, pending)
+
+
+def apply_chunk(
+    services: Services, tenant_id: str, run_id: str, chunk: Chunk, *, final_attempt: bool
+) -> dict[str, Any]:
+    """Write the chunk's items one by one; each outcome is recorded as soon as it is known."""
+    run = get_run(services.runs, tenant_id, run_id)
+    container = services.account.container(names.MANIFESTS_CONTAINER)
+    selection = model.get_selection(container, tenant_id, run_id)
+    chosen = [
+        i for i in selection.items[chunk.start : chunk.end] if not chunk.retry or i.item_id in chunk.retry
+    ]
+    ended = _ended(services, run_id, [i.item_id for i in chosen])
+    pending = [i for i in chosen if i.item_id not in ended]
+    if not pending:
+        return {"succeeded": 0, "failed": 0, "skipped": 0, "conflict": 0, "throttled": [], "retryAfter": 0}
+    parameters = run.parameters or {}
+    ctx = WriteContext(
+        tenant_id, run_id, run.requested_by, bool(parameters.get("overrideConflicts")), services.audit
+    )
+    results: list[ItemResult] = []
+    try:
+        target, source = _clients(services, tenant_id, selection.source_tenant_id, read_only=False)
+        ids = build_id_map(source, target)
+    except GraphThrottled as exc:
+        return _throttled_or_failed(services, run_id, pending, exc, final_attempt)
+    except (GraphError, ConfigurationError) as exc:
+        results = [_live_item(i, _error_applied(i, exc)) for i in pending]
+        record_items(services.runs, run_id, results)
+        return {**_counts(results), "throttled": [], "retryAfter": 0}
+    for index, item in enumerate(pending):
+        try:
+            applied = _apply_one(services, target, ids, item, ctx)
+        except GraphThrottled as exc:
+            answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
+            return {**_counts(results), "throttled": answer["throttled"], "retryAfter": answer["retryAfter"]}
+        result = _live_item(item, applied)
+        record_items(services.runs, run_id, [result])
+        results.append(result)
+    return {**_counts(results), "throttled": [], "retryAfter": 0}
+
+
+def _apply_one(
+    services: Services, target: GraphClient, ids: IdMap, item: PlannedItem, ctx: WriteContext
+) -> ItemApplied:
+    content = load_content(services.account, item.source)
+    return apply_item(target, ids, item, content, ctx)
+
+
+def _throttled_or_failed(
+    services: Services, run_id: str, items: Sequence[PlannedItem], exc: GraphThrottled, final_attempt: bool
+) -> dict[str, Any]:
+    if not final_attempt:
+        return _handed_back([i.item_id for i in items], exc.retry_after)
+    results = [
+        _live_item(i, ItemApplied(ItemOutcome.FAILED, i.action.value, error=THROTTLED_TOO_LONG))
+        for i in items
+    ]
+    record_items(services.runs, run_id, results)
+    return {**_counts(results), "throttled": [], "retryAfter": 0}
+
+
+def _error_applied(item: PlannedItem, exc: Exception) -> ItemApplied:
+    return ItemApplied(
+        ItemOutcome.FAILED, item.action.value, error=redact(f"The restore could not reach Graph: {exc}")
+    )
+
+
+def _live_item(item: PlannedItem, applied: ItemApplied) -> ItemResult:
+    return ItemResult(
+        item.item_id,
+        item.source.policy_type,
+        applied.outcome,
+        policy_id=item.source.policy_id,
+        display_name=item.source.display_name,
+        reason=applied.reason,
+        error=applied.error,
+        version_id=item.source.version_id,
+        action=applied.action,
+        details=applied.details(item),
+    )
+
+
+# Shared
+
+
+def _clients(
+    services: Services, tenant_id: str, source_tenant_id: str, *, read_only: bool
+) -> tuple[GraphClient, GraphClient]:
+    """The target client (read-only for a preview) and a read-only client of the source tenant."""
+    target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=read_only)
+    source = graph_client_for(services.settings, services.tenants.require(source_tenant_id), read_only=True)
+    return target, source
+
+
+def _narrow(items: Sequence[SourceItem], retry: Sequence[str]) -> list[SourceItem]:
+    return [i for i in items if not retry or i.item_id in retry]
+
+
+def _failed(items: Sequence[SourceItem], exc: Exception) -> list[tuple[SourceItem, str]]:
+    error = redact(f"Planning failed: {exc}")
+    return [(item, error) for item in items]
+
+
+def _ended(services: Services, run_id: str, item_ids: Sequence[str]) -> set[str]:
+    """Items of this run that already have an outcome (point reads; a chunk holds at most 20)."""
+    ended = set()
+    for item_id in item_ids:
+        try:
+            services.runs.items.get_entity(run_id, encode_key(item_id), select=["Outcome"])
+        except ResourceNotFoundError:
+            continue
+        ended.add(item_id)
+    return ended
+
+
+def _handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:
+    return {
+        "succeeded": 0,
+        "failed": 0,
+        "skipped": 0,
+        "conflict": 0,
+        "throttled": item_ids,
+        "retryAfter": retry_after,
+    }
+
+
+def _counts(results: Sequence[ItemResult]) -> dict[str, int]:
+    outcomes = [r.outcome for r in results]
+    return {
+        "succeeded": outcomes.count(ItemOutcome.SUCCEEDED),
+        "failed": outcomes.count(ItemOutcome.FAILED),
+        "skipped": outcomes.count(ItemOutcome.SKIPPED),
+        "conflict": outcomes.count(ItemOutcome.CONFLICT),
+    }

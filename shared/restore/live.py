@@ -1,0 +1,211 @@
+"""Write one planned item into the target, guarded against drift since the preview, and audited.
+
+Per item: re-read the target; if its content hash differs from the preview's (or the object went
+away, or a same-named object appeared where a create was planned) the outcome is `conflict` and
+nothing is written, unless the caller asked to override. A target that already holds the source
+(an earlier attempt of this activity wrote it) is not written again. Every write is one audit
+event: who, run, item, action, target ID, content hash before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.audit import AuditLog, AuditOutcome
+from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
+from shared.intune.capture import capture_policy
+from shared.intune.diff import diff_policies
+from shared.redact import redact
+from shared.restore.lookup import find_matches, natural_key
+from shared.restore.model import WRITE_AUDIT_ACTION, Action, PlannedItem, content_sha256
+from shared.restore.plan import match_filter
+from shared.restore.remap import IdMap, remap_content
+from shared.restore.write import RestoreNotPossible, write_item
+from shared.runs import ItemOutcome
+
+ALREADY_WRITTEN = "The target already holds the source content; nothing was written."
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who writes, in which run, and whether changes since the preview are overridden."""
+
+    tenant_id: str
+    run_id: str
+    actor: str
+    override_conflicts: bool
+    audit: AuditLog
+
+
+@dataclass
+class ItemApplied:
+    """The outcome of one item (what its run item records)."""
+
+    outcome: ItemOutcome
+    action: str
+    target_id: str | None = None
+    hash_before: str | None = None
+    hash_after: str | None = None
+    notes: list[str] = field(default_factory=list)
+    reason: str | None = None
+    error: str | None = None
+
+    def details(self, planned: PlannedItem) -> dict[str, Any]:
+        return {
+            "plannedAction": planned.action.value,
+            "targetId": self.target_id,
+            "hashBefore": self.hash_before,
+            "hashAfter": self.hash_after,
+            "previewTargetSha256": planned.target_sha256,
+            "sourceVersionId": planned.source.version_id,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The target object as it is now: its ID and normalized content (None: no such object)."""
+
+    target_id: str | None
+    content: dict[str, Any] | None
+    ambiguous: tuple[str, ...] = ()
+
+
+def apply_item(
+    client: GraphClient, ids: IdMap, planned: PlannedItem, content: dict[str, Any], ctx: WriteContext
+) -> ItemApplied:
+    """Apply one planned item. GraphThrottled propagates (the chunk hands the rest back for a timer);
+    other Graph errors are a failed item."""
+    if planned.action is Action.SKIP:
+        return ItemApplied(ItemOutcome.SKIPPED, Action.SKIP.value, reason=planned.reason)
+    if planned.action is Action.CONFLICT:
+        return ItemApplied(ItemOutcome.CONFLICT, Action.CONFLICT.value, reason=planned.reason)
+    policy_type = planned.source.policy_type
+    remapped = remap_content(policy_type, content, ids)
+    try:
+        now = _current(client, planned, content)
+    except GraphNotFound:
+        now = _Target(None, None)
+    except GraphError as exc:
+        if isinstance(exc, GraphThrottled):
+            raise
+        return ItemApplied(
+            ItemOutcome.FAILED, planned.action.value, error=redact(f"Reading the target failed: {exc}")
+        )
+    if now.ambiguous:
+        return ItemApplied(
+            ItemOutcome.CONFLICT,
+            Action.CONFLICT.value,
+            reason=f"Objects {', '.join(now.ambiguous)} in the target have the item's name; "
+            "nothing was written.",
+        )
+    hash_before = content_sha256(now.content) if now.content is not None else None
+    if now.content is not None and diff_policies(policy_type, now.content, remapped.content).unchanged:
+        unchanged = planned.action is Action.UNCHANGED
+        return ItemApplied(
+            ItemOutcome.SKIPPED if unchanged else ItemOutcome.SUCCEEDED,
+            Action.UNCHANGED.value if unchanged else planned.action.value,
+            target_id=now.target_id,
+            hash_before=hash_before,
+            hash_after=hash_before,
+            notes=list(remapped.notes),
+            reason="unchanged" if unchanged else ALREADY_WRITTEN,
+        )
+    drift = _drift(planned, now, hash_before)
+    if drift is not None and not ctx.override_conflicts:
+        return ItemApplied(
+            ItemOutcome.CONFLICT,
+            Action.CONFLICT.value,
+            target_id=now.target_id,
+            hash_before=hash_before,
+            reason=drift,
+        )
+    try:
+        result = write_item(
+            client,
+            policy_type,
+            content,
+            target_id=now.target_id,
+            ids=ids,
+            source_id=planned.source.policy_id,
+            existing=[] if now.target_id is None else None,
+        )
+    except RestoreNotPossible as exc:
+        return ItemApplied(ItemOutcome.SKIPPED, Action.SKIP.value, reason=exc.reason)
+    except GraphError as exc:
+        if isinstance(exc, GraphThrottled):
+            raise
+        return ItemApplied(
+            ItemOutcome.FAILED,
+            planned.action.value,
+            target_id=now.target_id,
+            hash_before=hash_before,
+            error=redact(f"Writing the item failed: {exc}"),
+        )
+    hash_after = _hash_of(client, policy_type, result.target_id)
+    action = Action.CREATE.value if result.action == "created" else Action.UPDATE.value
+    notes = list(dict.fromkeys(result.notes))
+    if drift is not None:
+        notes.insert(0, f"Overrode a change since the preview: {drift}")
+    ctx.audit.record(
+        ctx.tenant_id,
+        WRITE_AUDIT_ACTION,
+        ctx.actor,
+        AuditOutcome.SUCCEEDED,
+        run_id=ctx.run_id,
+        details={
+            "itemId": planned.item_id,
+            "action": action,
+            "targetId": result.target_id,
+            "hashBefore": hash_before,
+            "hashAfter": hash_after,
+        },
+    )
+    return ItemApplied(
+        ItemOutcome.SUCCEEDED,
+        action,
+        target_id=result.target_id,
+        hash_before=hash_before,
+        hash_after=hash_after,
+        notes=notes,
+    )
+
+
+def _current(client: GraphClient, planned: PlannedItem, content: dict[str, Any]) -> _Target:
+    """The planned target read again; for a planned create, whatever now carries the item's name."""
+    policy_type = planned.source.policy_type
+    if planned.target_id is not None:
+        return _Target(planned.target_id, capture_policy(client, policy_type, planned.target_id).payload)
+    found = find_matches(
+        client, policy_type, natural_key(policy_type, content), **match_filter(policy_type, content)
+    )
+    if not found:
+        return _Target(None, None)
+    if len(found) > 1:
+        return _Target(None, None, tuple(sorted(found)))
+    return _Target(found[0], capture_policy(client, policy_type, found[0]).payload)
+
+
+def _drift(planned: PlannedItem, now: _Target, hash_before: str | None) -> str | None:
+    """What changed in the target since the preview, or None."""
+    if planned.target_id is None:
+        if now.target_id is not None:
+            return (
+                f"An object with the item's name ({now.target_id}) was created in the target "
+                "since the preview."
+            )
+        return None
+    if now.content is None:
+        return f"The target object {planned.target_id} was deleted since the preview."
+    if hash_before != planned.target_sha256:
+        return f"The target object {planned.target_id} changed since the preview."
+    return None
+
+
+def _hash_of(client: GraphClient, policy_type: str, target_id: str) -> str | None:
+    """The content hash of what the target holds after the write (None if it cannot be read now)."""
+    try:
+        return content_sha256(capture_policy(client, policy_type, target_id).payload)
+    except GraphError:
+        return None
