@@ -3,13 +3,14 @@ an unchanged second backup adds no snapshot blob, and a type answering 403 fails
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from local.apptesting import OPERATOR_A, App
 from local.graphsim.testing import GraphSim
 from shared.intune.catalog import TYPES
 from shared.intune.model import Strategy
-from shared.storage import ContentStore, names
+from shared.storage import ContentStore, canonical_json, names
 
 FORBIDDEN = (
     "Application is not authorized to perform this operation. Application must have one of the "
@@ -103,3 +104,125 @@ def test_a_type_answering_403_fails_alone_and_the_run_is_partially_succeeded(
     ).json()["items"]
     assert failed and all(item["type"] == "deviceManagementScripts" for item in failed)
     assert all("not authorized" in item["error"] for item in failed)
+
+
+def _settings_policy(count: int) -> dict[str, Any]:
+    """A settings catalog policy as Graph returns it with `$expand=settings`, `count` distinct settings."""
+    return {
+        "name": f"WIN - Baseline - {count} settings",
+        "description": "",
+        "platforms": "windows10",
+        "technologies": "mdm",
+        "roleScopeTagIds": ["0"],
+        "settings": [
+            {
+                "id": str(index),
+                "settingInstance": {
+                    "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+                    "settingDefinitionId": f"device_vendor_msft_policy_config_backup_setting{index:03d}",
+                    "choiceSettingValue": {
+                        "value": f"device_vendor_msft_backup_{index:03d}_1",
+                        "children": [],
+                    },
+                },
+            }
+            for index in range(count)
+        ],
+        "assignments": [],
+    }
+
+
+def test_a_150_setting_policy_and_every_nested_part_are_complete_in_a_tenant_backup(
+    app: App, clean_graph: GraphSim
+) -> None:
+    """All in one run: 150 settings (6 pages on `/settings`), group policy presentation values,
+    compliance scheduled actions and every script body the list leaves out, as Graph holds them."""
+    created = clean_graph.admin.put_object(app.tenant_a, SETTINGS, _settings_policy(150))
+    try:
+        assert _settings_pages(clean_graph, app.tenant_a, created["id"]) == 6
+        run = _backup(app)
+        state = clean_graph.admin.tenant_state(app.tenant_a)["collections"]
+    finally:
+        clean_graph.admin.delete_object(app.tenant_a, SETTINGS, created["id"])
+    assert run["status"] == "succeeded", run
+    backup = app.get(
+        f"api/tenants/{app.tenant_a}/backups/{run['id']}", OPERATOR_A, params={"includeItems": "true"}
+    ).json()
+    [item] = [i for i in backup["items"]["configurationPolicies"] if i["policyId"] == created["id"]]
+    version = app.get(
+        f"api/tenants/{app.tenant_a}/policies/configurationPolicies/{created['id']}/versions/{item['versionId']}",
+        OPERATOR_A,
+    ).json()
+    instances = [s["settingInstance"] for s in version["content"]["settings"]]
+    assert len(instances) == 150
+    assert sorted(map(canonical_json, instances)) == sorted(
+        canonical_json(s["settingInstance"]) for s in created["settings"]
+    )
+
+    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+
+    def stored(policy_type: str) -> dict[str, dict[str, Any]]:
+        return {i["policyId"]: store.get_json(i["contentSha256"]) for i in backup["items"][policy_type]}
+
+    gpos = stored("groupPolicyConfigurations")
+    assert len(gpos) == len(state[GPO]) and any(_presentations(g) for g in state[GPO])
+    for held in state[GPO]:
+        assert _presentations(gpos[held["id"]]) == _presentations(held), held["id"]
+    compliance = stored("deviceCompliancePolicies")
+    assert len(compliance) == len(state[COMPLIANCE])
+    for held in state[COMPLIANCE]:
+        assert held["scheduledActionsForRule"]
+        assert _actions(compliance[held["id"]]) == _actions(held), held["id"]
+    with_bodies = [e for e in TYPES if e.list_omits]
+    checked: set[str] = set()
+    for entry in with_bodies:
+        captured = stored(entry.name)
+        for held in state[entry.collection.lstrip("/")]:
+            for field in entry.list_omits:
+                assert captured[held["id"]].get(field) == held.get(field), (entry.name, field)
+                checked |= {entry.name} if held.get(field) else set()
+    assert checked == {e.name for e in with_bodies}
+
+
+SETTINGS = "deviceManagement/configurationPolicies"
+GPO = "deviceManagement/groupPolicyConfigurations"
+COMPLIANCE = "deviceManagement/deviceCompliancePolicies"
+
+
+def _settings_pages(sim: GraphSim, tenant_id: str, policy_id: str) -> int:
+    """How many pages Graph answers on the policy's own `/settings` path (following nextLink as given)."""
+    headers = {"Authorization": f"Bearer {sim.token(tenant_id)}"}
+    url: str | None = sim.graph_url(f"{SETTINGS}/{policy_id}/settings")
+    pages = 0
+    with sim.session() as session:
+        while url:
+            answer = session.get(url, headers=headers, timeout=30)
+            answer.raise_for_status()
+            pages += 1
+            url = answer.json().get("@odata.nextLink")
+    return pages
+
+
+def _presentations(gpo: dict[str, Any]) -> dict[str, tuple[bool, list[bytes]]]:
+    """Per ADMX definition: enabled and its presentation values (type, value, presentation ID)."""
+    return {
+        value["definition"]["id"]: (
+            value["enabled"],
+            sorted(
+                canonical_json(
+                    {k: v for k, v in p.items() if k in ("@odata.type", "value", "values")}
+                    | {"presentation": p["presentation"]["id"]}
+                )
+                for p in value["presentationValues"]
+            ),
+        )
+        for value in gpo["definitionValues"]
+    }
+
+
+def _actions(policy: dict[str, Any]) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        (rule["ruleName"], a["actionType"], a["gracePeriodHours"], a.get("notificationTemplateId"))
+        for rule in policy["scheduledActionsForRule"]
+        for a in rule["scheduledActionConfigurations"]
+    )
