@@ -199,7 +199,6 @@ class _Writer:
             self._again_if_lost(lambda: self.client.put(item, body, version=self.entry.version))
         else:
             priority = body.pop("priority", None) if name == "deviceEnrollmentConfigurations" else None
-            body.pop("templateId", None)
             self._again_if_lost(lambda: self.client.patch(item, body, version=self.entry.version))
             if priority is not None:
                 self._again_if_lost(lambda: self._post(f"{item}/setPriority", {"priority": priority}))
