@@ -50,6 +50,29 @@ class IdMap:
         changes: dict[str, Any] = {kind: MappingProxyType(current)}
         return replace(self, **changes)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, for an orchestration to hand one map to many activities."""
+        return {
+            **{name: dict(getattr(self, name)) for name in _MAP_FIELDS},
+            "same": self.same,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IdMap:
+        fields: dict[str, Any] = {name: MappingProxyType(dict(data.get(name) or {})) for name in _MAP_FIELDS}
+        return cls(**fields, same=bool(data.get("same")))
+
+
+_MAP_FIELDS = (
+    "scope_tags",
+    "filters",
+    "notification_templates",
+    "groups",
+    "group_names",
+    "mobile_apps",
+    "names",
+)
+
 
 @dataclass(frozen=True)
 class Remapped:

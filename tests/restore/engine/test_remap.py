@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shared.restore.remap import NO_TEMPLATE, IdMap, remap_content
@@ -109,3 +110,13 @@ def test_a_created_reference_extends_the_map() -> None:
         "deviceConfigurations", {"assignments": [target(SRC_GROUP, GONE_FILTER)]}, extended
     )
     assert remapped.content["assignments"] == [target(DST_GROUP, "f-new")] and remapped.notes == ()
+
+
+def test_a_map_survives_json_between_activities() -> None:
+    original = ids().with_created("groups", GONE_GROUP, "4" + SRC_GROUP[1:])
+    again = IdMap.from_dict(json.loads(json.dumps(original.to_dict())))
+    assert again == original
+    content = {"assignments": [target(GONE_GROUP)], "roleScopeTagIds": ["5"]}
+    assert remap_content("deviceConfigurations", content, again) == remap_content(
+        "deviceConfigurations", content, original
+    )
