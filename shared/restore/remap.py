@@ -25,6 +25,15 @@ GROUP_TARGET_TYPES = frozenset(
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
+REFERENCE_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "roleScopeTags": "scope_tags",
+        "assignmentFilters": "filters",
+        "notificationMessageTemplates": "notification_templates",
+    }
+)
+"""Restorable types other items refer to -> the IdMap field a created one extends (`with_created`)."""
+
 
 @dataclass(frozen=True)
 class IdMap:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.restore.remap import NO_TEMPLATE, IdMap, remap_content
+from shared.restore.remap import NO_TEMPLATE, REFERENCE_KINDS, IdMap, remap_content
 
 G = "#microsoft.graph."
 SRC_GROUP, DST_GROUP, GONE_GROUP = (f"{n}0000000-0000-0000-0000-000000000000" for n in "123")
@@ -105,7 +105,7 @@ def test_conditional_access_groups_and_app_configuration_apps() -> None:
 
 
 def test_a_created_reference_extends_the_map() -> None:
-    extended = ids().with_created("filters", GONE_FILTER, "f-new")
+    extended = ids().with_created(REFERENCE_KINDS["assignmentFilters"], GONE_FILTER, "f-new")
     remapped = remap_content(
         "deviceConfigurations", {"assignments": [target(SRC_GROUP, GONE_FILTER)]}, extended
     )
