@@ -56,8 +56,8 @@ def in_names(value: Any, names: dict[str, str], key: str = "") -> Any:
 
 
 def expected_in_target(content: dict[str, Any], missing_group: str) -> dict[str, Any]:
-    """What the target should hold: no assignment to the missing group, no setting whose secret the
-    backup lacks, no TenantAtlas annotations."""
+    """What the target should hold: no assignment to (nor group list naming) the missing group, no
+    setting whose secret the backup lacks, no TenantAtlas annotations."""
     expected = {key: value for key, value in content.items() if key != SECRETS_MARKER}
     if isinstance(expected.get("assignments"), list):
         expected["assignments"] = [
@@ -65,7 +65,15 @@ def expected_in_target(content: dict[str, Any], missing_group: str) -> dict[str,
         ]
     if isinstance(expected.get("omaSettings"), list):
         expected["omaSettings"] = [item for item in expected["omaSettings"] if not item.get("isEncrypted")]
-    return expected
+    return dict(without_group(expected, missing_group))
+
+
+def without_group(value: Any, group: str) -> Any:
+    if isinstance(value, dict):
+        return {key: without_group(item, group) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_group(item, group) for item in value if item != group]
+    return value
 
 
 def without_server_defaults(payload: dict[str, Any], source_keys: set[str]) -> dict[str, Any]:
