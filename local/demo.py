@@ -1,55 +1,87 @@
-"""`make demo`: start the local stack, capture a policy snapshot through the API, stop everything, exit 0
-(non-zero if a step does not see what it should).
+"""`make demo`: start the local stack, back up every demo tenant at once with a live view of progress,
+change a policy in the Graph simulator, back that tenant up again and show the field-level diff between
+the two versions; stop everything and exit 0 (non-zero if a step does not see what it should).
 
-It registers a simulator tenant with the admin command, grants the demo operator a role, puts a
-policy into the Graph simulator, starts its capture with a dev token, and follows the run from
-queued to succeeded; then shows its item, the stored version and the requester's notification.
+The demo is a list of steps (`STEPS`), each a function of the `Demo`, which carries what earlier steps
+found (tenants, backup runs, the changed policy) to later ones; a new part is a step appended to it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
-from local.apptesting import OPERATOR_A
+from local.apptesting import OPERATOR_A, SETTINGS_CATALOG
 from local.azurite import AzuriteError
 from local.devhost.testing import DevhostStartError
+from local.live_progress import LiveProgress, RunTimedOut
 from local.stack import GRAPHSIM_CREDENTIAL_REF, REPO_ROOT, Stack, StackError, app_settings, exit_on_sigterm
 from local.tokens import ensure_dev_signing_key, mint_token
 from shared.settings import DEV_AUTH_FOLDER
 
-DEMO_LATENCY_MS = 300
-"""Graph answers this slowly in the demo, so the run is seen running, not only queued and done."""
+DEMO_LATENCY_MS = 100
+DEMO_JITTER_MS = 30
+"""Graph answers as slowly as in the issue's reference runs, so progress is seen, not only the end."""
+BACKUP_TIMEOUT_SECONDS = 60
+DIFF_LINES = 12
 
 
 class DemoStepFailed(Exception):
     """A demo step did not see what it should; the message says what it saw."""
 
 
-class Demo:
-    """The demo's view of a started stack: its API as the demo operator, and the simulator's admin."""
+@dataclass(frozen=True)
+class DemoTenant:
+    tenant_id: str
+    name: str
 
-    def __init__(self, stack: Stack) -> None:
+
+@dataclass(frozen=True)
+class ChangedPolicy:
+    policy_type: str
+    policy_id: str
+    name: str
+
+
+@dataclass
+class Demo:
+    """The demo's view of a started stack (its API as the demo operator, the simulator's admin) and what
+    the steps found so far."""
+
+    stack: Stack
+    headers: dict[str, str]
+    tenants: list[DemoTenant]
+    session: requests.Session = field(default_factory=requests.Session)
+    backups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per tenant ID, its backup runs as they ended, oldest first."""
+    changed: ChangedPolicy | None = None
+
+    @classmethod
+    def on(cls, stack: Stack) -> Demo:
         if stack.devhost is None or stack.graphsim is None or stack.azurite is None:
             raise DemoStepFailed("the demo needs the devhost, the Graph simulator and Azurite")
-        self.stack = stack
-        self.devhost = stack.devhost
-        self.tenant_id: str = stack.graphsim.tenants[0].id
-        self.tenant_name: str = stack.graphsim.tenants[0].name
-        self.graph_admin = stack.graphsim.admin
         key = ensure_dev_signing_key(stack.state_dir / DEV_AUTH_FOLDER)
-        self.headers = {"Authorization": f"Bearer {mint_token(key, principal_name=OPERATOR_A)}"}
+        headers = {"Authorization": f"Bearer {mint_token(key, principal_name=OPERATOR_A)}"}
+        tenants = [DemoTenant(t.id, t.name) for t in stack.graphsim.tenants]
+        return cls(stack, headers, tenants)
+
+    @property
+    def graph_admin(self) -> Any:
+        assert self.stack.graphsim is not None
+        return self.stack.graphsim.admin
 
     def call(self, method: str, path: str, expect: int, **kwargs: Any) -> requests.Response:
-        url = path if path.startswith("http") else self.devhost.url(path)
-        answer = requests.request(method, url, headers=self.headers, timeout=30, **kwargs)
+        assert self.stack.devhost is not None
+        url = path if path.startswith("http") else self.stack.devhost.url(path)
+        answer = self.session.request(method, url, headers=self.headers, timeout=30, **kwargs)
         if answer.status_code != expect:
             raise DemoStepFailed(f"{method} {path} answered {answer.status_code}: {answer.text[:300]}")
         return answer
@@ -71,90 +103,166 @@ class Demo:
             raise DemoStepFailed(f"local.admin {args[0]} failed: {done.stderr.strip()}")
         return done.stdout.strip()
 
+    def name_of(self, tenant_id: str) -> str:
+        return next(t.name for t in self.tenants if t.tenant_id == tenant_id)
+
 
 def show_health(demo: Demo) -> None:
+    """The API answers."""
     answer = demo.call("GET", "api/health", 200)
     print(f"GET /api/health -> 200 {answer.json()['status']}")
 
 
-def register_tenant(demo: Demo) -> None:
-    if demo.tenant_id not in demo.admin_command("list"):
+def register_tenants(demo: Demo) -> None:
+    """Every simulator tenant registered (admin command) with alice as operator."""
+    registered = demo.admin_command("list")
+    for tenant in demo.tenants:
+        if tenant.tenant_id not in registered:
+            print(demo.admin_command(
+                "add-tenant", "--tenant-id", tenant.tenant_id, "--name", tenant.name,
+                "--credential-ref", GRAPHSIM_CREDENTIAL_REF,
+            ))
         print(demo.admin_command(
-            "add-tenant", "--tenant-id", demo.tenant_id, "--name", demo.tenant_name,
-            "--credential-ref", GRAPHSIM_CREDENTIAL_REF,
+            "grant", "--tenant-id", tenant.tenant_id, "--user", OPERATOR_A, "--role", "operator"
         ))
-    print(demo.admin_command(
-        "grant", "--tenant-id", demo.tenant_id, "--user", OPERATOR_A, "--role", "operator"
-    ))
-    tenants = demo.call("GET", "api/tenants", 200).json()["items"]
-    print(f"GET /api/tenants -> {[(t['displayName'], t['role']) for t in tenants]}")
+    listed = demo.call("GET", "api/tenants", 200).json()["items"]
+    print(f"GET /api/tenants -> {[(t['displayName'], t['role']) for t in listed]}")
 
 
-def capture_snapshot(demo: Demo) -> dict[str, Any]:
-    """Start the capture, then poll its status URL and print each status the run goes through."""
-    policy = demo.graph_admin.put_object(demo.tenant_id, "deviceManagement/deviceConfigurations", {
-        "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
-        "displayName": "Demo - Windows password policy",
-        "passwordRequired": True,
-        "passwordMinimumLength": 12,
-    })
-    demo.graph_admin.set_latency(base_ms=DEMO_LATENCY_MS)
-    path = f"api/tenants/{demo.tenant_id}/policies/deviceConfigurations/{policy['id']}/snapshots"
-    started = demo.call("POST", path, 202)
-    run = started.json()
-    print(f"POST .../policies/deviceConfigurations/{policy['id']}/snapshots -> 202, run {run['id']}")
-    print(f"  Location: {started.headers['Location']}")
-    seen = [run["status"]]
-    deadline = time.monotonic() + 60
-    while run["status"] in ("queued", "running"):
-        if time.monotonic() > deadline:
-            raise DemoStepFailed(f"the run is still {run['status']} after 60 s")
-        time.sleep(0.05)
-        answer = requests.get(started.headers["Location"], headers=demo.headers, timeout=30)
-        run = answer.json()
-        if run["status"] != seen[-1]:
-            seen.append(run["status"])
-    demo.graph_admin.set_latency(base_ms=0)
-    print(f"  status URL: {' -> '.join(seen)} (last answer {answer.status_code})")
-    if run["status"] != "succeeded":
-        raise DemoStepFailed(f"the run ended {run['status']}: {run.get('error')}")
-    return dict(run)
+def backup_all_tenants(demo: Demo) -> None:
+    """All tenants backed up at once; one live progress line per tenant."""
+    demo.graph_admin.set_latency(base_ms=DEMO_LATENCY_MS, jitter_ms=DEMO_JITTER_MS)
+    _backup(demo, demo.tenants)
 
 
-def show_results(demo: Demo, run: dict[str, Any]) -> None:
-    items = demo.call("GET", f"api/tenants/{demo.tenant_id}/runs/{run['id']}/items", 200).json()["items"]
-    item = items[0]
-    print(f"item {item['itemId']}: {item['outcome']}, {item['displayName']!r}, version {item['versionId']}")
-    source = run["source"]
-    versions = f"api/tenants/{demo.tenant_id}/policies/{source['policyType']}/{source['policyId']}/versions"
-    version = demo.call("GET", f"{versions}/{item['versionId']}", 200).json()
-    print(f"version {version['id']}: sha256 {version['contentSha256'][:16]}..., {version['size']} bytes, "
-          f"changed={version['changed']}")
-    print(json.dumps(version["content"], indent=2)[:600])
-    notes = demo.call("GET", "api/me/notifications", 200, params={"unread": "true"}).json()["items"]
-    for note in (n for n in notes if n["runId"] == run["id"]):
+def change_a_policy(demo: Demo) -> None:
+    """An admin changes a settings catalog policy in the first tenant (in the simulator, as Graph)."""
+    tenant = demo.tenants[0]
+    policies = demo.graph_admin.tenant_state(tenant.tenant_id)["collections"][SETTINGS_CATALOG]
+    policy = next(p for p in policies if any(_choice(s) for s in p.get("settings", [])))
+    settings = [dict(s) for s in policy["settings"]]
+    index = next(i for i, s in enumerate(settings) if _choice(s))
+    instance = settings[index]["settingInstance"]
+    old_value = instance["choiceSettingValue"]["value"]
+    new_value = old_value[:-1] + ("0" if old_value.endswith("1") else "1")
+    choice = {**instance["choiceSettingValue"], "value": new_value}
+    settings[index] = {**settings[index], "settingInstance": {**instance, "choiceSettingValue": choice}}
+    description = f"Changed by the demo at {time.strftime('%H:%M:%S')}"
+    demo.graph_admin.patch_object(
+        tenant.tenant_id, SETTINGS_CATALOG, policy["id"], {"settings": settings, "description": description}
+    )
+    demo.changed = ChangedPolicy("configurationPolicies", policy["id"], policy["name"])
+    print(f"{tenant.name}, settings catalog policy {policy['name']!r} ({policy['id']}):")
+    print(f"  setting {_short(instance['settingDefinitionId'])}: {_short(old_value)} -> {_short(new_value)}")
+    print(f"  description -> {description!r}")
+
+
+def backup_changed_tenant(demo: Demo) -> None:
+    """The changed tenant backed up again."""
+    _backup(demo, demo.tenants[:1])
+
+
+def show_policy_diff(demo: Demo) -> None:
+    """The field-level diff between the changed policy's versions in the two backups."""
+    if demo.changed is None:
+        raise DemoStepFailed("no policy was changed")
+    tenant = demo.tenants[0]
+    first, second = (_version_in(demo, run, demo.changed) for run in demo.backups[tenant.tenant_id][-2:])
+    path = (f"api/tenants/{tenant.tenant_id}/policies/{demo.changed.policy_type}/"
+            f"{demo.changed.policy_id}/diff")
+    diff = demo.call("GET", path, 200, params={"from": first, "to": second}).json()
+    print(f"GET .../policies/{demo.changed.policy_type}/{demo.changed.policy_id}/diff"
+          f"?from={first}&to={second}")
+    print(f"  {demo.changed.name!r}: {diff['summary']}")
+    for change in diff["changes"][:DIFF_LINES]:
+        print(f"  {change['op']} {_short(change['path'], 96)}")
+        print(f"      {_short(change['before'])} -> {_short(change['after'])}")
+    paths = " ".join(change["path"] for change in diff["changes"])
+    if "description" not in paths or "choiceSettingValue" not in paths:
+        raise DemoStepFailed(f"the diff does not show both changes: {paths}")
+
+
+def show_notifications(demo: Demo) -> None:
+    """alice was notified of every backup that finished."""
+    runs = {run["id"] for runs in demo.backups.values() for run in runs}
+    notes = demo.call("GET", "api/me/notifications", 200, params={"pageSize": "100"}).json()["items"]
+    finished = [n for n in notes if n["runId"] in runs and n["event"] in ("succeeded", "partially_succeeded")]
+    for note in finished[:3]:
         print(f"notification: {note['title']} ({note['event']}) -> {note['link']}")
-    if not any(n["runId"] == run["id"] and n["event"] == "succeeded" for n in notes):
-        raise DemoStepFailed("no 'succeeded' notification for the run")
+    if {n["runId"] for n in finished} != runs:
+        raise DemoStepFailed(f"{len(runs)} backups, but finished notifications for {len(finished)}")
+    print(f"... {len(finished)} finished-backup notifications in all")
+
+
+STEPS: list[Callable[[Demo], None]] = [
+    show_health,
+    register_tenants,
+    backup_all_tenants,
+    change_a_policy,
+    backup_changed_tenant,
+    show_policy_diff,
+    show_notifications,
+]
+
+
+def _backup(demo: Demo, tenants: list[DemoTenant]) -> None:
+    """Start one backup per tenant, follow them all live, print each backup's totals."""
+    started = []
+    for tenant in tenants:
+        answer = demo.call("POST", f"api/tenants/{tenant.tenant_id}/backups", 202)
+        started.append((tenant.name, answer.headers["Location"], answer.json()))
+    print(f"POST /api/tenants/{{tenant}}/backups x {len(tenants)} -> 202; following the status URLs:")
+    try:
+        ended = LiveProgress(demo.session, demo.headers).follow(started, BACKUP_TIMEOUT_SECONDS)
+    except RunTimedOut as error:
+        raise DemoStepFailed(str(error)) from error
+    for run in ended:
+        if run["status"] != "succeeded":
+            name = demo.name_of(run["tenantId"])
+            raise DemoStepFailed(f"backup {run['id']} of {name} ended {run['status']}: {run.get('error')}")
+        demo.backups.setdefault(run["tenantId"], []).append(run)
+        backup = demo.call("GET", f"api/tenants/{run['tenantId']}/backups/{run['id']}", 200).json()
+        types = sum(1 for counts in backup["countsByType"].values() if counts["listed"])
+        print(f"  {demo.name_of(run['tenantId']):<20} backup {backup['id']}: {backup['totals']['succeeded']} "
+              f"objects of {types} types")
+
+
+def _version_in(demo: Demo, run: dict[str, Any], policy: ChangedPolicy) -> str:
+    path = f"api/tenants/{run['tenantId']}/backups/{run['id']}"
+    items = demo.call("GET", path, 200, params={"includeItems": "true"}).json()["items"]
+    return str(next(i["versionId"] for i in items[policy.policy_type] if i["policyId"] == policy.policy_id))
+
+
+def _choice(setting: dict[str, Any]) -> bool:
+    value = setting.get("settingInstance", {}).get("choiceSettingValue", {}).get("value")
+    return isinstance(value, str) and value[-1:] in ("0", "1")
+
+
+def _short(value: Any, width: int = 48) -> str:
+    """Long setting IDs and values differ at their end: keep that."""
+    text = value if isinstance(value, str) and not value.startswith("'") else repr(value)
+    return text if len(text) <= width else "..." + text[-(width - 3):]
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     exit_on_sigterm()
+    began = time.monotonic()
     try:
         with Stack(port=0, timers=False) as stack:
             print("\n".join(["Stack started:", *stack.describe(), ""]))
-            demo = Demo(stack)
-            show_health(demo)
-            register_tenant(demo)
-            show_results(demo, capture_snapshot(demo))
+            demo = Demo.on(stack)
+            with demo.session:
+                for step in STEPS:
+                    print(f"\n== {(step.__doc__ or step.__name__).strip()}")
+                    step(demo)
     except (DemoStepFailed, StackError, DevhostStartError, AzuriteError) as error:
         print(f"Demo failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted; the stack is stopped.")
         return 130
-    print("\nDemo finished; everything is stopped.")
+    print(f"\nDemo finished in {time.monotonic() - began:.1f} s; everything is stopped.")
     return 0
 
 
