@@ -20,12 +20,13 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.jobs.lifecycle import begin_run
+from shared.notifications import run_link
 from shared.problems import ProblemError
 from shared.redact import redact
 from shared.restore import model
 from shared.restore.live import ItemApplied, WriteContext, apply_item
 from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
-from shared.restore.plan import plan_items
+from shared.restore.plan import mark_name_clashes, plan_items
 from shared.restore.remap import IdMap, build_id_map
 from shared.restore.safety import items_to_update, safety_backup
 from shared.restore.source import SourceSpec, load_content, resolve_source
@@ -61,7 +62,12 @@ def begin_restore(services: Services, tenant_id: str, run_id: str) -> dict[str, 
             return {**begun, "mode": "preview", "chunks": chunks}
         selection = _select(services, run)
         model.put_selection(container, tenant_id, run_id, selection)
-        update_progress(services.runs, tenant_id, run_id, total=len(selection.items))
+        links = {
+            **(run.summary or {}).get("links", {}),
+            "preview": run_link(tenant_id, selection.preview_run_id),
+        }
+        summary = {**(run.summary or {}), "previewRunId": selection.preview_run_id, "links": links}
+        update_progress(services.runs, tenant_id, run_id, total=len(selection.items), summary=summary)
         groups = [[c.to_json() for c in group] for group in model.write_groups(selection.items)]
         return {**begun, "mode": "live", "groups": groups}
     except (ProblemError, LookupError) as exc:
@@ -179,7 +185,19 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
             model.get_json_blob(container, model.plan_part_blob(tenant_id, run_id, chunk.start)) or []
         ):
             planned[f"{part['source']['policyType']}:{part['source']['policyId']}"] = part
-    ordered = [planned[item.item_id] for item in items if item.item_id in planned]
+    joined = [PlannedItem.from_json(planned[i.item_id]) for i in items if i.item_id in planned]
+    marked = mark_name_clashes(joined)
+    started_at = datetime.now(UTC)
+    record_items(
+        services.runs,
+        run_id,
+        [
+            _preview_item(m, started_at)
+            for m, j in zip(marked, joined, strict=True)
+            if m.action is not j.action
+        ],
+    )
+    ordered = [item.to_json() for item in marked]
     blob = model.plan_blob(tenant_id, run_id)
     model.put_json_blob(
         container,

@@ -196,3 +196,42 @@ def match_filter(policy_type: str, content: Mapping[str, Any]) -> dict[str, Any]
     if entry is not None and entry.typed_collections and content.get("@odata.type"):
         return {"odata_type": content["@odata.type"]}
     return {}
+
+
+def mark_name_clashes(items: Sequence[PlannedItem]) -> list[PlannedItem]:
+    """Items that would write the same target object: two creates of one type with one name (the
+    target would end up with two objects that name matching cannot tell apart), or two items matched
+    to one target object. The first (in plan order) keeps its action; the others become conflicts."""
+    seen: dict[tuple[str, str], str] = {}
+    marked: list[PlannedItem] = []
+    for item in items:
+        key = _clash_key(item)
+        first = seen.setdefault(key, item.item_id) if key is not None else item.item_id
+        if first == item.item_id:
+            marked.append(item)
+            continue
+        what = (
+            "creates an object of the same name"
+            if item.target_id is None
+            else "writes the same target object"
+        )
+        marked.append(
+            PlannedItem(
+                item.source,
+                Action.CONFLICT,
+                target_id=item.target_id,
+                target_sha256=item.target_sha256,
+                diff=item.diff,
+                notes=item.notes,
+                reason=f"Item {first} of this restore {what}; restore them one at a time or rename one.",
+            )
+        )
+    return marked
+
+
+def _clash_key(item: PlannedItem) -> tuple[str, str] | None:
+    if item.action is Action.CREATE:
+        return (item.source.policy_type, "name:" + item.source.display_name)
+    if item.action in (Action.UPDATE, Action.UNCHANGED) and item.target_id is not None:
+        return (item.source.policy_type, "id:" + item.target_id)
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from shared.backups import sets
 from shared.graph import GraphClient, GraphError, GraphThrottled
@@ -23,6 +24,11 @@ from shared.storage import names
 
 SAFETY_KIND = "safety"
 NOT_BACKED_UP = "The target could not be backed up before the write, so it was not written: {error}"
+
+
+def backup_link(tenant_id: str, backup_id: str) -> str:
+    """The API path of a backup set (relative, like a run's link)."""
+    return f"/api/tenants/{quote(tenant_id, safe='')}/backups/{quote(backup_id, safe='')}"
 
 
 def items_to_update(items: tuple[PlannedItem, ...]) -> list[PlannedItem]:
@@ -64,7 +70,9 @@ def safety_backup(
                 unreadable.append(_not_backed_up(item, result.error))
     record_items(services.runs, run_id, unreadable)
     backup_id = _save_set(services, tenant_id, run_id, run.created_at, versions)
-    summary = {**(run.summary or {}), "safetyBackupId": backup_id}
+    run = get_run(services.runs, tenant_id, run_id)
+    links = {**(run.summary or {}).get("links", {}), "safetyBackup": backup_link(tenant_id, backup_id)}
+    summary = {**(run.summary or {}), "safetyBackupId": backup_id, "links": links}
     update_progress(services.runs, tenant_id, run_id, summary=summary)
     return {"throttled": False, "backupId": backup_id, "captured": len(versions), "failed": len(unreadable)}
 

@@ -21,7 +21,7 @@ from shared.restore.model import (
     subset,
     write_groups,
 )
-from shared.restore.plan import decide, secret_notes, skip_reason
+from shared.restore.plan import decide, mark_name_clashes, secret_notes, skip_reason
 from shared.restore.remap import Remapped
 from shared.runs import Counters, RunStatus, derive_status
 
@@ -156,3 +156,25 @@ def test_a_planned_item_survives_its_json_form() -> None:
 )
 def test_a_conflict_keeps_a_run_from_succeeding(counters: Counters, expected: RunStatus) -> None:
     assert derive_status(counters, fatal=False) == expected
+
+
+def test_two_creates_of_one_name_or_two_writes_of_one_target_keep_only_the_first() -> None:
+    planned = [
+        PlannedItem(item(CONFIG, "a", "Same"), Action.CREATE),
+        PlannedItem(item(CONFIG, "b", "Same"), Action.CREATE),
+        PlannedItem(item("deviceCompliancePolicies", "c", "Same"), Action.CREATE),
+        PlannedItem(item(CONFIG, "d", "Other"), Action.UPDATE, target_id="t1"),
+        PlannedItem(item(CONFIG, "e", "Renamed"), Action.UNCHANGED, target_id="t1"),
+        PlannedItem(item(CONFIG, "f", "Same"), Action.SKIP, reason="default"),
+    ]
+    marked = mark_name_clashes(planned)
+    assert [m.action for m in marked] == [
+        Action.CREATE,
+        Action.CONFLICT,
+        Action.CREATE,
+        Action.UPDATE,
+        Action.CONFLICT,
+        Action.SKIP,
+    ]
+    assert marked[1].reason is not None and f"{CONFIG}:a" in marked[1].reason
+    assert marked[4].reason is not None and f"{CONFIG}:d" in marked[4].reason and marked[4].target_id == "t1"
