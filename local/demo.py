@@ -22,6 +22,7 @@ import requests
 from local.apptesting import OPERATOR_A, SETTINGS_CATALOG
 from local.azurite import AzuriteError
 from local.devhost.testing import DevhostStartError
+from local.graphsim.admin_client import AdminClient
 from local.live_progress import LiveProgress, RunTimedOut
 from local.stack import GRAPHSIM_CREDENTIAL_REF, REPO_ROOT, Stack, StackError, app_settings, exit_on_sigterm
 from local.tokens import ensure_dev_signing_key, mint_token
@@ -74,7 +75,7 @@ class Demo:
         return cls(stack, headers, tenants)
 
     @property
-    def graph_admin(self) -> Any:
+    def graph_admin(self) -> AdminClient:
         assert self.stack.graphsim is not None
         return self.stack.graphsim.admin
 
