@@ -3,7 +3,11 @@
 Scope tags, assignment filters, notification templates, groups (and the apps an app configuration
 targets) have other IDs in every tenant. A reference without a match in the target is never
 invented: scope tags fall back to Default, and an assignment to a missing group or filter is
-dropped (never widened) with a note naming what is missing. Groups are never created.
+dropped with a note naming what is missing (the item then applies to fewer users or devices).
+An exclusion cannot be dropped that way: without it the item would apply to more of them. An
+exclusion of a missing group (an `exclusionGroupAssignmentTarget`, a conditional access policy's
+`excludeGroups`) blocks the item instead (`Remapped.blocked`); `write_item` then writes nothing.
+Groups are never created.
 """
 
 from __future__ import annotations
@@ -19,9 +23,8 @@ from shared.graph import GraphClient
 DEFAULT_SCOPE_TAG = "0"
 NO_TEMPLATE = "00000000-0000-0000-0000-000000000000"
 """What Graph stores for a compliance action without a notification template."""
-GROUP_TARGET_TYPES = frozenset(
-    {"#microsoft.graph.groupAssignmentTarget", "#microsoft.graph.exclusionGroupAssignmentTarget"}
-)
+EXCLUSION_TARGET = "#microsoft.graph.exclusionGroupAssignmentTarget"
+GROUP_TARGET_TYPES = frozenset({"#microsoft.graph.groupAssignmentTarget", EXCLUSION_TARGET})
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -87,6 +90,11 @@ _MAP_FIELDS = (
 class Remapped:
     content: dict[str, Any]
     notes: tuple[str, ...]
+    blocked: tuple[str, ...] = ()
+    """Why writing the item would widen who it applies to (an exclusion's group is missing in the
+    target); such an item must not be written. The content keeps those exclusions unmapped."""
+    missing_exclusions: tuple[str, ...] = ()
+    """Display names (else IDs) of the excluded groups the target lacks."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,7 @@ def _match(source: Mapping[str, str], target: Mapping[str, str]) -> dict[str, st
 def remap_content(policy_type: str, content: Mapping[str, Any], ids: IdMap) -> Remapped:
     """Source content with scope tags, filters, templates, groups and apps rewritten into the target."""
     work = copy.deepcopy(dict(content))
-    notes: list[str] = []
+    notes = _Notes()
     for key in ("roleScopeTagIds", "roleScopeTags"):
         if isinstance(work.get(key), list):
             work[key] = _scope_tags(work[key], ids, notes)
@@ -172,10 +180,36 @@ def remap_content(policy_type: str, content: Mapping[str, Any], ids: IdMap) -> R
     special = _SPECIAL.get(policy_type)
     if special is not None:
         special(work, ids, notes)
-    return Remapped(content=work, notes=tuple(notes))
+    return Remapped(
+        content=work,
+        notes=tuple(notes),
+        blocked=tuple(notes.blocked),
+        missing_exclusions=tuple(dict.fromkeys(notes.missing_exclusions)),
+    )
 
 
-def _scope_tags(tags: list[Any], ids: IdMap, notes: list[str]) -> list[str]:
+class _Notes(list[str]):
+    """Notes on what was left off, plus what blocks the whole item (a widening it must not make)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocked: list[str] = []
+        self.missing_exclusions: list[str] = []
+
+    def block(self, label: str, missing: str) -> None:
+        """An exclusion of group `label` that cannot be restored (`missing` says why): noted (so a
+        preview shows it) and blocking the item."""
+        self.missing_exclusions.append(label)
+        reason = (
+            f"Group {_quoted(label)} is excluded {missing}; without the exclusion the policy would "
+            "apply to more users or devices, so the item is not written. "
+            "Create what is missing in the target (same display name), then restore again."
+        )
+        self.blocked.append(reason)
+        self.append(reason)
+
+
+def _scope_tags(tags: list[Any], ids: IdMap, notes: _Notes) -> list[str]:
     mapped: list[str] = []
     for tag in tags:
         target = ids.scope_tags.get(str(tag), DEFAULT_SCOPE_TAG if str(tag) == DEFAULT_SCOPE_TAG else None)
@@ -186,14 +220,19 @@ def _scope_tags(tags: list[Any], ids: IdMap, notes: list[str]) -> list[str]:
     return mapped or [DEFAULT_SCOPE_TAG]
 
 
-def _remap_assignment(item: Any, ids: IdMap, notes: list[str]) -> bool:
-    """Rewrite one assignment in place; False when it cannot be restored (then a note says why)."""
+def _remap_assignment(item: Any, ids: IdMap, notes: _Notes) -> bool:
+    """Rewrite one assignment in place; False when it cannot be restored (then a note says why).
+    An exclusion that cannot be restored stays as it is and blocks the item."""
     target = item.get("target") if isinstance(item, dict) else None
     if not isinstance(target, dict):
         return True
     group = target.get("groupId")
+    exclusion = target.get("@odata.type") == EXCLUSION_TARGET
     if group:
         mapped = ids.groups.get(str(group))
+        if mapped is None and exclusion:
+            notes.block(_group_label(ids, str(group)), "by an assignment but does not exist in the target")
+            return True
         if mapped is None:
             notes.append(
                 f"Assignment to group {_group(ids, str(group))} not restored: no such group in the target."
@@ -203,6 +242,12 @@ def _remap_assignment(item: Any, ids: IdMap, notes: list[str]) -> bool:
     filter_id = target.get("deviceAndAppManagementAssignmentFilterId")
     if filter_id and filter_id != NO_TEMPLATE:
         mapped = ids.filters.get(str(filter_id))
+        if mapped is None and exclusion:
+            notes.block(
+                _group_label(ids, str(group)),
+                f"by an assignment whose filter {_named(ids, str(filter_id))} does not exist in the target",
+            )
+            return True
         if mapped is None:
             what = (
                 f"group {_group(ids, str(group))}"
@@ -218,7 +263,7 @@ def _remap_assignment(item: Any, ids: IdMap, notes: list[str]) -> bool:
     return True
 
 
-def _compliance(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+def _compliance(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:
     """Notification templates and CC groups of compliance actions; an action whose template is
     missing is dropped (the block action never refers to one)."""
     for rule in content.get("scheduledActionsForRule") or []:
@@ -243,16 +288,26 @@ def _compliance(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
         rule["scheduledActionConfigurations"] = kept
 
 
-def _conditional_access(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+def _conditional_access(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:
+    """Included groups the target lacks are left off (the policy covers fewer users); an excluded
+    one blocks the policy and stays unmapped."""
     users = (content.get("conditions") or {}).get("users")
     if not isinstance(users, dict):
         return
-    for key in ("includeGroups", "excludeGroups"):
-        if isinstance(users.get(key), list):
-            users[key] = _groups(users[key], ids, notes, f"conditions.users.{key}")
+    if isinstance(users.get("includeGroups"), list):
+        users["includeGroups"] = _groups(users["includeGroups"], ids, notes, "conditions.users.includeGroups")
+    excluded = users.get("excludeGroups")
+    if isinstance(excluded, list):
+        for group in excluded:
+            if str(group) not in ids.groups:
+                notes.block(
+                    _group_label(ids, str(group)),
+                    "in conditions.users.excludeGroups but does not exist in the target",
+                )
+        users["excludeGroups"] = [ids.groups.get(str(group), group) for group in excluded]
 
 
-def _app_configuration(content: dict[str, Any], ids: IdMap, notes: list[str]) -> None:
+def _app_configuration(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:
     apps = content.get("targetedMobileApps")
     if not isinstance(apps, list):
         return
@@ -269,7 +324,7 @@ def _app_configuration(content: dict[str, Any], ids: IdMap, notes: list[str]) ->
     content["targetedMobileApps"] = mapped
 
 
-def _groups(groups: list[Any], ids: IdMap, notes: list[str], where: str) -> list[str]:
+def _groups(groups: list[Any], ids: IdMap, notes: _Notes, where: str) -> list[str]:
     mapped = []
     for group in groups:
         target = ids.groups.get(str(group))
@@ -287,12 +342,21 @@ def _group(ids: IdMap, group_id: str) -> str:
     return f"'{name}'" if name else f"with ID {group_id}"
 
 
+def _group_label(ids: IdMap, group_id: str) -> str:
+    """A group's source display name, else its ID."""
+    return ids.group_names.get(group_id) or group_id
+
+
+def _quoted(label: str) -> str:
+    return f"'{label}'"
+
+
 def _named(ids: IdMap, source_id: str) -> str:
     name = ids.names.get(source_id)
     return f"'{name}'" if name else f"with ID {source_id}"
 
 
-_SPECIAL: Mapping[str, Callable[[dict[str, Any], IdMap, list[str]], None]] = MappingProxyType(
+_SPECIAL: Mapping[str, Callable[[dict[str, Any], IdMap, _Notes], None]] = MappingProxyType(
     {
         "deviceCompliancePolicies": _compliance,
         "conditionalAccessPolicies": _conditional_access,

@@ -38,6 +38,16 @@ class RestoreNotPossible(Exception):
         super().__init__(reason)
 
 
+class RestoreWouldWiden(RestoreNotPossible):
+    """Writing the item would apply it to more users or devices than the source did: a group it
+    excludes does not exist in the target (dropping an exclusion widens a policy). Nothing is
+    written; `groups` names the missing excluded groups (display name, else ID)."""
+
+    def __init__(self, reason: str, groups: tuple[str, ...]) -> None:
+        self.groups = groups
+        super().__init__(reason)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     target_id: str
@@ -61,7 +71,8 @@ def write_item(
     `source_id` lets the catalog's skip rules see the source object's ID. `existing` are the IDs of
     same-named objects the caller saw in the target before this create (its own lookup); None
     means look them up here, so a lost create is never mistaken for an object that was there.
-    Raises RestoreNotPossible; GraphError subclasses propagate.
+    Raises RestoreNotPossible (RestoreWouldWiden, before any request, when a group the item
+    excludes is missing in the target); GraphError subclasses propagate.
     """
     entry = object_type(policy_type)
     if entry.not_restorable_reason is not None:
@@ -69,6 +80,8 @@ def write_item(
     if entry.skip is not None and entry.skip.applies_to({**content, "id": source_id or ""}):
         raise RestoreNotPossible(entry.skip.reason)
     remapped = remap_content(policy_type, content, ids)
+    if remapped.blocked:
+        raise RestoreWouldWiden(" ".join(remapped.blocked), remapped.missing_exclusions)
     payload = build_payload(policy_type, remapped.content)
     writer = _Writer(client, entry, payload, natural_key(policy_type, content), remapped.content)
     if target_id is None:

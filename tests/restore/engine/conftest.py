@@ -58,6 +58,16 @@ def empty_tenant(sim: GraphSim) -> str:
 
 
 @pytest.fixture
+def customer_tenant(sim: GraphSim, demo_tenant: str, empty_tenant: str) -> str:
+    """An empty tenant holding the demo tenant's groups under the same names and new IDs, as a
+    customer's tenant has its own groups (restore never creates groups, and an item that excludes a
+    group the target lacks is not written at all)."""
+    for group in sim.admin.tenant_state(demo_tenant)["collections"]["groups"]:
+        sim.admin.put_object(empty_tenant, "groups", {k: v for k, v in group.items() if k != "id"})
+    return empty_tenant
+
+
+@pytest.fixture
 def no_throttle(sim: GraphSim) -> None:
     sim.admin.set_throttle(enabled=False)
 

@@ -44,10 +44,10 @@ def test_fifty_creates_whose_answers_are_lost_leave_fifty_objects(
     make_client: MakeClient,
     capture: Capture,
     demo_tenant: str,
-    empty_tenant: str,
+    customer_tenant: str,
     no_throttle: None,
 ) -> None:
-    source, target = make_client(demo_tenant), make_client(empty_tenant)
+    source, target = make_client(demo_tenant), make_client(customer_tenant)
     backup = capture(source, [entry.name for entry in restore_sequence()])
     items = pick_items(backup, 50)
     types = sorted({name for name, _ in items})
@@ -62,7 +62,7 @@ def test_fifty_creates_whose_answers_are_lost_leave_fifty_objects(
         assert "answer was lost" in " ".join(result.notes)
 
     sim.admin.set_faults(rules=[])
-    lost = sim.admin.log(tenant=empty_tenant, method="POST", faulted=True)
+    lost = sim.admin.log(tenant=customer_tenant, method="POST", faulted=True)
     assert len(lost) >= 50 and all("apply_then_drop" in entry["fault"] for entry in lost)
     after = capture(target, types)
     assert sum(len(after[name]) - before[name] for name in types) == 50

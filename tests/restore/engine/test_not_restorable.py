@@ -12,7 +12,7 @@ from shared.graph import GraphClient
 from shared.intune import TYPES, object_type
 from shared.restore.lookup import find_matches, natural_key
 from shared.restore.remap import IdMap
-from shared.restore.write import RestoreNotPossible, write_item
+from shared.restore.write import RestoreNotPossible, RestoreWouldWiden, write_item
 
 MakeClient = Callable[[str], GraphClient]
 NO_IDS = IdMap(scope_tags={"0": "0"}, filters={}, notification_templates={}, groups={}, group_names={})
@@ -77,3 +77,65 @@ def test_lookup_matches_by_name_and_never_offers_a_default(
         defaults and find_matches(client, "deviceEnrollmentConfigurations", defaults[0]["displayName"]) == []
     )
     assert find_matches(client, "roleScopeTags", "Default") == []
+
+
+MISSING_GROUP = "9d1f0000-0000-4000-8000-000000000001"
+WIDENING = [
+    (
+        "deviceConfigurations",
+        {
+            "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
+            "displayName": "Restricted kiosks",
+            "assignments": [
+                {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}},
+                {
+                    "target": {
+                        "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
+                        "groupId": MISSING_GROUP,
+                    }
+                },
+            ],
+        },
+    ),
+    (
+        "conditionalAccessPolicies",
+        {
+            "displayName": "Require MFA except break-glass",
+            "state": "enabled",
+            "conditions": {
+                "users": {"includeUsers": ["All"], "excludeGroups": [MISSING_GROUP]},
+                "applications": {"includeApplications": ["All"]},
+                "clientAppTypes": ["all"],
+            },
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy_type", "content"), WIDENING, ids=[name for name, _ in WIDENING])
+@pytest.mark.parametrize("existing", [False, True], ids=["create", "update"])
+def test_an_exclusion_of_a_group_the_target_lacks_is_refused_before_any_write(
+    sim: GraphSim, make_client: MakeClient, empty_tenant: str, policy_type: str, content: dict, existing: bool
+) -> None:
+    """Dropping the exclusion would apply the policy to the excluded users or devices too."""
+    ids = IdMap(
+        scope_tags={"0": "0"},
+        filters={},
+        notification_templates={},
+        groups={},
+        group_names={MISSING_GROUP: "Break-glass accounts"},
+    )
+    sim.admin.clear_log()
+    with pytest.raises(RestoreWouldWiden) as refused:
+        write_item(
+            make_client(empty_tenant),
+            policy_type,
+            content,
+            target_id="00000000-0000-0000-0000-0000000000aa" if existing else None,
+            ids=ids,
+        )
+    assert isinstance(refused.value, RestoreNotPossible), "the job records it like any item it cannot restore"
+    assert refused.value.groups == ("Break-glass accounts",)
+    assert "'Break-glass accounts'" in refused.value.reason and "not written" in refused.value.reason
+    assert not sim.admin.log(tenant=empty_tenant, kind="graph"), "nothing was read or written"

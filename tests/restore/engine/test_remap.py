@@ -44,7 +44,8 @@ def test_assignments_scope_tags_and_filters_are_rewritten() -> None:
         "roleScopeTagIds": ["0", "5", "9"],
         "assignments": [
             target(SRC_GROUP, SRC_FILTER),
-            target(GONE_GROUP, kind="exclusionGroupAssignmentTarget"),
+            target(GONE_GROUP),
+            target(SRC_GROUP, kind="exclusionGroupAssignmentTarget"),
             target(filter_id=GONE_FILTER, kind="allDevicesAssignmentTarget"),
             target(kind="allLicensedUsersAssignmentTarget"),
         ],
@@ -53,6 +54,7 @@ def test_assignments_scope_tags_and_filters_are_rewritten() -> None:
     assert remapped.content["roleScopeTagIds"] == ["0", "7"]
     assert remapped.content["assignments"] == [
         target(DST_GROUP, DST_FILTER),
+        target(DST_GROUP, kind="exclusionGroupAssignmentTarget"),
         target(kind="allLicensedUsersAssignmentTarget"),
     ]
     assert remapped.notes == (
@@ -61,6 +63,7 @@ def test_assignments_scope_tags_and_filters_are_rewritten() -> None:
         "Assignment to allDevicesAssignmentTarget not restored: its assignment filter 'FLT - Old' "
         "does not exist in the target.",
     )
+    assert remapped.blocked == (), "dropping an included group narrows the policy: it is still written"
     assert content["assignments"][0] == target(SRC_GROUP, SRC_FILTER), "the source content is left alone"
 
 
@@ -92,13 +95,69 @@ def test_compliance_templates_are_mapped_and_an_action_without_one_is_dropped() 
     assert any("'Pilot users'" in note for note in remapped.notes)
 
 
-def test_conditional_access_groups_and_app_configuration_apps() -> None:
-    policy = {"conditions": {"users": {"includeGroups": [SRC_GROUP], "excludeGroups": [GONE_GROUP]}}}
-    remapped = remap_content("conditionalAccessPolicies", policy, ids())
-    assert remapped.content["conditions"]["users"] == {"includeGroups": [DST_GROUP], "excludeGroups": []}
-    assert remapped.notes == (
-        "Group 'Pilot users' in conditions.users.excludeGroups not restored: no such group in the target.",
+def test_an_exclusion_of_a_missing_group_blocks_the_item_instead_of_widening_it() -> None:
+    content = {
+        "assignments": [
+            target(SRC_GROUP),
+            target(GONE_GROUP, kind="exclusionGroupAssignmentTarget"),
+        ]
+    }
+    remapped = remap_content("deviceConfigurations", content, ids())
+    assert remapped.missing_exclusions == ("Pilot users",)
+    assert remapped.blocked == (
+        "Group 'Pilot users' is excluded by an assignment but does not exist in the target; without the "
+        "exclusion the policy would apply to more users or devices, so the item is not written. "
+        "Create what is missing in the target (same display name), then restore again.",
     )
+    assert remapped.notes == remapped.blocked, "a preview shows why the item will not be written"
+    assert remapped.content["assignments"] == [
+        target(DST_GROUP),
+        target(GONE_GROUP, kind="exclusionGroupAssignmentTarget"),
+    ], "the exclusion is kept unmapped, never dropped"
+
+
+def test_an_exclusion_whose_filter_is_missing_blocks_the_item() -> None:
+    excluded = target(SRC_GROUP, GONE_FILTER, kind="exclusionGroupAssignmentTarget")
+    remapped = remap_content("deviceConfigurations", {"assignments": [excluded]}, ids())
+    assert remapped.missing_exclusions == ("Pilot",)
+    assert len(remapped.blocked) == 1 and "'FLT - Old'" in remapped.blocked[0]
+    assert remapped.content["assignments"][0]["target"]["deviceAndAppManagementAssignmentFilterId"] == (
+        GONE_FILTER
+    )
+
+
+def test_conditional_access_a_missing_included_group_is_left_off_with_a_note() -> None:
+    policy = {
+        "conditions": {"users": {"includeGroups": [SRC_GROUP, GONE_GROUP], "excludeGroups": [SRC_GROUP]}}
+    }
+    remapped = remap_content("conditionalAccessPolicies", policy, ids())
+    assert remapped.content["conditions"]["users"] == {
+        "includeGroups": [DST_GROUP],
+        "excludeGroups": [DST_GROUP],
+    }
+    assert remapped.notes == (
+        "Group 'Pilot users' in conditions.users.includeGroups not restored: no such group in the target.",
+    )
+    assert remapped.blocked == ()
+
+
+def test_conditional_access_a_missing_excluded_group_blocks_the_policy() -> None:
+    unknown = "40000000-0000-0000-0000-000000000000"
+    policy = {
+        "conditions": {
+            "users": {"includeGroups": [SRC_GROUP], "excludeGroups": [SRC_GROUP, GONE_GROUP, unknown]}
+        }
+    }
+    remapped = remap_content("conditionalAccessPolicies", policy, ids())
+    assert remapped.missing_exclusions == ("Pilot users", unknown)
+    assert [reason.split(";")[0] for reason in remapped.blocked] == [
+        "Group 'Pilot users' is excluded in conditions.users.excludeGroups but does not exist in the target",
+        f"Group '{unknown}' is excluded in conditions.users.excludeGroups but does not exist in the target",
+    ]
+    assert remapped.content["conditions"]["users"]["excludeGroups"] == [DST_GROUP, GONE_GROUP, unknown]
+
+
+def test_app_configuration_apps() -> None:
     apps = remap_content("mobileAppConfigurations", {"targetedMobileApps": ["app-src", "app-gone"]}, ids())
     assert apps.content["targetedMobileApps"] == ["app-dst"]
     assert "'Teams'" in apps.notes[0]

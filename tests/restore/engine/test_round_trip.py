@@ -3,7 +3,8 @@
 
 References are compared by name in each tenant's own space (group, filter, scope tag, template
 and app IDs differ between tenants), so the check does not lean on the remapping under test.
-One referenced group is missing in the target: its assignments must be reported, not written.
+One referenced group is missing in the target: its assignments must be reported, not written, and
+a policy that excludes it must not be written at all (without the exclusion it would apply to more).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from local.graphsim.testing import GraphSim
 from shared.intune import SECRETS_MARKER, CapturedPolicy, restore_sequence
 from shared.intune.catalog import ORDER_TEMPLATES, TYPES
 from shared.restore.remap import IdMap, build_id_map
-from shared.restore.write import WriteResult, write_item
+from shared.restore.write import RestoreWouldWiden, WriteResult, write_item
 from shared.storage import canonical_json
 
 MakeClient = Callable[[str], Any]
 Capture = Callable[[Any, list[str]], dict[str, list[CapturedPolicy]]]
 ID_LISTS = ("roleScopeTagIds", "roleScopeTags", "targetedMobileApps", "includeGroups", "excludeGroups")
 ID_VALUES = ("groupId", "deviceAndAppManagementAssignmentFilterId", "notificationTemplateId")
+EXCLUSION = "#microsoft.graph.exclusionGroupAssignmentTarget"
 REFERENCE_COLLECTIONS = {
     "groups": "group",
     "deviceManagement/roleScopeTags": "tag",
@@ -102,13 +104,30 @@ def seed_references(sim: GraphSim, source: str, target: str, missing_group: str)
 
 
 def referenced_group(backup: dict[str, list[CapturedPolicy]]) -> str:
-    """A group some policy assigns to (the one the target will lack)."""
-    for policies in backup.values():
-        for policy in policies:
-            for item in policy.payload.get("assignments") or []:
-                if item["target"].get("groupId"):
-                    return str(item["target"]["groupId"])
-    raise AssertionError("the demo tenant assigns nothing to a group")
+    """A group some policy assigns to (the one the target will lack): of those, the one the fewest
+    (but if any, at least one) policies exclude, so the refusal is exercised and nearly every policy
+    still makes the round trip."""
+    included = {
+        str(item["target"]["groupId"])
+        for policies in backup.values()
+        for policy in policies
+        for item in policy.payload.get("assignments") or []
+        if item["target"].get("groupId") and item["target"]["@odata.type"] != EXCLUSION
+    }
+    if not included:
+        raise AssertionError("the demo tenant assigns nothing to a group")
+    policies = [policy.payload for typed in backup.values() for policy in typed]
+    counts = {group: sum(excludes(p, group) for p in policies) for group in sorted(included)}
+    return min(counts, key=lambda group: (counts[group] == 0, counts[group]))
+
+
+def excludes(content: dict[str, Any], group: str) -> bool:
+    """Whether the policy excludes the group (an exclusion assignment, or a CA policy's excludeGroups)."""
+    users = (content.get("conditions") or {}).get("users") or {}
+    return group in (users.get("excludeGroups") or []) or any(
+        item["target"]["@odata.type"] == EXCLUSION and item["target"].get("groupId") == group
+        for item in content.get("assignments") or []
+    )
 
 
 def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
@@ -128,6 +147,7 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
     missing_name = source_names[missing_group].removeprefix("group:")
 
     results: dict[str, list[tuple[CapturedPolicy, WriteResult]]] = {}
+    refused: dict[str, list[CapturedPolicy]] = {}
     ids: IdMap = build_id_map(source, target)
     phase = 0
     for entry in restore_sequence():
@@ -135,14 +155,25 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
             ids = build_id_map(source, target)
         phase = entry.restore_order
         for policy in backup[entry.name]:
-            result = write_item(
-                target, entry.name, policy.payload, target_id=None, ids=ids, source_id=policy.policy_id
-            )
+            try:
+                result = write_item(
+                    target, entry.name, policy.payload, target_id=None, ids=ids, source_id=policy.policy_id
+                )
+            except RestoreWouldWiden as exc:
+                assert exc.groups == (missing_name,), (entry.name, exc.reason)
+                refused.setdefault(entry.name, []).append(policy)
+                continue
             assert result.action == "created"
             results.setdefault(entry.name, []).append((policy, result))
 
     covered = {name for name, written in results.items() if written}
     assert covered == {entry.name for entry in TYPES if entry.restorable}
+    assert {(name, policy.policy_id) for name, policies in refused.items() for policy in policies} == {
+        (name, policy.policy_id)
+        for name, policies in backup.items()
+        for policy in policies
+        if excludes(policy.payload, missing_group)
+    }, "exactly the policies that exclude the missing group are refused"
 
     restored = capture(target, restorable)
     target_names = reference_names(sim, empty_tenant)
@@ -150,6 +181,7 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
         want = Counter(
             canonical_json(in_names(expected_in_target(policy.payload, missing_group), source_names))
             for policy in backup[name]
+            if policy not in refused.get(name, [])
         )
         source_keys = {key for policy in backup[name] for key in policy.payload}
         have = Counter(

@@ -31,9 +31,9 @@ def stored(sim: GraphSim, tenant: str, object_id: str) -> dict[str, Any]:
 
 
 def test_uncaptured_secret_is_not_written_and_the_notes_say_which(
-    sim: GraphSim, make_client: MakeClient, demo_tenant: str, empty_tenant: str
+    sim: GraphSim, make_client: MakeClient, demo_tenant: str, customer_tenant: str
 ) -> None:
-    source, target = make_client(demo_tenant), make_client(empty_tenant)
+    source, target = make_client(demo_tenant), make_client(customer_tenant)
     backup = capture_policy(source, "deviceConfigurations", custom_profile_id(sim, demo_tenant))
     [secret_path] = backup.payload[SECRETS_MARKER]
     secret_uri = next(s["omaUri"] for s in backup.payload["omaSettings"] if s.get("isEncrypted"))
@@ -43,7 +43,7 @@ def test_uncaptured_secret_is_not_written_and_the_notes_say_which(
     )
 
     assert any(secret_path in note and "not captured" in note for note in result.notes), result.notes
-    written = stored(sim, empty_tenant, result.target_id)
+    written = stored(sim, customer_tenant, result.target_id)
     assert secret_uri not in [s["omaUri"] for s in written["omaSettings"]]
     assert len(written["omaSettings"]) == len(backup.payload["omaSettings"]) - 1
     assert "****" not in json.dumps(written) and SECRETS_MARKER not in written
