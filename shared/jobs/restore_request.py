@@ -5,7 +5,7 @@ create the run (no Graph call). Each refusal is a problem with a stable code:
 |---|---|---|
 | body not a JSON object, unknown mode, bad field | 400 | `restore.invalid_request` |
 | live (or retry) by an operator | 403 | `auth.insufficient_role` |
-| cross-tenant source, no reader role on the source tenant | 403 | `auth.forbidden` |
+| cross-tenant source, no reader role on the source tenant (preview, live, retry) | 403 | `auth.forbidden` |
 | live without `confirm: true` | 422 | `restore.not_confirmed` |
 | `previewRunId` unknown here, or a preview of another tenant | 404 | `restore.preview_not_found` |
 | the run is no restore preview | 409 | `restore.not_a_preview` |
@@ -181,6 +181,7 @@ def request_live(services: Services, access: TenantAccess, body: Mapping[str, An
             "Send `confirm: true` to write to the tenant; preview first to see what changes."
         )
     preview = usable_preview(services, tenant.tenant_id, preview_run_id)
+    _check_source_access(services, access, preview)
     if items is not None:
         _check_subset(services, preview, items)
     return _start_live(
@@ -210,6 +211,7 @@ def request_retry(
     if not failed:
         raise NothingToRetry(f"Run {run_id} has no failed items.")
     preview = usable_preview(services, tenant.tenant_id, str((original.source or {}).get("previewRunId")))
+    _check_source_access(services, access, preview)
     override = body.get("overrideConflicts", (original.parameters or {}).get("overrideConflicts", False))
     if not isinstance(override, bool):
         raise InvalidRestoreRequest("`overrideConflicts` is true or false.")
@@ -285,6 +287,19 @@ def _start_live(
     )
     _audit_request(services, access, run, reused, {"previewRunId": preview.run_id, "retryOf": retry_of})
     return run, reused
+
+
+def _check_source_access(services: Services, access: TenantAccess, preview: Run) -> None:
+    """A live restore reads the source again: its caller needs a role on the source tenant too."""
+    source_tenant = (preview.source or {}).get("tenantId")
+    if source_tenant and source_tenant != preview.tenant_id:
+        _authorizer(services).authorize(
+            access.principal,
+            str(source_tenant),
+            Role.READER,
+            action="restore.source",
+            context={"target": preview.tenant_id},
+        )
 
 
 def _check_subset(services: Services, preview: Run, items: list[str]) -> None:

@@ -58,6 +58,8 @@ def decide(
     if reason is not None:
         return PlannedItem(item, Action.SKIP, reason=reason)
     notes = (*remapped.notes, *secret_notes(content))
+    if remapped.blocked:
+        return PlannedItem(item, Action.SKIP, notes=notes, reason=" ".join(remapped.blocked))
     if len(matches) > 1:
         name = natural_key(item.policy_type, content)
         return PlannedItem(

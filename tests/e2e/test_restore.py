@@ -310,6 +310,64 @@ def test_retry_writes_only_the_failed_items_of_a_live_restore(
     assert (nothing_left.status_code, nothing_left.json()["code"]) == (409, "restore.nothing_to_retry")
 
 
+def test_a_create_whose_answer_is_lost_is_written_exactly_once(
+    app: App, graph: GraphSim, tenants: Tenants
+) -> None:
+    policy = _policy(app, tenants.seeded, 13)
+    version = _snapshot(app, tenants.seeded, policy)
+    name = next(
+        o["displayName"]
+        for o in graph.admin.tenant_state(tenants.seeded)["collections"][CONFIGURATIONS]
+        if o["id"] == policy
+    )
+    graph.admin.delete_object(tenants.seeded, CONFIGURATIONS, policy)
+    preview = _preview(app, tenants.seeded, {"versions": [version]})
+    assert _items(app, tenants.seeded, preview["id"])[_item_id(policy)]["action"] == "create"
+    graph.admin.set_faults(
+        rules=[{"method": "POST", "path": r"/deviceConfigurations$", "action": "apply_then_drop"}]
+    )
+
+    live = _live(app, tenants.seeded, preview["id"])
+
+    assert live["status"] == "succeeded", live
+    assert graph.admin.log(tenant=tenants.seeded, method="POST", faulted=True)
+    held = [
+        o
+        for o in graph.admin.tenant_state(tenants.seeded)["collections"][CONFIGURATIONS]
+        if o["displayName"] == name
+    ]
+    assert len(held) == 1
+    item = _items(app, tenants.seeded, live["id"])[_item_id(policy)]
+    assert (item["action"], item["details"]["targetId"]) == ("create", held[0]["id"])
+
+
+@pytest.mark.slow
+def test_a_write_throttled_beyond_the_client_budget_is_waited_out_by_a_durable_timer(
+    app: App, graph: GraphSim, tenants: Tenants
+) -> None:
+    policy = _policy(app, tenants.seeded, 14)
+    version = _snapshot(app, tenants.seeded, policy)
+    _drift(app, tenants.seeded, policy, 1)
+    preview = _preview(app, tenants.seeded, {"versions": [version]})
+    rule = {
+        "method": "PATCH",
+        "path": f"deviceConfigurations/{policy}$",
+        "occurrences": [1],
+        "action": "status",
+        "status": 429,
+        "retry_after": "30.5",
+    }
+    graph.admin.set_faults(rules=[rule])
+    log_before = len(app.devhost.log_text())
+
+    live = _live(app, tenants.seeded, preview["id"])
+
+    assert live["status"] == "succeeded", live
+    assert _length(app, tenants.seeded, policy) == 14
+    assert app.devhost.log_text()[log_before:].count("Executed 'Functions.restore_apply_chunk'") == 2
+    assert len(graph.admin.log(tenant=tenants.seeded, method="PATCH", status=429)) == 1
+
+
 def _refused(answer: Any, status: int, code: str) -> None:
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
@@ -369,6 +427,12 @@ def test_each_refusal_is_a_clear_4xx_with_a_stable_code(app: App, graph: GraphSi
         "restore.preview_not_found",
     )
 
+    _refused(
+        _start(app, tenants.empty, TARGET_ONLY_ADMIN, {**live, "previewRunId": other_tenant_preview["id"]}),
+        403,
+        "auth.forbidden",
+    )
+
     tables = RunTables.from_account(app.storage)
     queued, _ = start_or_reuse(tables, seeded, "restore.preview", [secrets.token_hex(4)], "e2e", source={})
     _refused(
@@ -418,7 +482,11 @@ def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
     assert {i["type"] for i in planned.values()} == set(CROSS_TYPES)
     creates = {k for k, v in planned.items() if v["action"] == "create"}
     clashes = {k for k, v in planned.items() if v["action"] == "conflict"}
-    assert creates and creates | clashes == set(planned), {k: v["action"] for k, v in planned.items()}
+    widening = {k for k, v in planned.items() if v["action"] == "skip"}
+    assert creates and creates | clashes | widening == set(planned), {
+        k: v["action"] for k, v in planned.items()
+    }
+    assert all("is excluded" in planned[k]["reason"] for k in widening)
     assert all("of this restore creates an object of the same name" in planned[k]["reason"] for k in clashes)
     held = app.get(f"api/tenants/{app.tenant_a}/backups/{backup['id']}", OPERATOR_A).json()
     assert preview["id"] in held["referencedBy"]
@@ -430,6 +498,7 @@ def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
         k for k, v in outcomes.items() if v["outcome"] == "succeeded" and v["action"] == "create"
     } == creates
     assert {k for k, v in outcomes.items() if v["outcome"] == "conflict"} == clashes
+    assert {k for k, v in outcomes.items() if v["outcome"] == "skipped"} == widening
     assert live["status"] == ("partially_succeeded" if clashes else "succeeded"), live
     assert any("no such group in the target" in n for v in outcomes.values() for n in v["details"]["notes"])
     after = graph.admin.tenant_state(tenants.empty)["collections"]

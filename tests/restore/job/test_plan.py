@@ -178,3 +178,11 @@ def test_two_creates_of_one_name_or_two_writes_of_one_target_keep_only_the_first
     ]
     assert marked[1].reason is not None and f"{CONFIG}:a" in marked[1].reason
     assert marked[4].reason is not None and f"{CONFIG}:d" in marked[4].reason and marked[4].target_id == "t1"
+
+
+def test_an_item_whose_exclusion_cannot_be_mapped_is_skipped_with_the_engine_reason() -> None:
+    blocked = Remapped(
+        content=LIVE, notes=("Group 'Pilot' is excluded ...",), blocked=("Group 'Pilot' is excluded ...",)
+    )
+    planned = decide(item(), LIVE, blocked, [], None)
+    assert planned.action is Action.SKIP and planned.reason == "Group 'Pilot' is excluded ..."
