@@ -18,7 +18,7 @@ from shared.intune.capture import capture_policy
 from shared.intune.diff import diff_policies
 from shared.redact import redact
 from shared.restore.lookup import find_matches, natural_key
-from shared.restore.model import WRITE_AUDIT_ACTION, Action, PlannedItem, content_sha256
+from shared.restore.model import WRITE_AUDIT_ACTION, Action, PlannedItem, bounded_notes, content_sha256
 from shared.restore.plan import match_filter
 from shared.restore.remap import IdMap, remap_content
 from shared.restore.write import RestoreNotPossible, write_item
@@ -59,7 +59,7 @@ class ItemApplied:
             "hashAfter": self.hash_after,
             "previewTargetSha256": planned.target_sha256,
             "sourceVersionId": planned.source.version_id,
-            "notes": self.notes,
+            "notes": bounded_notes(self.notes),
         }
 
 

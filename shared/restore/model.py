@@ -31,6 +31,8 @@ CHUNK_SIZE = 20
 """Items per activity: one `$batch` of target reads for a preview chunk, a bounded series of writes live."""
 MAX_DIFF_CHARS = 6_000
 """A diff stored on a run item is cut to this many JSON characters (the plan blob keeps it whole)."""
+MAX_NOTES_CHARS = 4_000
+"""Notes kept on a run item; the rest are counted (`... and N more`)."""
 _UNKNOWN_ORDER = 1_000
 
 
@@ -132,7 +134,7 @@ class PlannedItem:
             "sourceVersionId": self.source.version_id,
             "sourceSha256": self.source.content_sha256,
             "diff": bounded_diff(self.diff),
-            "notes": list(self.notes),
+            "notes": bounded_notes(self.notes),
         }
 
 
@@ -222,6 +224,19 @@ def bounded_diff(diff: Mapping[str, Any] | None, limit: int = MAX_DIFF_CHARS) ->
         kept.append(change)
         size += len(text) + 2
     return base
+
+
+def bounded_notes(notes: Sequence[str], limit: int = MAX_NOTES_CHARS) -> list[str]:
+    """As many notes as fit in `limit` characters, then one saying how many were left out."""
+    kept: list[str] = []
+    size = 0
+    for note in notes:
+        if size + len(note) > limit:
+            kept.append(f"... and {len(notes) - len(kept)} more notes.")
+            break
+        kept.append(note)
+        size += len(note)
+    return kept
 
 
 def subset(items: Sequence[PlannedItem], chosen: Sequence[str] | None) -> tuple[list[PlannedItem], list[str]]:

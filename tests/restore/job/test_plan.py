@@ -15,6 +15,7 @@ from shared.restore.model import (
     PlannedItem,
     SourceItem,
     bounded_diff,
+    bounded_notes,
     content_sha256,
     plan_chunks,
     sort_for_restore,
@@ -186,3 +187,11 @@ def test_an_item_whose_exclusion_cannot_be_mapped_is_skipped_with_the_engine_rea
     )
     planned = decide(item(), LIVE, blocked, [], None)
     assert planned.action is Action.SKIP and planned.reason == "Group 'Pilot' is excluded ..."
+
+
+def test_many_notes_are_cut_to_fit_a_run_item_and_the_rest_counted() -> None:
+    notes = [f"Assignment to group 'G{n}' not restored: no such group in the target." for n in range(500)]
+    kept = bounded_notes(notes, 1_000)
+    assert kept[:-1] == notes[: len(kept) - 1] and kept[-1] == f"... and {500 - len(kept) + 1} more notes."
+    assert sum(map(len, kept)) < 1_100
+    assert bounded_notes(notes[:3]) == notes[:3]
