@@ -1,0 +1,430 @@
+"""Benchmark a live restore of 300 objects into an empty tenant at Graph's write limit (issue 6).
+
+The bench starts its own stack: a fresh on-disk Azurite, graphsim (`sized` profile: one source
+tenant with `--objects` objects; the reference throttle limits, 100 writes per 20 s per app per
+tenant; latency per HTTP request) and a devhost serving `function_app.py` with the app's pacing at
+scale 1. It adds an empty target tenant (Intune's defaults only) that holds the source's groups and
+apps under the same names and new IDs, as a customer's tenant has its own (restore never creates
+them). Then, through the HTTP API as an admin of both tenants: back the source up
+(`POST /api/tenants/{source}/backups`), preview a restore of that backup set into the target, and
+restore it live (`mode: live`, the preview's run ID, `confirm: true`).
+
+Measured for the live restore: wall time (POST to ended run), writes made (non-GET requests of the
+target tenant as Graph's throttling counts them: each inner `$batch` request is one), the ideal time
+(writes / allowed write rate of 5 per s) and wall / ideal (target <= 1.25), 429s as a share of
+all Graph requests the run made (target < 5%), items created / updated / unchanged / failed /
+skipped / conflict, objects the target gained, and peak RSS of each process (with descendants).
+A readable table, then one JSON object with every figure on the last line.
+
+    .venv/bin/python bench/restore_scale.py [--objects N] [--latency-ms 100] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from local.azurite import AZURITE_JS, Azurite
+from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
+from local.graphsim.testing import GraphSim, GraphSimProcess
+from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
+from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
+from shared.auth.roles import Role
+from shared.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
+from shared.storage import StorageAccount, StorageConfig
+from shared.tenants import MembershipStore, TenantRegistry
+
+ADMIN = "bench-admin@msp.example"
+STORAGE_PREFIX = "bench"
+WINDOW_SECONDS = 20.0
+WRITES_PER_WINDOW = 100
+"""Graph's reference write budget per app per tenant (configuration area) in WINDOW_SECONDS."""
+WRITE_RATE = WRITES_PER_WINDOW / WINDOW_SECONDS
+REFERENCES = ("groups", "deviceAppManagement/mobileApps")
+"""What the customer's tenant already has (restore maps to them by name and never creates them)."""
+RUN_TIMEOUT = 1800.0
+POLL_SECONDS = 0.25
+SAMPLE_SECONDS = 0.2
+LOG_LIMIT = 200_000
+ITEM_ID = re.compile(r"\b[A-Za-z]+:[0-9a-f-]{36}\b|\b[0-9a-f]{8}-[0-9a-f-]{27}\b")
+"""Item and object IDs, left out so equal reasons group together."""
+TARGETS = {"wall_over_ideal_at_most": 1.25, "throttled_share_below": 0.05, "items_failed": 0}
+
+
+# --- processes and memory ---------------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Peak RSS (MiB) of each named process tree, sampled in a thread every SAMPLE_SECONDS."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        self._roots = {name: psutil.Process(pid) for name, pid in roots.items()}
+        self.peak_mib = dict.fromkeys(roots, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def _sample(self) -> None:
+        for name, root in self._roots.items():
+            self.peak_mib[name] = max(self.peak_mib[name], _tree_rss(root) / 2**20)
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # exited between listing and reading
+            total += int(process.memory_info().rss)
+    return total
+
+
+def _azurite_pid() -> int:
+    """The Azurite this bench started: the child of this process running Azurite's entry script."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if str(AZURITE_JS) in child.cmdline():
+                return int(child.pid)
+    raise RuntimeError("The bench's Azurite process is gone.")
+
+
+@dataclass
+class BenchStack:
+    graphsim: GraphSim
+    devhost: DevhostProcess
+    key: DevSigningKey
+    process_ids: dict[str, int]
+    source: str
+    target: str
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(self.key, principal_name=ADMIN)}"}
+
+
+@contextlib.contextmanager
+def bench_stack(objects: int, latency_ms: int, workdir: Path) -> Iterator[BenchStack]:
+    """Azurite, graphsim and the devhost, each stopped (process group) when the block ends."""
+    config = {
+        "latency": {"base_ms": max(latency_ms - 30, 0), "jitter_ms": 60 if latency_ms >= 30 else 0},
+        "throttle": {"enabled": True, "scale": 1.0, "window_seconds": WINDOW_SECONDS},
+    }
+    azurite = Azurite(workdir / "azurite")
+    sim_process = GraphSimProcess(
+        state_dir=workdir / "graphsim",
+        profile="sized",
+        tenants=1,
+        objects=objects,
+        config=config,
+        startup_timeout=300.0,
+    )
+    devhost: DevhostProcess | None = None
+    try:
+        endpoints = azurite.start()
+        sim = sim_process.start()
+        source = sim.tenants[0].id
+        target = _empty_customer_tenant(sim, source)
+        key = ensure_dev_signing_key(workdir / DEV_AUTH_FOLDER)
+        _register_tenants(endpoints.connection_string, {source: "Restore source", target: "Restore target"})
+        settings = {
+            "TENANTATLAS_ENVIRONMENT": "local",
+            "TENANTATLAS_AUTH_DEV_MODE": "true",
+            "TENANTATLAS_AUTH_AUDIENCE": DEV_AUDIENCE,
+            "TENANTATLAS_AUTH_ISSUERS": DEV_ISSUER,
+            "TENANTATLAS_STATE_DIR": str(workdir),
+            "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
+            "TENANTATLAS_GRAPH_PACING_SCALE": "1",
+            **graphsim_settings(sim.state_dir / "credentials.json"),
+        }
+        devhost = start_devhost(
+            REPO_ROOT, workdir / "devhost", endpoints.connection_string, settings=settings
+        )
+        assert sim_process.process is not None
+        yield BenchStack(
+            sim,
+            devhost,
+            key,
+            {"devhost": devhost.process.pid, "graphsim": sim_process.process.pid, "azurite": _azurite_pid()},
+            source,
+            target,
+        )
+    finally:
+        if devhost is not None:
+            devhost.stop()
+        sim_process.stop()
+        azurite.stop()
+
+
+def _empty_customer_tenant(sim: GraphSim, source: str) -> str:
+    """A tenant with Intune's defaults, the source's groups and apps (same names, new IDs), and the
+    secret app consented as in the source."""
+    target = sim.admin.create_tenant(name="Restore target", seed="defaults")
+    app = sim.secret_app
+    sim.admin.consent(target, app.client_id, app.roles)
+    collections = sim.admin.tenant_state(source)["collections"]
+    for collection in REFERENCES:
+        for obj in collections.get(collection, []):
+            sim.admin.put_object(target, collection, {k: v for k, v in obj.items() if k != "id"})
+    return target
+
+
+def _register_tenants(connection_string: str, tenants: dict[str, str]) -> None:
+    """The tenants registered with the app (credential `graphsim`), the bench's admin on each."""
+    config = StorageConfig(connection_string=connection_string, name_prefix=STORAGE_PREFIX)
+    with StorageAccount(config) as account:
+        registry = TenantRegistry(account)
+        memberships = MembershipStore(account, registry)
+        for tenant_id, name in tenants.items():
+            registry.add(tenant_id, name, "public", GRAPHSIM_CREDENTIAL_REF)
+            memberships.grant(f"user:{demo_object_id(ADMIN)}", tenant_id, Role.ADMIN, "bench")
+
+
+# --- the runs ----------------------------------------------------------------------------------------------
+
+
+def run_to_end(stack: BenchStack, path: str, body: dict[str, Any] | None) -> tuple[float, dict[str, Any]]:
+    """POST, then poll the status URL until the run ended; (seconds from the POST, the ended run)."""
+    started = time.perf_counter()
+    answer = requests.post(stack.devhost.url(path), headers=stack.headers(), json=body, timeout=120)
+    if answer.status_code != 202:
+        raise RuntimeError(f"POST {path} answered {answer.status_code}: {answer.text}")
+    location = str(answer.headers["Location"])
+    deadline = time.monotonic() + RUN_TIMEOUT
+    with requests.Session() as session:
+        while time.monotonic() < deadline:
+            status = session.get(location, headers=stack.headers(), timeout=60)
+            if status.status_code != 202:
+                run: dict[str, Any] = status.json()
+                return time.perf_counter() - started, run
+            time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"POST {path}: the run did not end within {RUN_TIMEOUT} s")
+
+
+def run_items(stack: BenchStack, tenant_id: str, run_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {"pageSize": "1000"}
+    while True:
+        answer = requests.get(
+            stack.devhost.url(f"api/tenants/{tenant_id}/runs/{run_id}/items"),
+            headers=stack.headers(),
+            params=params,
+            timeout=120,
+        )
+        answer.raise_for_status()
+        page = answer.json()
+        items += page["items"]
+        token = page.get("continuationToken")
+        if not token:
+            return items
+        params["continuationToken"] = token
+
+
+def graph_figures(entries: list[dict[str, Any]], target: str) -> dict[str, Any]:
+    """Requests as Graph's throttling counts them (kind `graph`: each inner `$batch` request is one)."""
+    counted = [e for e in entries if e["kind"] == "graph"]
+    writes = [e for e in counted if e["tenant"] == target and e["method"] != "GET"]
+    throttled = [e for e in counted if e["throttled"]]
+    return {
+        "graph_requests": len(counted),
+        "graph_requests_target": sum(1 for e in counted if e["tenant"] == target),
+        "http_batch_calls": sum(1 for e in entries if e["kind"] == "batch"),
+        "writes": len(writes),
+        "writes_by_method": dict(Counter(e["method"] for e in writes)),
+        "writes_throttled": sum(1 for e in writes if e["throttled"]),
+        "throttled_429": len(throttled),
+        "throttled_share": round(len(throttled) / len(counted), 4) if counted else 0.0,
+        "busiest_write_window": _busiest_window([_seconds(e["time"]) for e in writes if not e["throttled"]]),
+    }
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _busiest_window(times: list[float]) -> int:
+    """Most accepted writes in any WINDOW_SECONDS (at most WRITES_PER_WINDOW when paced right)."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while times[start] <= at - WINDOW_SECONDS:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def item_figures(items: list[dict[str, Any]]) -> dict[str, Any]:
+    outcomes = Counter(item["outcome"] for item in items)
+    actions = Counter(item.get("action") for item in items if item["outcome"] == "succeeded")
+    reasons = Counter(
+        ITEM_ID.sub("<item>", item.get("reason") or item.get("error") or "")[:120]
+        for item in items
+        if item["outcome"] in ("failed", "skipped", "conflict")
+    )
+    return {
+        "items": len(items),
+        "items_created": actions.get("create", 0),
+        "items_updated": actions.get("update", 0),
+        "items_succeeded": outcomes.get("succeeded", 0),
+        "items_failed": outcomes.get("failed", 0),
+        "items_skipped": outcomes.get("skipped", 0),
+        "items_conflict": outcomes.get("conflict", 0),
+        "reasons_not_written": dict(reasons.most_common(8)),
+    }
+
+
+def object_count(sim: GraphSim, tenant_id: str) -> int:
+    """Objects a tenant holds outside the references the bench put there."""
+    collections = sim.admin.tenant_state(tenant_id)["collections"]
+    return sum(
+        len(objects) if isinstance(objects, list) else 1
+        for name, objects in collections.items()
+        if name not in REFERENCES and objects
+    )
+
+
+def run_bench(objects: int, latency_ms: int, keep: Path | None) -> dict[str, Any]:
+    with contextlib.ExitStack() as cleanup:
+        if keep is None:
+            workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-restore-")))
+        else:
+            workdir = keep
+        stack = cleanup.enter_context(bench_stack(objects, latency_ms, workdir))
+        sim, source, target = stack.graphsim, stack.source, stack.target
+        with RssSampler(stack.process_ids) as sampler:
+            backup_seconds, backup = run_to_end(stack, f"api/tenants/{source}/backups", None)
+            if backup["status"] != "succeeded":
+                raise RuntimeError(f"the source backup ended {backup['status']}: {backup.get('error')}")
+            restores = f"api/tenants/{target}/restores"
+            sim.admin.clear_log()
+            preview_body = {"mode": "preview", "source": {"backupId": backup["id"], "tenantId": source}}
+            preview_seconds, preview = run_to_end(stack, restores, preview_body)
+            preview_writes = sum(
+                1 for e in sim.admin.log(limit=LOG_LIMIT) if e["kind"] == "graph" and e["method"] != "GET"
+            )
+            if preview["status"] not in ("succeeded", "partially_succeeded"):
+                raise RuntimeError(f"the preview ended {preview['status']}: {preview.get('error')}")
+            before = object_count(sim, target)
+            time.sleep(WINDOW_SECONDS)  # the live restore starts from empty throttle windows
+            sim.admin.clear_log()
+            live_body = {"mode": "live", "previewRunId": preview["id"], "confirm": True}
+            live_seconds, live = run_to_end(stack, restores, live_body)
+            entries = sim.admin.log(limit=LOG_LIMIT)
+        after = object_count(sim, target)
+        items = run_items(stack, target, live["id"])
+    graph = graph_figures(entries, target)
+    ideal = graph["writes"] / WRITE_RATE
+    figures: dict[str, Any] = {
+        "objects_in_source": objects,
+        "backup_items": backup["counters"]["succeeded"],
+        "backup_seconds": round(backup_seconds, 2),
+        "preview_seconds": round(preview_seconds, 2),
+        "preview_actions": (preview.get("summary") or {}).get("actions"),
+        "preview_non_get_requests": preview_writes,
+        "live_status": live["status"],
+        "live_seconds": round(live_seconds, 2),
+        **item_figures(items),
+        "target_objects_added": after - before,
+        **graph,
+        "allowed_writes_per_second": WRITE_RATE,
+        "ideal_seconds": round(ideal, 2),
+        "wall_over_ideal": round(live_seconds / ideal, 3) if ideal else None,
+        "latency_ms": f"{latency_ms} +/- 30 per HTTP request" if latency_ms >= 30 else f"{latency_ms}",
+        "peak_rss_mib": {name: round(mib, 1) for name, mib in sampler.peak_mib.items()},
+        "peak_rss_of": "each process with its descendants, over backup, preview and live restore",
+        "targets": TARGETS,
+    }
+    met = {
+        "wall_over_ideal": figures["wall_over_ideal"] is not None
+        and figures["wall_over_ideal"] <= TARGETS["wall_over_ideal_at_most"],
+        "throttled_share": figures["throttled_share"] < TARGETS["throttled_share_below"],
+        "items_failed": figures["items_failed"] == 0,
+    }
+    figures["met"] = {**met, "all": all(met.values())}
+    return figures
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+
+def print_table(f: dict[str, Any]) -> None:
+    rss = f["peak_rss_mib"]
+    rows = [
+        ("objects in the source", str(f["objects_in_source"])),
+        ("backup (items, wall)", f"{f['backup_items']} items, {f['backup_seconds']:.1f} s"),
+        ("preview (wall, non-GET requests)",
+            f"{f['preview_seconds']:.1f} s, {f['preview_non_get_requests']}"),
+        ("preview actions", ", ".join(f"{k} {v}" for k, v in (f["preview_actions"] or {}).items())),
+        ("live restore wall time", f"{f['live_seconds']:.1f} s ({f['live_status']})"),
+        ("writes made (throttle-counted)", f"{f['writes']} "
+            + "(" + ", ".join(f"{k} {v}" for k, v in sorted(f["writes_by_method"].items())) + ")"),
+        ("allowed write rate", f"{f['allowed_writes_per_second']:.1f} / s (100 / 20 s per app per tenant)"),
+        ("ideal (writes / rate)", f"{f['ideal_seconds']:.1f} s"),
+        ("wall / ideal", f"{f['wall_over_ideal']:.3f} (target <= 1.25)"),
+        ("busiest 20 s of writes", f"{f['busiest_write_window']} accepted"),
+        ("Graph requests (all tenants)", f"{f['graph_requests']} ({f['graph_requests_target']} target, "
+            f"{f['http_batch_calls']} $batch calls)"),
+        ("429s", f"{f['throttled_429']} ({100 * f['throttled_share']:.2f}% of requests; "
+            f"{f['writes_throttled']} writes) (target < 5%)"),
+        ("items created / updated", f"{f['items_created']} / {f['items_updated']}"),
+        ("items failed / skipped / conflict",
+            f"{f['items_failed']} / {f['items_skipped']} / {f['items_conflict']}"),
+        ("objects the target gained", str(f["target_objects_added"])),
+        ("peak RSS devhost / graphsim / Azurite",
+            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB"),
+        ("targets met", "yes" if f["met"]["all"] else
+            "NO: " + ", ".join(k for k, v in f["met"].items() if not v and k != "all")),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    for reason, count in f["reasons_not_written"].items():
+        print(f"{'':<{width}}  {count} x {reason}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--objects", type=int, default=300, help="objects in the source tenant (300)")
+    parser.add_argument("--latency-ms", type=int, default=100, help="graphsim latency per HTTP request (100)")
+    parser.add_argument("--keep", type=Path, help="keep state and logs (devhost/devhost.log) in this folder")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    figures = run_bench(options.objects, options.latency_ms, options.keep)
+    print_table(figures)
+    print(json.dumps({"bench": "restore_scale", **figures}))
+    return 0 if figures["met"]["all"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
