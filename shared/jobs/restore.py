@@ -207,7 +207,7 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
     actions: dict[str, int] = {}
     for part in ordered:
         actions[part["action"]] = actions.get(part["action"], 0) + 1
-    summary = {**(run.summary or {}), "plan": blob, "actions": actions, "sourceTenantId": source_tenant}
+    summary = {**(run.summary or {}), "actions": actions, "sourceTenantId": source_tenant}
     update_progress(services.runs, tenant_id, run_id, summary=summary)
     return {"planned": len(ordered), "actions": actions}
 

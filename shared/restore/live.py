@@ -136,32 +136,23 @@ def apply_item(
     except GraphError as exc:
         if isinstance(exc, GraphThrottled):
             raise
+        error = redact(f"Writing the item failed: {exc}")
+        _audit(
+            ctx, planned, AuditOutcome.FAILED, planned.action.value, now.target_id, hash_before, None, error
+        )
         return ItemApplied(
             ItemOutcome.FAILED,
             planned.action.value,
             target_id=now.target_id,
             hash_before=hash_before,
-            error=redact(f"Writing the item failed: {exc}"),
+            error=error,
         )
     hash_after = _hash_of(client, policy_type, result.target_id)
     action = Action.CREATE.value if result.action == "created" else Action.UPDATE.value
     notes = list(dict.fromkeys(result.notes))
     if drift is not None:
         notes.insert(0, f"Overrode a change since the preview: {drift}")
-    ctx.audit.record(
-        ctx.tenant_id,
-        WRITE_AUDIT_ACTION,
-        ctx.actor,
-        AuditOutcome.SUCCEEDED,
-        run_id=ctx.run_id,
-        details={
-            "itemId": planned.item_id,
-            "action": action,
-            "targetId": result.target_id,
-            "hashBefore": hash_before,
-            "hashAfter": hash_after,
-        },
-    )
+    _audit(ctx, planned, AuditOutcome.SUCCEEDED, action, result.target_id, hash_before, hash_after)
     return ItemApplied(
         ItemOutcome.SUCCEEDED,
         action,
@@ -169,6 +160,31 @@ def apply_item(
         hash_before=hash_before,
         hash_after=hash_after,
         notes=notes,
+    )
+
+
+def _audit(
+    ctx: WriteContext,
+    planned: PlannedItem,
+    outcome: AuditOutcome,
+    action: str,
+    target_id: str | None,
+    hash_before: str | None,
+    hash_after: str | None,
+    error: str | None = None,
+) -> None:
+    """One event per write (a write Graph refused too): who, run, item, action, target, hashes."""
+    details: dict[str, Any] = {
+        "itemId": planned.item_id,
+        "action": action,
+        "targetId": target_id,
+        "hashBefore": hash_before,
+        "hashAfter": hash_after,
+    }
+    if error is not None:
+        details["error"] = error
+    ctx.audit.record(
+        ctx.tenant_id, WRITE_AUDIT_ACTION, ctx.actor, outcome, run_id=ctx.run_id, details=details
     )
 
 

@@ -289,6 +289,9 @@ def test_retry_writes_only_the_failed_items_of_a_live_restore(
     outcomes = {k: v["outcome"] for k, v in _items(app, tenants.seeded, first["id"]).items()}
     assert outcomes == {_item_id(ok): "succeeded", _item_id(failing): "failed"}
     assert _length(app, tenants.seeded, failing) == 2
+    trail = app.get(f"api/tenants/{tenants.seeded}/audit", ADMIN, params={"action": "restore.write"}).json()
+    writes = {(e["details"]["itemId"], e["outcome"]) for e in trail["items"] if e["runId"] == first["id"]}
+    assert writes == {(_item_id(ok), "succeeded"), (_item_id(failing), "failed")}
     graph.admin.set_faults(rules=[])
     graph.admin.clear_log()
 
