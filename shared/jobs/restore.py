@@ -220,7 +220,9 @@ def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[
     container = services.account.container(names.MANIFESTS_CONTAINER)
     selection = model.get_selection(container, tenant_id, run_id)
     ended = _ended(services, run_id, [i.item_id for i in selection.items])
-    pending = [i for i in items_to_update(selection.items) if i.item_id not in ended]
+    override = bool((get_run(services.runs, tenant_id, run_id).parameters or {}).get("overrideConflicts"))
+    candidates = items_to_update(selection.items, override_conflicts=override)
+    pending = [i for i in candidates if i.item_id not in ended]
     try:
         target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=True)
     except ConfigurationError as exc:

@@ -31,9 +31,11 @@ def backup_link(tenant_id: str, backup_id: str) -> str:
     return f"/api/tenants/{quote(tenant_id, safe='')}/backups/{quote(backup_id, safe='')}"
 
 
-def items_to_update(items: tuple[PlannedItem, ...]) -> list[PlannedItem]:
-    """The items whose target exists and will be overwritten."""
-    return [item for item in items if item.action is Action.UPDATE and item.target_id is not None]
+def items_to_update(items: tuple[PlannedItem, ...], *, override_conflicts: bool = False) -> list[PlannedItem]:
+    """The items whose existing target the restore may overwrite: updates, and (when changes since
+    the preview are overridden) unchanged items too, as their target may have drifted since."""
+    kinds = {Action.UPDATE, Action.UNCHANGED} if override_conflicts else {Action.UPDATE}
+    return [item for item in items if item.action in kinds and item.target_id is not None]
 
 
 def safety_backup(

@@ -24,6 +24,7 @@ from shared.restore.model import (
 )
 from shared.restore.plan import decide, mark_name_clashes, secret_notes, skip_reason
 from shared.restore.remap import Remapped
+from shared.restore.safety import items_to_update
 from shared.runs import Counters, RunStatus, derive_status
 
 CONFIG = "deviceConfigurations"
@@ -195,3 +196,14 @@ def test_many_notes_are_cut_to_fit_a_run_item_and_the_rest_counted() -> None:
     assert kept[:-1] == notes[: len(kept) - 1] and kept[-1] == f"... and {500 - len(kept) + 1} more notes."
     assert sum(map(len, kept)) < 1_100
     assert bounded_notes(notes[:3]) == notes[:3]
+
+
+def test_the_safety_backup_covers_updates_and_under_override_unchanged_items_too() -> None:
+    planned = (
+        PlannedItem(item(CONFIG, "u"), Action.UPDATE, target_id="t-u"),
+        PlannedItem(item(CONFIG, "s"), Action.UNCHANGED, target_id="t-s"),
+        PlannedItem(item(CONFIG, "c"), Action.CREATE),
+        PlannedItem(item(CONFIG, "k"), Action.SKIP, reason="x"),
+    )
+    assert [i.target_id for i in items_to_update(planned)] == ["t-u"]
+    assert [i.target_id for i in items_to_update(planned, override_conflicts=True)] == ["t-u", "t-s"]
