@@ -24,9 +24,9 @@ from shared.notifications import run_link
 from shared.problems import ProblemError
 from shared.redact import redact
 from shared.restore import model
-from shared.restore.live import ItemApplied, WriteContext, apply_item
+from shared.restore.live import ItemApplied, WriteContext, apply_item, settled_by_plan
 from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
-from shared.restore.plan import mark_name_clashes, plan_items
+from shared.restore.plan import mark_name_clashes, plan_items, settled_without_graph
 from shared.restore.remap import IdMap, build_id_map
 from shared.restore.safety import items_to_update, safety_backup
 from shared.restore.source import SourceSpec, load_content, resolve_source
@@ -98,6 +98,9 @@ def plan_chunk(
     source_tenant, all_items = model.get_source(container, tenant_id, run_id)
     items = _narrow(all_items[chunk.start : chunk.end], chunk.retry)
     started_at = datetime.now(UTC)
+    settled = settled_without_graph(items, lambda item: load_content(services.account, item))
+    if settled is not None:
+        return _record_preview(services, tenant_id, run_id, chunk, settled, [], started_at)
     try:
         target, source = _clients(services, tenant_id, source_tenant, read_only=True)
         ids = build_id_map(source, target)
@@ -242,22 +245,25 @@ def apply_chunk(
     ]
     ended = _ended(services, run_id, [i.item_id for i in chosen])
     pending = [i for i in chosen if i.item_id not in ended]
+    settled = [(i, settled_by_plan(i)) for i in pending]
+    results = [_live_item(i, applied) for i, applied in settled if applied is not None]
+    record_items(services.runs, run_id, results)
+    pending = [i for i, applied in settled if applied is None]
     if not pending:
-        return {"succeeded": 0, "failed": 0, "skipped": 0, "conflict": 0, "throttled": [], "retryAfter": 0}
+        return {**_counts(results), "throttled": [], "retryAfter": 0}
     parameters = run.parameters or {}
     ctx = WriteContext(
         tenant_id, run_id, run.requested_by, bool(parameters.get("overrideConflicts")), services.audit
     )
-    results: list[ItemResult] = []
     try:
         target, source = _clients(services, tenant_id, selection.source_tenant_id, read_only=False)
         ids = build_id_map(source, target)
     except GraphThrottled as exc:
         return _throttled_or_failed(services, run_id, pending, exc, final_attempt)
     except (GraphError, ConfigurationError) as exc:
-        results = [_live_item(i, _error_applied(i, exc)) for i in pending]
-        record_items(services.runs, run_id, results)
-        return {**_counts(results), "throttled": [], "retryAfter": 0}
+        failed = [_live_item(i, _error_applied(i, exc)) for i in pending]
+        record_items(services.runs, run_id, failed)
+        return {**_counts(results + failed), "throttled": [], "retryAfter": 0}
     for index, item in enumerate(pending):
         try:
             applied = _apply_one(services, target, ids, item, ctx)

@@ -72,15 +72,23 @@ class _Target:
     ambiguous: tuple[str, ...] = ()
 
 
+def settled_by_plan(planned: PlannedItem) -> ItemApplied | None:
+    """The outcome of an item the preview already ruled out (skip, conflict): no Graph call needed."""
+    if planned.action is Action.SKIP:
+        return ItemApplied(ItemOutcome.SKIPPED, Action.SKIP.value, reason=planned.reason)
+    if planned.action is Action.CONFLICT:
+        return ItemApplied(ItemOutcome.CONFLICT, Action.CONFLICT.value, reason=planned.reason)
+    return None
+
+
 def apply_item(
     client: GraphClient, ids: IdMap, planned: PlannedItem, content: dict[str, Any], ctx: WriteContext
 ) -> ItemApplied:
     """Apply one planned item. GraphThrottled propagates (the chunk hands the rest back for a timer);
     other Graph errors are a failed item."""
-    if planned.action is Action.SKIP:
-        return ItemApplied(ItemOutcome.SKIPPED, Action.SKIP.value, reason=planned.reason)
-    if planned.action is Action.CONFLICT:
-        return ItemApplied(ItemOutcome.CONFLICT, Action.CONFLICT.value, reason=planned.reason)
+    settled = settled_by_plan(planned)
+    if settled is not None:
+        return settled
     policy_type = planned.source.policy_type
     remapped = remap_content(policy_type, content, ids)
     try:

@@ -86,6 +86,14 @@ def decide(
     )
 
 
+def settled_without_graph(items: Sequence[SourceItem], load: ContentLoader) -> list[PlannedItem] | None:
+    """The plan of a chunk whose types are all capture-only (skipped whatever the target holds);
+    None when any item needs the target to be read."""
+    if any(entry is not None and entry.restorable for entry in (BY_NAME.get(i.policy_type) for i in items)):
+        return None
+    return [decide(item, load(item), Remapped({}, ()), [], None) for item in items]
+
+
 @dataclass
 class PlanOutcome:
     """A chunk's planned items, the items that failed (redacted error), and the ones Graph throttled."""

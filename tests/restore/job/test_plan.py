@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shared.intune.normalize import SECRETS_MARKER
+from shared.restore.live import settled_by_plan
 from shared.restore.model import (
     CHUNK_SIZE,
     Action,
@@ -22,10 +23,10 @@ from shared.restore.model import (
     subset,
     write_groups,
 )
-from shared.restore.plan import decide, mark_name_clashes, secret_notes, skip_reason
+from shared.restore.plan import decide, mark_name_clashes, secret_notes, settled_without_graph, skip_reason
 from shared.restore.remap import Remapped
 from shared.restore.safety import items_to_update
-from shared.runs import Counters, RunStatus, derive_status
+from shared.runs import Counters, ItemOutcome, RunStatus, derive_status
 
 CONFIG = "deviceConfigurations"
 LIVE: dict[str, Any] = {
@@ -207,3 +208,18 @@ def test_the_safety_backup_covers_updates_and_under_override_unchanged_items_too
     )
     assert [i.target_id for i in items_to_update(planned)] == ["t-u"]
     assert [i.target_id for i in items_to_update(planned, override_conflicts=True)] == ["t-u", "t-s"]
+
+
+def test_a_chunk_of_capture_only_types_is_planned_without_reading_the_target() -> None:
+    tokens = [item("vppTokens", "v1"), item("applePushNotificationCertificate", "a1")]
+    settled = settled_without_graph(tokens, lambda _: {})
+    assert settled is not None and [p.action for p in settled] == [Action.SKIP, Action.SKIP]
+    assert settled_without_graph([*tokens, item()], lambda _: {}) is None
+
+
+def test_skip_and_conflict_items_are_settled_by_the_plan_alone() -> None:
+    skipped = settled_by_plan(PlannedItem(item(), Action.SKIP, reason="default"))
+    conflict = settled_by_plan(PlannedItem(item(), Action.CONFLICT, reason="two"))
+    assert skipped is not None and (skipped.outcome, skipped.reason) == (ItemOutcome.SKIPPED, "default")
+    assert conflict is not None and conflict.outcome is ItemOutcome.CONFLICT
+    assert settled_by_plan(PlannedItem(item(), Action.UPDATE, target_id="t")) is None
