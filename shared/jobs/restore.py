@@ -11,6 +11,7 @@ Throttling is handed back (IDs and `retryAfter`) for the orchestrator's durable 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,14 +26,14 @@ from shared.problems import ProblemError
 from shared.redact import redact
 from shared.restore import model
 from shared.restore.live import ItemApplied, WriteContext, apply_item, settled_by_plan
-from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
+from shared.restore.model import Action, Chunk, PlannedItem, Selection, SourceItem
 from shared.restore.plan import mark_name_clashes, plan_items, settled_without_graph
 from shared.restore.remap import IdMap, build_id_map
 from shared.restore.safety import items_to_update, safety_backup
 from shared.restore.source import SourceSpec, load_content, resolve_source
 from shared.runs import ItemOutcome, ItemResult, Run, get_run, record_items, update_progress
 from shared.services import Services
-from shared.storage import encode_key, names
+from shared.storage import decode_key, encode_key, names
 from shared.tenant_graph import graph_client_for
 
 THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
@@ -222,7 +223,12 @@ def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[
     """The safety backup of every item this run will update and has not ended yet."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     selection = model.get_selection(container, tenant_id, run_id)
-    ended = _ended(services, run_id, [i.item_id for i in selection.items])
+    ended = {
+        decode_key(entity["RowKey"])
+        for entity in services.runs.items.query_entities(
+            "PartitionKey eq @run", parameters={"run": run_id}, select=["RowKey"]
+        )
+    }
     override = bool((get_run(services.runs, tenant_id, run_id).parameters or {}).get("overrideConflicts"))
     candidates = items_to_update(selection.items, override_conflicts=override)
     pending = [i for i in candidates if i.item_id not in ended]
@@ -243,8 +249,9 @@ def apply_chunk(
     chosen = [
         i for i in selection.items[chunk.start : chunk.end] if not chunk.retry or i.item_id in chunk.retry
     ]
-    ended = _ended(services, run_id, [i.item_id for i in chosen])
-    pending = [i for i in chosen if i.item_id not in ended]
+    recorded = _recorded(services, run_id, [i.item_id for i in chosen])
+    made = _made_by_name(chosen, recorded)
+    pending = [i for i in chosen if i.item_id not in recorded]
     settled = [(i, settled_by_plan(i)) for i in pending]
     results = [_live_item(i, applied) for i, applied in settled if applied is not None]
     record_items(services.runs, run_id, results)
@@ -266,21 +273,49 @@ def apply_chunk(
         return {**_counts(results + failed), "throttled": [], "retryAfter": 0}
     for index, item in enumerate(pending):
         try:
-            applied = _apply_one(services, target, ids, item, ctx)
+            applied = _apply_one(services, target, ids, item, ctx, made.get(_name_key(item), []))
         except GraphThrottled as exc:
             answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
             return {**_counts(results), "throttled": answer["throttled"], "retryAfter": answer["retryAfter"]}
         result = _live_item(item, applied)
         record_items(services.runs, run_id, [result])
         results.append(result)
+        if (
+            applied.outcome is ItemOutcome.SUCCEEDED
+            and applied.action == Action.CREATE.value
+            and applied.target_id
+        ):
+            made.setdefault(_name_key(item), []).append(applied.target_id)
     return {**_counts(results), "throttled": [], "retryAfter": 0}
 
 
 def _apply_one(
-    services: Services, target: GraphClient, ids: IdMap, item: PlannedItem, ctx: WriteContext
+    services: Services,
+    target: GraphClient,
+    ids: IdMap,
+    item: PlannedItem,
+    ctx: WriteContext,
+    made_here: list[str],
 ) -> ItemApplied:
     content = load_content(services.account, item.source)
-    return apply_item(target, ids, item, content, ctx)
+    return apply_item(target, ids, item, content, ctx, made_here=made_here)
+
+
+def _name_key(item: PlannedItem) -> tuple[str, str]:
+    return (item.source.policy_type, item.source.display_name)
+
+
+def _made_by_name(items: Sequence[PlannedItem], recorded: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """Objects this run already created for the chunk's items, by (type, name)."""
+    made: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        entity = recorded.get(item.item_id)
+        if entity is None or entity.get("Outcome") != ItemOutcome.SUCCEEDED.value:
+            continue
+        details = json.loads(entity.get("Details") or "{}")
+        if entity.get("Action") == Action.CREATE.value and details.get("targetId"):
+            made.setdefault(_name_key(item), []).append(str(details["targetId"]))
+    return made
 
 
 def _throttled_or_failed(
@@ -338,16 +373,17 @@ def _failed(items: Sequence[SourceItem], exc: Exception) -> list[tuple[SourceIte
     return [(item, error) for item in items]
 
 
-def _ended(services: Services, run_id: str, item_ids: Sequence[str]) -> set[str]:
-    """Items of this run that already have an outcome (point reads; a chunk holds at most 20)."""
-    ended = set()
+def _recorded(services: Services, run_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
+    """Items of this run that already have an outcome (point reads; a chunk holds about 20)."""
+    recorded: dict[str, Any] = {}
     for item_id in item_ids:
         try:
-            services.runs.items.get_entity(run_id, encode_key(item_id), select=["Outcome"])
+            recorded[item_id] = services.runs.items.get_entity(
+                run_id, encode_key(item_id), select=["Outcome", "Action", "Details"]
+            )
         except ResourceNotFoundError:
             continue
-        ended.add(item_id)
-    return ended
+    return recorded
 
 
 def _handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:

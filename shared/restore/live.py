@@ -9,6 +9,7 @@ event: who, run, item, action, target ID, content hash before and after.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,17 +83,24 @@ def settled_by_plan(planned: PlannedItem) -> ItemApplied | None:
 
 
 def apply_item(
-    client: GraphClient, ids: IdMap, planned: PlannedItem, content: dict[str, Any], ctx: WriteContext
+    client: GraphClient,
+    ids: IdMap,
+    planned: PlannedItem,
+    content: dict[str, Any],
+    ctx: WriteContext,
+    *,
+    made_here: Sequence[str] = (),
 ) -> ItemApplied:
     """Apply one planned item. GraphThrottled propagates (the chunk hands the rest back for a timer);
-    other Graph errors are a failed item."""
+    other Graph errors are a failed item. `made_here` are objects of the item's name this run created
+    for other items (the source had several of that name): they are neither a match nor a drift."""
     settled = settled_by_plan(planned)
     if settled is not None:
         return settled
     policy_type = planned.source.policy_type
     remapped = remap_content(policy_type, content, ids)
     try:
-        now = _current(client, planned, content)
+        now = _current(client, planned, content, made_here)
     except GraphNotFound:
         now = _Target(None, None)
     except GraphError as exc:
@@ -137,7 +145,7 @@ def apply_item(
             target_id=now.target_id,
             ids=ids,
             source_id=planned.source.policy_id,
-            existing=[] if now.target_id is None else None,
+            existing=list(made_here) if now.target_id is None else None,
         )
     except RestoreNotPossible as exc:
         return ItemApplied(ItemOutcome.SKIPPED, Action.SKIP.value, reason=exc.reason)
@@ -196,14 +204,21 @@ def _audit(
     )
 
 
-def _current(client: GraphClient, planned: PlannedItem, content: dict[str, Any]) -> _Target:
-    """The planned target read again; for a planned create, whatever now carries the item's name."""
+def _current(
+    client: GraphClient, planned: PlannedItem, content: dict[str, Any], made_here: Sequence[str]
+) -> _Target:
+    """The planned target read again; for a planned create, whatever now carries the item's name
+    (but what this run created for other items of that name)."""
     policy_type = planned.source.policy_type
     if planned.target_id is not None:
         return _Target(planned.target_id, capture_policy(client, policy_type, planned.target_id).payload)
-    found = find_matches(
-        client, policy_type, natural_key(policy_type, content), **match_filter(policy_type, content)
-    )
+    found = [
+        target_id
+        for target_id in find_matches(
+            client, policy_type, natural_key(policy_type, content), **match_filter(policy_type, content)
+        )
+        if target_id not in made_here
+    ]
     if not found:
         return _Target(None, None)
     if len(found) > 1:

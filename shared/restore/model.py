@@ -164,19 +164,22 @@ class Selection:
 
 
 def sort_for_restore(items: Iterable[SourceItem]) -> list[SourceItem]:
-    """Catalog restore order (scope tags, filters, templates, ..., policies), then type and ID."""
-    return sorted(items, key=lambda i: (i.restore_order, i.policy_type, i.policy_id))
+    """Catalog restore order (scope tags, filters, templates, ..., policies), then type, name and ID:
+    items of one type that share a name sit side by side."""
+    return sorted(items, key=lambda i: (i.restore_order, i.policy_type, i.display_name, i.policy_id))
 
 
 def plan_chunks(items: Sequence[SourceItem]) -> list[Chunk]:
-    """Chunks of at most CHUNK_SIZE items of one type each (one `$batch` of target reads per type)."""
+    """Chunks of one type each, of CHUNK_SIZE items (one `$batch` of target reads per type), never
+    splitting items that share a name: one activity writes them one after another, so each create
+    knows the same-named objects its predecessors made."""
     chunks: list[Chunk] = []
     start = 0
     for index in range(1, len(items) + 1):
         if (
             index == len(items)
             or items[index].policy_type != items[start].policy_type
-            or index - start == CHUNK_SIZE
+            or (index - start >= CHUNK_SIZE and items[index].display_name != items[index - 1].display_name)
         ):
             chunks.append(Chunk(start, index))
             start = index

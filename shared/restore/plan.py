@@ -10,7 +10,7 @@ either would be a guess. `decide` is pure; `plan_items` does the reads, with rea
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.graph import GraphClient, GraphError, GraphThrottled
@@ -209,39 +209,35 @@ def match_filter(policy_type: str, content: Mapping[str, Any]) -> dict[str, Any]
 
 
 def mark_name_clashes(items: Sequence[PlannedItem]) -> list[PlannedItem]:
-    """Items that would write the same target object: two creates of one type with one name (the
-    target would end up with two objects that name matching cannot tell apart), or two items matched
-    to one target object. The first (in plan order) keeps its action; the others become conflicts."""
+    """Items that would write the same target object (two items matched to one target) keep only the
+    first (in plan order); the others become conflicts. Creates that share a name all stay creates
+    (the source has them all) with a note: a live run writes them one after another."""
     seen: dict[tuple[str, str], str] = {}
+    named: dict[tuple[str, str], int] = {}
+    for item in items:
+        if item.action is Action.CREATE:
+            key = (item.source.policy_type, item.source.display_name)
+            named[key] = named.get(key, 0) + 1
     marked: list[PlannedItem] = []
     for item in items:
-        key = _clash_key(item)
-        first = seen.setdefault(key, item.item_id) if key is not None else item.item_id
+        if item.action is Action.CREATE and named[(item.source.policy_type, item.source.display_name)] > 1:
+            count = named[(item.source.policy_type, item.source.display_name)]
+            note = f"{count} items of this restore create objects named '{item.source.display_name}'."
+            marked.append(replace(item, notes=(*item.notes, note)))
+            continue
+        if item.action not in (Action.UPDATE, Action.UNCHANGED) or item.target_id is None:
+            marked.append(item)
+            continue
+        first = seen.setdefault((item.source.policy_type, item.target_id), item.item_id)
         if first == item.item_id:
             marked.append(item)
             continue
-        what = (
-            "creates an object of the same name"
-            if item.target_id is None
-            else "writes the same target object"
-        )
         marked.append(
-            PlannedItem(
-                item.source,
-                Action.CONFLICT,
-                target_id=item.target_id,
-                target_sha256=item.target_sha256,
-                diff=item.diff,
-                notes=item.notes,
-                reason=f"Item {first} of this restore {what}; restore them one at a time or rename one.",
+            replace(
+                item,
+                action=Action.CONFLICT,
+                reason=f"Item {first} of this restore writes the same target object; restore them one at a "
+                "time or rename one.",
             )
         )
     return marked
-
-
-def _clash_key(item: PlannedItem) -> tuple[str, str] | None:
-    if item.action is Action.CREATE:
-        return (item.source.policy_type, "name:" + item.source.display_name)
-    if item.action in (Action.UPDATE, Action.UNCHANGED) and item.target_id is not None:
-        return (item.source.policy_type, "id:" + item.target_id)
-    return None

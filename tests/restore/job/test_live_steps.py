@@ -52,46 +52,45 @@ def services(sim: GraphSim, storage: StorageAccount, storage_config: StorageConf
     )
 
 
-def _drifted_preview(services: Services, sim: GraphSim, tenant: str) -> tuple[str, str]:
-    """A policy captured as a version, then drifted; a finished preview that plans its update."""
-    policy = sim.admin.put_object(
-        tenant,
-        CONFIGURATIONS,
-        {
-            "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
-            "displayName": "Steps",
-            "passwordMinimumLength": 12,
-        },
-    )["id"]
+def _versions(
+    services: Services, sim: GraphSim, tenant: str, lengths: list[int], name: str
+) -> list[dict[str, str]]:
+    """Policies named `name` put into the tenant and captured as versions (the preview's source)."""
     client = graph_client_for(services.settings, services.tenants.require(tenant))
-    version = record_version(
-        services.account,
-        tenant,
-        capture_policy(client, "deviceConfigurations", policy),
-        run_id="capture",
-        captured_at=datetime.now(UTC),
+    versions = []
+    for length in lengths:
+        body = {
+            "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
+            "displayName": name,
+            "passwordMinimumLength": length,
+        }
+        policy = sim.admin.put_object(tenant, CONFIGURATIONS, body)["id"]
+        version = record_version(
+            services.account,
+            tenant,
+            capture_policy(client, "deviceConfigurations", policy),
+            run_id="capture",
+            captured_at=datetime.now(UTC),
+        )
+        versions.append({"type": "deviceConfigurations", "policyId": policy, "versionId": version.version_id})
+    return versions
+
+
+def _preview(services: Services, tenant: str, versions: list[dict[str, str]]) -> str:
+    """A finished preview of these versions, run step by step as the orchestrator would."""
+    spec = {"tenantId": tenant, "versions": versions}
+    preview, _ = start_or_reuse(
+        services.runs, tenant, model.PREVIEW_RUN_TYPE, [versions[0]["policyId"]], "user:x", source=spec
     )
-    sim.admin.patch_object(tenant, CONFIGURATIONS, policy, {"passwordMinimumLength": 3})
-    spec = {
-        "tenantId": tenant,
-        "versions": [{"type": "deviceConfigurations", "policyId": policy, "versionId": version.version_id}],
-    }
-    preview, _ = start_or_reuse(services.runs, tenant, model.PREVIEW_RUN_TYPE, ["p"], "user:x", source=spec)
     begun = job.begin_restore(services, tenant, preview.run_id)
     for chunk in begun["chunks"]:
         job.plan_chunk(services, tenant, preview.run_id, Chunk.from_json(chunk), final_attempt=False)
     job.finish_preview(services, tenant, preview.run_id)
-    return policy, preview.run_id
+    return preview.run_id
 
 
-def _length(sim: GraphSim, tenant: str, policy: str) -> int:
-    state = sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS]
-    return int(next(o for o in state if o["id"] == policy)["passwordMinimumLength"])
-
-
-def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, sim: GraphSim) -> None:
-    tenant = sim.tenants[0].id
-    policy, preview_id = _drifted_preview(services, sim, tenant)
+def _live(services: Services, tenant: str, preview_id: str) -> tuple[str, Chunk]:
+    """A live run begun and safety-backed-up; its one chunk."""
     live, _ = start_or_reuse(
         services.runs,
         tenant,
@@ -103,7 +102,22 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     )
     begun = job.begin_restore(services, tenant, live.run_id)
     assert job.take_safety_backup(services, tenant, live.run_id)["backupId"] == live.run_id
-    chunk = Chunk.from_json(begun["groups"][0][0])
+    [[chunk]] = begun["groups"]
+    return live.run_id, Chunk.from_json(chunk)
+
+
+def _length(sim: GraphSim, tenant: str, policy: str) -> int:
+    state = sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS]
+    return int(next(o for o in state if o["id"] == policy)["passwordMinimumLength"])
+
+
+def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, sim: GraphSim) -> None:
+    tenant = sim.tenants[0].id
+    [version] = _versions(services, sim, tenant, [12], "Steps")
+    policy = version["policyId"]
+    sim.admin.patch_object(tenant, CONFIGURATIONS, policy, {"passwordMinimumLength": 3})
+    run_id, chunk = _live(services, tenant, _preview(services, tenant, [version]))
+    live = get_run(services.runs, tenant, run_id)
     sim.admin.clear_log()
 
     first = job.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
@@ -138,3 +152,31 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     ]
     safety = services.account.table(names.BACKUP_SETS).get_entity(tenant, live.run_id)
     assert safety["Kind"] == "safety"
+
+
+def test_creates_of_one_name_make_one_object_each_even_when_every_answer_is_lost(
+    services: Services, sim: GraphSim
+) -> None:
+    tenant = sim.tenants[0].id
+    versions = _versions(services, sim, tenant, [6, 7, 8], "Twins")
+    for version in versions:
+        sim.admin.delete_object(tenant, CONFIGURATIONS, version["policyId"])
+    preview_id = _preview(services, tenant, versions)
+    run_id, chunk = _live(services, tenant, preview_id)
+    sim.admin.set_faults(
+        rules=[{"method": "POST", "path": r"/deviceConfigurations$", "action": "apply_then_drop"}]
+    )
+
+    first = job.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+    sim.admin.set_faults(rules=[])
+    again = job.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+
+    assert (first["succeeded"], again["succeeded"]) == (3, 0)
+    twins = [
+        o
+        for o in sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS]
+        if o["displayName"] == "Twins"
+    ]
+    assert sorted(o["passwordMinimumLength"] for o in twins) == [6, 7, 8]
+    items = list_items(services.runs, get_run(services.runs, tenant, run_id)).items
+    assert sorted(str((i.details or {})["targetId"]) for i in items) == sorted(o["id"] for o in twins)

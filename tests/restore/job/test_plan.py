@@ -37,8 +37,8 @@ LIVE: dict[str, Any] = {
 }
 
 
-def item(policy_type: str = CONFIG, policy_id: str = "p1", name: str = "Baseline") -> SourceItem:
-    return SourceItem(policy_type, policy_id, name, "v" * 32, "0" * 64)
+def item(policy_type: str = CONFIG, policy_id: str = "p1", name: str | None = None) -> SourceItem:
+    return SourceItem(policy_type, policy_id, name or f"Policy {policy_id}", "v" * 32, "0" * 64)
 
 
 def remapped(content: dict[str, Any], *notes: str) -> Remapped:
@@ -161,7 +161,7 @@ def test_a_conflict_keeps_a_run_from_succeeding(counters: Counters, expected: Ru
     assert derive_status(counters, fatal=False) == expected
 
 
-def test_two_creates_of_one_name_or_two_writes_of_one_target_keep_only_the_first() -> None:
+def test_two_writes_of_one_target_keep_only_the_first_and_creates_of_one_name_all_stay() -> None:
     planned = [
         PlannedItem(item(CONFIG, "a", "Same"), Action.CREATE),
         PlannedItem(item(CONFIG, "b", "Same"), Action.CREATE),
@@ -173,14 +173,26 @@ def test_two_creates_of_one_name_or_two_writes_of_one_target_keep_only_the_first
     marked = mark_name_clashes(planned)
     assert [m.action for m in marked] == [
         Action.CREATE,
-        Action.CONFLICT,
+        Action.CREATE,
         Action.CREATE,
         Action.UPDATE,
         Action.CONFLICT,
         Action.SKIP,
     ]
-    assert marked[1].reason is not None and f"{CONFIG}:a" in marked[1].reason
+    assert marked[0].notes == marked[1].notes == ("2 items of this restore create objects named 'Same'.",)
+    assert marked[2].notes == ()
     assert marked[4].reason is not None and f"{CONFIG}:d" in marked[4].reason and marked[4].target_id == "t1"
+
+
+def test_items_of_one_name_are_never_split_across_chunks() -> None:
+    items = sort_for_restore(
+        [item(CONFIG, f"a{n:02d}", f"Name {n:02d}") for n in range(CHUNK_SIZE - 1)]
+        + [item(CONFIG, f"z{n}", "Name 99") for n in range(3)]
+        + [item(CONFIG, "zz", "Name zz")]
+    )
+    chunks = plan_chunks(items)
+    assert [(c.start, c.end) for c in chunks] == [(0, CHUNK_SIZE + 2), (CHUNK_SIZE + 2, CHUNK_SIZE + 3)]
+    assert {i.display_name for i in items[CHUNK_SIZE - 1 : CHUNK_SIZE + 2]} == {"Name 99"}
 
 
 def test_an_item_whose_exclusion_cannot_be_mapped_is_skipped_with_the_engine_reason() -> None:
