@@ -188,6 +188,15 @@ def remap_content(policy_type: str, content: Mapping[str, Any], ids: IdMap) -> R
     )
 
 
+_CREATE_IT = "Create what is missing in the target (same display name), then restore again."
+_CROSS_TENANT_CA = (
+    "Restore the policy without that exclusion only by hand, or restore it within its own tenant."
+)
+CA_USER_KEYWORDS = frozenset({"All", "None", "GuestsOrExternalUsers"})
+CA_LOCATION_KEYWORDS = frozenset({"All", "AllTrusted"})
+"""Values of a CA policy's user and location lists that are the same in every tenant (not IDs)."""
+
+
 class _Notes(list[str]):
     """Notes on what was left off, plus what blocks the whole item (a widening it must not make)."""
 
@@ -196,14 +205,13 @@ class _Notes(list[str]):
         self.blocked: list[str] = []
         self.missing_exclusions: list[str] = []
 
-    def block(self, label: str, missing: str) -> None:
-        """An exclusion of group `label` that cannot be restored (`missing` says why): noted (so a
-        preview shows it) and blocking the item."""
-        self.missing_exclusions.append(label)
+    def block(self, label: str, missing: str, kind: str = "Group", fix: str = _CREATE_IT) -> None:
+        """An exclusion of `label` (a group unless `kind` says otherwise) that cannot be restored
+        (`missing` says why): noted (so a preview shows it) and blocking the item."""
+        self.missing_exclusions.append(label if kind == "Group" else f"{kind.lower()} {label}")
         reason = (
-            f"Group {_quoted(label)} is excluded {missing}; without the exclusion the policy would "
-            "apply to more users or devices, so the item is not written. "
-            "Create what is missing in the target (same display name), then restore again."
+            f"{kind} {_quoted(label)} is excluded {missing}; without the exclusion the policy would "
+            f"apply to more users or devices, so the item is not written. {fix}"
         )
         self.blocked.append(reason)
         self.append(reason)
@@ -290,8 +298,13 @@ def _compliance(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:
 
 def _conditional_access(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:
     """Included groups the target lacks are left off (the policy covers fewer users); an excluded
-    one blocks the policy and stays unmapped."""
-    users = (content.get("conditions") or {}).get("users")
+    one blocks the policy and stays unmapped. Users and named locations are not mapped between
+    tenants (their IDs are the source tenant's own), so in another tenant an exclusion of either
+    blocks the policy too; included ones go through as they are."""
+    conditions = content.get("conditions") or {}
+    if not ids.same_tenant():
+        _unmapped_exclusions(conditions, notes)
+    users = conditions.get("users")
     if not isinstance(users, dict):
         return
     if isinstance(users.get("includeGroups"), list):
@@ -305,6 +318,22 @@ def _conditional_access(content: dict[str, Any], ids: IdMap, notes: _Notes) -> N
                     "in conditions.users.excludeGroups but does not exist in the target",
                 )
         users["excludeGroups"] = [ids.groups.get(str(group), group) for group in excluded]
+
+
+def _unmapped_exclusions(conditions: Mapping[str, Any], notes: _Notes) -> None:
+    for section, key, keywords, kind in (
+        ("users", "excludeUsers", CA_USER_KEYWORDS, "User"),
+        ("locations", "excludeLocations", CA_LOCATION_KEYWORDS, "Named location"),
+    ):
+        values = (conditions.get(section) or {}).get(key)
+        for value in values if isinstance(values, list) else []:
+            if str(value) not in keywords:
+                notes.block(
+                    str(value),
+                    f"in conditions.{section}.{key}, and {kind.lower()}s are not mapped between tenants",
+                    kind=kind,
+                    fix=_CROSS_TENANT_CA,
+                )
 
 
 def _app_configuration(content: dict[str, Any], ids: IdMap, notes: _Notes) -> None:

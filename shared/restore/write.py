@@ -39,12 +39,14 @@ class RestoreNotPossible(Exception):
 
 
 class RestoreWouldWiden(RestoreNotPossible):
-    """Writing the item would apply it to more users or devices than the source did: a group it
-    excludes does not exist in the target (dropping an exclusion widens a policy). Nothing is
-    written; `groups` names the missing excluded groups (display name, else ID)."""
+    """Writing the item would apply it to more users or devices than the source did: something it
+    excludes cannot be restored in the target (a group the target lacks; in another tenant, a CA
+    policy's excluded users or named locations), and dropping an exclusion widens a policy.
+    Nothing is written; `exclusions` names them (a group's display name, else its ID; `user <id>`,
+    `named location <id>`)."""
 
-    def __init__(self, reason: str, groups: tuple[str, ...]) -> None:
-        self.groups = groups
+    def __init__(self, reason: str, exclusions: tuple[str, ...]) -> None:
+        self.exclusions = exclusions
         super().__init__(reason)
 
 

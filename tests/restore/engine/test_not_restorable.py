@@ -136,6 +136,6 @@ def test_an_exclusion_of_a_group_the_target_lacks_is_refused_before_any_write(
             ids=ids,
         )
     assert isinstance(refused.value, RestoreNotPossible), "the job records it like any item it cannot restore"
-    assert refused.value.groups == ("Break-glass accounts",)
+    assert refused.value.exclusions == ("Break-glass accounts",)
     assert "'Break-glass accounts'" in refused.value.reason and "not written" in refused.value.reason
     assert not sim.admin.log(tenant=empty_tenant, kind="graph"), "nothing was read or written"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from shared.restore.remap import NO_TEMPLATE, REFERENCE_KINDS, IdMap, remap_content
@@ -179,3 +180,34 @@ def test_a_map_survives_json_between_activities() -> None:
     assert remap_content("deviceConfigurations", content, again) == remap_content(
         "deviceConfigurations", content, original
     )
+
+
+def test_conditional_access_excluded_users_and_locations_block_a_cross_tenant_restore() -> None:
+    """User and named location IDs are the source tenant's own; an exclusion of them written into
+    another tenant would exclude no one there."""
+    user, location = "50000000-0000-0000-0000-000000000000", "60000000-0000-0000-0000-000000000000"
+    policy = {
+        "conditions": {
+            "users": {"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers", user]},
+            "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted", location]},
+        }
+    }
+    remapped = remap_content("conditionalAccessPolicies", policy, ids())
+    assert remapped.missing_exclusions == (f"user {user}", f"named location {location}")
+    assert [reason.split(";")[0] for reason in remapped.blocked] == [
+        f"User '{user}' is excluded in conditions.users.excludeUsers, and users are not mapped between "
+        "tenants",
+        f"Named location '{location}' is excluded in conditions.locations.excludeLocations, and named "
+        "locations are not mapped between tenants",
+    ]
+    assert remapped.content["conditions"] == policy["conditions"]
+
+    same = replace(ids(), same=True)
+    assert remap_content("conditionalAccessPolicies", policy, same).blocked == ()
+    keywords_only = {
+        "conditions": {
+            "users": {"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers"]},
+            "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]},
+        }
+    }
+    assert remap_content("conditionalAccessPolicies", keywords_only, ids()).blocked == ()

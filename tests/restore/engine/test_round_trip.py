@@ -160,7 +160,7 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
                     target, entry.name, policy.payload, target_id=None, ids=ids, source_id=policy.policy_id
                 )
             except RestoreWouldWiden as exc:
-                assert exc.groups == (missing_name,), (entry.name, exc.reason)
+                assert exc.exclusions == (missing_name,), (entry.name, exc.reason)
                 refused.setdefault(entry.name, []).append(policy)
                 continue
             assert result.action == "created"
