@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared.jobs import restore as job
+from shared.jobs import restore_live as live
 from shared.restore.model import Chunk
 from shared.services import services
 
@@ -36,12 +37,12 @@ def restore_finish_preview(ref: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="ref")
 def restore_safety_backup(ref: dict[str, Any]) -> dict[str, Any]:
-    return job.take_safety_backup(services(), ref["tenant_id"], ref["run_id"])
+    return live.take_safety_backup(services(), ref["tenant_id"], ref["run_id"])
 
 
 @bp.activity_trigger(input_name="request")
 def restore_apply_chunk(request: dict[str, Any]) -> dict[str, Any]:
-    return job.apply_chunk(
+    return live.apply_chunk(
         services(),
         request["tenantId"],
         request["runId"],

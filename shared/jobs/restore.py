@@ -1,4 +1,5 @@
-"""The steps of a restore run (preview or live), called by thin activities.
+"""The steps of a restore run that stage and plan (the live writes are in `restore_live`), called by
+thin activities.
 
 Preview: stage the source items, plan them in chunks with read-only clients (each chunk's plan is a
 blob part and one run item per item), then join the parts into the plan. Live: stage the chosen
@@ -11,12 +12,9 @@ Throttling is handed back (IDs and `retryAfter`) for the orchestrator's durable 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-from azure.core.exceptions import ResourceNotFoundError
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
@@ -25,15 +23,13 @@ from shared.notifications import run_link
 from shared.problems import ProblemError
 from shared.redact import redact
 from shared.restore import model
-from shared.restore.live import ItemApplied, WriteContext, apply_item, settled_by_plan
-from shared.restore.model import Action, Chunk, PlannedItem, Selection, SourceItem
+from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
 from shared.restore.plan import mark_name_clashes, plan_items, settled_without_graph
-from shared.restore.remap import IdMap, build_id_map
-from shared.restore.safety import items_to_update, safety_backup
+from shared.restore.remap import build_id_map
 from shared.restore.source import SourceSpec, load_content, resolve_source
 from shared.runs import ItemOutcome, ItemResult, Run, get_run, record_items, update_progress
 from shared.services import Services
-from shared.storage import decode_key, encode_key, names
+from shared.storage import names
 from shared.tenant_graph import graph_client_for
 
 THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
@@ -103,12 +99,12 @@ def plan_chunk(
     if settled is not None:
         return _record_preview(services, tenant_id, run_id, chunk, settled, [], started_at)
     try:
-        target, source = _clients(services, tenant_id, source_tenant, read_only=True)
+        target, source = graph_clients(services, tenant_id, source_tenant, read_only=True)
         ids = build_id_map(source, target)
         outcome = plan_items(target, ids, items, lambda item: load_content(services.account, item))
     except GraphThrottled as exc:
         if not final_attempt:
-            return _handed_back([i.item_id for i in items], exc.retry_after)
+            return handed_back([i.item_id for i in items], exc.retry_after)
         return _record_preview(services, tenant_id, run_id, chunk, [], _failed(items, exc), started_at)
     except (GraphError, ConfigurationError) as exc:
         return _record_preview(services, tenant_id, run_id, chunk, [], _failed(items, exc), started_at)
@@ -153,7 +149,7 @@ def _record_preview(
         for item, error in failed
     ]
     record_items(services.runs, run_id, results)
-    return {**_counts(results), "throttled": [], "retryAfter": 0}
+    return {**item_counts(results), "throttled": [], "retryAfter": 0}
 
 
 def _preview_item(item: PlannedItem, started_at: datetime) -> ItemResult:
@@ -216,146 +212,10 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
     return {"planned": len(ordered), "actions": actions}
 
 
-# Live
-
-
-def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
-    """The safety backup of every item this run will update and has not ended yet."""
-    container = services.account.container(names.MANIFESTS_CONTAINER)
-    selection = model.get_selection(container, tenant_id, run_id)
-    ended = {
-        decode_key(entity["RowKey"])
-        for entity in services.runs.items.query_entities(
-            "PartitionKey eq @run", parameters={"run": run_id}, select=["RowKey"]
-        )
-    }
-    override = bool((get_run(services.runs, tenant_id, run_id).parameters or {}).get("overrideConflicts"))
-    candidates = items_to_update(selection.items, override_conflicts=override)
-    pending = [i for i in candidates if i.item_id not in ended]
-    try:
-        target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=True)
-    except ConfigurationError as exc:
-        return {"throttled": False, "error": redact(str(exc))}
-    return safety_backup(services, target, tenant_id, run_id, pending)
-
-
-def apply_chunk(
-    services: Services, tenant_id: str, run_id: str, chunk: Chunk, *, final_attempt: bool
-) -> dict[str, Any]:
-    """Write the chunk's items one by one; each outcome is recorded as soon as it is known."""
-    run = get_run(services.runs, tenant_id, run_id)
-    container = services.account.container(names.MANIFESTS_CONTAINER)
-    selection = model.get_selection(container, tenant_id, run_id)
-    chosen = [
-        i for i in selection.items[chunk.start : chunk.end] if not chunk.retry or i.item_id in chunk.retry
-    ]
-    recorded = _recorded(services, run_id, [i.item_id for i in chosen])
-    made = _made_by_name(chosen, recorded)
-    pending = [i for i in chosen if i.item_id not in recorded]
-    settled = [(i, settled_by_plan(i)) for i in pending]
-    results = [_live_item(i, applied) for i, applied in settled if applied is not None]
-    record_items(services.runs, run_id, results)
-    pending = [i for i, applied in settled if applied is None]
-    if not pending:
-        return {**_counts(results), "throttled": [], "retryAfter": 0}
-    parameters = run.parameters or {}
-    ctx = WriteContext(
-        tenant_id, run_id, run.requested_by, bool(parameters.get("overrideConflicts")), services.audit
-    )
-    try:
-        target, source = _clients(services, tenant_id, selection.source_tenant_id, read_only=False)
-        ids = build_id_map(source, target)
-    except GraphThrottled as exc:
-        return _throttled_or_failed(services, run_id, pending, exc, final_attempt)
-    except (GraphError, ConfigurationError) as exc:
-        failed = [_live_item(i, _error_applied(i, exc)) for i in pending]
-        record_items(services.runs, run_id, failed)
-        return {**_counts(results + failed), "throttled": [], "retryAfter": 0}
-    for index, item in enumerate(pending):
-        try:
-            applied = _apply_one(services, target, ids, item, ctx, made.get(_name_key(item), []))
-        except GraphThrottled as exc:
-            answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
-            return {**_counts(results), "throttled": answer["throttled"], "retryAfter": answer["retryAfter"]}
-        result = _live_item(item, applied)
-        record_items(services.runs, run_id, [result])
-        results.append(result)
-        if (
-            applied.outcome is ItemOutcome.SUCCEEDED
-            and applied.action == Action.CREATE.value
-            and applied.target_id
-        ):
-            made.setdefault(_name_key(item), []).append(applied.target_id)
-    return {**_counts(results), "throttled": [], "retryAfter": 0}
-
-
-def _apply_one(
-    services: Services,
-    target: GraphClient,
-    ids: IdMap,
-    item: PlannedItem,
-    ctx: WriteContext,
-    made_here: list[str],
-) -> ItemApplied:
-    content = load_content(services.account, item.source)
-    return apply_item(target, ids, item, content, ctx, made_here=made_here)
-
-
-def _name_key(item: PlannedItem) -> tuple[str, str]:
-    return (item.source.policy_type, item.source.display_name)
-
-
-def _made_by_name(items: Sequence[PlannedItem], recorded: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
-    """Objects this run already created for the chunk's items, by (type, name)."""
-    made: dict[tuple[str, str], list[str]] = {}
-    for item in items:
-        entity = recorded.get(item.item_id)
-        if entity is None or entity.get("Outcome") != ItemOutcome.SUCCEEDED.value:
-            continue
-        details = json.loads(entity.get("Details") or "{}")
-        if entity.get("Action") == Action.CREATE.value and details.get("targetId"):
-            made.setdefault(_name_key(item), []).append(str(details["targetId"]))
-    return made
-
-
-def _throttled_or_failed(
-    services: Services, run_id: str, items: Sequence[PlannedItem], exc: GraphThrottled, final_attempt: bool
-) -> dict[str, Any]:
-    if not final_attempt:
-        return _handed_back([i.item_id for i in items], exc.retry_after)
-    results = [
-        _live_item(i, ItemApplied(ItemOutcome.FAILED, i.action.value, error=THROTTLED_TOO_LONG))
-        for i in items
-    ]
-    record_items(services.runs, run_id, results)
-    return {**_counts(results), "throttled": [], "retryAfter": 0}
-
-
-def _error_applied(item: PlannedItem, exc: Exception) -> ItemApplied:
-    return ItemApplied(
-        ItemOutcome.FAILED, item.action.value, error=redact(f"The restore could not reach Graph: {exc}")
-    )
-
-
-def _live_item(item: PlannedItem, applied: ItemApplied) -> ItemResult:
-    return ItemResult(
-        item.item_id,
-        item.source.policy_type,
-        applied.outcome,
-        policy_id=item.source.policy_id,
-        display_name=item.source.display_name,
-        reason=applied.reason,
-        error=applied.error,
-        version_id=item.source.version_id,
-        action=applied.action,
-        details=applied.details(item),
-    )
-
-
 # Shared
 
 
-def _clients(
+def graph_clients(
     services: Services, tenant_id: str, source_tenant_id: str, *, read_only: bool
 ) -> tuple[GraphClient, GraphClient]:
     """The target client (read-only for a preview) and a read-only client of the source tenant."""
@@ -373,20 +233,7 @@ def _failed(items: Sequence[SourceItem], exc: Exception) -> list[tuple[SourceIte
     return [(item, error) for item in items]
 
 
-def _recorded(services: Services, run_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
-    """Items of this run that already have an outcome (point reads; a chunk holds about 20)."""
-    recorded: dict[str, Any] = {}
-    for item_id in item_ids:
-        try:
-            recorded[item_id] = services.runs.items.get_entity(
-                run_id, encode_key(item_id), select=["Outcome", "Action", "Details"]
-            )
-        except ResourceNotFoundError:
-            continue
-    return recorded
-
-
-def _handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:
+def handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:
     return {
         "succeeded": 0,
         "failed": 0,
@@ -397,7 +244,7 @@ def _handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:
     }
 
 
-def _counts(results: Sequence[ItemResult]) -> dict[str, int]:
+def item_counts(results: Sequence[ItemResult]) -> dict[str, int]:
     outcomes = [r.outcome for r in results]
     return {
         "succeeded": outcomes.count(ItemOutcome.SUCCEEDED),

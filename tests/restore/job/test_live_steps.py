@@ -5,6 +5,7 @@ attempt wrote to Graph but died before recording the item."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from shared.audit import AuditLog
 from shared.intune.capture import capture_policy
 from shared.intune.versions import record_version
 from shared.jobs import restore as job
+from shared.jobs import restore_live as live_steps
 from shared.restore import model
 from shared.restore.live import ALREADY_WRITTEN
 from shared.restore.model import Chunk
@@ -101,7 +103,7 @@ def _live(services: Services, tenant: str, preview_id: str) -> tuple[str, Chunk]
         parameters={"items": None},
     )
     begun = job.begin_restore(services, tenant, live.run_id)
-    assert job.take_safety_backup(services, tenant, live.run_id)["backupId"] == live.run_id
+    assert live_steps.take_safety_backup(services, tenant, live.run_id)["backupId"] == live.run_id
     [[chunk]] = begun["groups"]
     return live.run_id, Chunk.from_json(chunk)
 
@@ -120,8 +122,8 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     live = get_run(services.runs, tenant, run_id)
     sim.admin.clear_log()
 
-    first = job.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
-    again = job.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
+    first = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
+    again = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
 
     assert first["succeeded"] == 1 and again["succeeded"] == 0
     assert _length(sim, tenant, policy) == 12
@@ -136,7 +138,7 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     # The first attempt wrote, then died before recording the item: the next attempt finds the
     # target already holding the source and records success without another write or audit event.
     services.runs.items.delete_entity(live.run_id, encode_key(f"deviceConfigurations:{policy}"))
-    third = job.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
+    third = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
 
     assert third["succeeded"] == 1
     assert len(sim.admin.log(tenant=tenant, method="PATCH")) == 1
@@ -167,9 +169,9 @@ def test_creates_of_one_name_make_one_object_each_even_when_every_answer_is_lost
         rules=[{"method": "POST", "path": r"/deviceConfigurations$", "action": "apply_then_drop"}]
     )
 
-    first = job.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+    first = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
     sim.admin.set_faults(rules=[])
-    again = job.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+    again = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
 
     assert (first["succeeded"], again["succeeded"]) == (3, 0)
     twins = [
@@ -180,3 +182,54 @@ def test_creates_of_one_name_make_one_object_each_even_when_every_answer_is_lost
     assert sorted(o["passwordMinimumLength"] for o in twins) == [6, 7, 8]
     items = list_items(services.runs, get_run(services.runs, tenant, run_id)).items
     assert sorted(str((i.details or {})["targetId"]) for i in items) == sorted(o["id"] for o in twins)
+
+
+def test_a_retried_create_of_a_shared_name_does_not_take_its_siblings_for_a_match(
+    services: Services, sim: GraphSim
+) -> None:
+    tenant = sim.tenants[0].id
+    versions = _versions(services, sim, tenant, [4, 5], "Pair")
+    for version in versions:
+        sim.admin.delete_object(tenant, CONFIGURATIONS, version["policyId"])
+    preview_id = _preview(services, tenant, versions)
+    run_id, chunk = _live(services, tenant, preview_id)
+    refused = {
+        "method": "POST",
+        "path": r"/deviceConfigurations$",
+        "occurrences": [2],
+        "action": "status",
+        "status": 400,
+        "code": "BadRequest",
+        "message": "Simulated validation failure",
+    }
+    sim.admin.set_faults(rules=[refused])
+    first = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+    sim.admin.set_faults(rules=[])
+    assert (first["succeeded"], first["failed"]) == (1, 1)
+
+    retry, _ = start_or_reuse(
+        services.runs,
+        tenant,
+        model.LIVE_RUN_TYPE,
+        ["retry", run_id],
+        "user:admin",
+        source={"previewRunId": preview_id, "tenantId": tenant},
+        parameters={"items": [i.item_id for i in _failed_items(services, tenant, run_id)], "retryOf": run_id},
+    )
+    begun = job.begin_restore(services, tenant, retry.run_id)
+    live_steps.take_safety_backup(services, tenant, retry.run_id)
+    [[retry_chunk]] = begun["groups"]
+    again = live_steps.apply_chunk(
+        services, tenant, retry.run_id, Chunk.from_json(retry_chunk), final_attempt=False
+    )
+
+    assert (again["succeeded"], again["conflict"]) == (1, 0)
+    pair = [
+        o for o in sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS] if o["displayName"] == "Pair"
+    ]
+    assert sorted(o["passwordMinimumLength"] for o in pair) == [4, 5]
+
+
+def _failed_items(services: Services, tenant: str, run_id: str) -> list[Any]:
+    run = get_run(services.runs, tenant, run_id)
+    return list(list_items(services.runs, run, outcome=ItemOutcome.FAILED).items)
