@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,26 +94,10 @@ def record_version(
     existing = _read_index(table, tenant_id, version_id)
     if existing is not None:
         return existing
-    timeline_key = _timeline_prefix(captured.policy_type, captured.policy_id) + (
-        f"{inverted_time_key(captured_at)}{_SEP}{version_id}"
-    )
+    timeline_key = _timeline_key(captured, captured_at, version_id)
     previous = _previous(table, tenant_id, captured, timeline_key)
     stored = _store_payload(account, captured.payload, previous)
-    version = PolicyVersion(
-        version_id=version_id,
-        tenant_id=tenant_id,
-        policy_type=captured.policy_type,
-        policy_id=captured.policy_id,
-        display_name=captured.display_name,
-        content_sha256=stored.sha256,
-        blob_name=stored.blob_name,
-        size=stored.size,
-        changed=previous is None or previous.content_sha256 != stored.sha256,
-        previous_version_id=previous.version_id if previous else None,
-        captured_at=captured_at,
-        run_id=run_id,
-        secrets_not_captured=list(captured.secrets_not_captured),
-    )
+    version = _new_version(tenant_id, captured, version_id, stored, previous, run_id, captured_at)
     properties = _to_entity(version)
     try:
         table.submit_transaction(
@@ -127,6 +112,54 @@ def record_version(
             raise
         return raced
     return version
+
+
+VERSIONS_PER_TRANSACTION = 50
+"""Two rows per version, and an entity-group transaction holds at most 100 operations."""
+
+
+def record_versions(
+    account: StorageAccount,
+    tenant_id: str,
+    captured: Sequence[CapturedPolicy],
+    run_id: str,
+    captured_at: datetime,
+    threads: int = 8,
+) -> list[PolicyVersion]:
+    """`record_version` for many policies of one tenant, in the order given, with fewer round trips:
+    no index pre-read, and the rows of up to 50 versions in one transaction.
+
+    A transaction that fails (a retried chunk whose versions, or some of them, exist already) is
+    done again one policy at a time through `record_version`, which returns the recorded version.
+    """
+    table = account.table(names.POLICY_VERSIONS)
+
+    def prepare(policy: CapturedPolicy) -> PolicyVersion:
+        version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
+        previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
+        stored = _store_payload(account, policy.payload, previous)
+        return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        prepared = list(pool.map(prepare, captured))
+    recorded: list[PolicyVersion] = []
+    for start in range(0, len(prepared), VERSIONS_PER_TRANSACTION):
+        group = prepared[start : start + VERSIONS_PER_TRANSACTION]
+        operations: list[Any] = []
+        for version in group:
+            properties = {"PartitionKey": tenant_id, **_to_entity(version)}
+            operations += [
+                ("create", {"RowKey": _index_key(version.version_id), **properties}),
+                ("create", {"RowKey": _timeline_key_of(version), **properties}),
+            ]
+        try:
+            table.submit_transaction(operations)
+        except TableTransactionError:
+            policies = captured[start : start + VERSIONS_PER_TRANSACTION]
+            recorded += [record_version(account, tenant_id, p, run_id, captured_at) for p in policies]
+            continue
+        recorded += group
+    return recorded
 
 
 def list_versions(
@@ -177,6 +210,42 @@ def get_version_content(account: StorageAccount, version: PolicyVersion) -> dict
         version.content_sha256
     )
     return content
+
+
+def _timeline_key(captured: CapturedPolicy, captured_at: datetime, version_id: str) -> str:
+    prefix = _timeline_prefix(captured.policy_type, captured.policy_id)
+    return f"{prefix}{inverted_time_key(captured_at)}{_SEP}{version_id}"
+
+
+def _timeline_key_of(version: PolicyVersion) -> str:
+    prefix = _timeline_prefix(version.policy_type, version.policy_id)
+    return f"{prefix}{inverted_time_key(version.captured_at)}{_SEP}{version.version_id}"
+
+
+def _new_version(
+    tenant_id: str,
+    captured: CapturedPolicy,
+    version_id: str,
+    stored: StoredContent,
+    previous: PolicyVersion | None,
+    run_id: str,
+    captured_at: datetime,
+) -> PolicyVersion:
+    return PolicyVersion(
+        version_id=version_id,
+        tenant_id=tenant_id,
+        policy_type=captured.policy_type,
+        policy_id=captured.policy_id,
+        display_name=captured.display_name,
+        content_sha256=stored.sha256,
+        blob_name=stored.blob_name,
+        size=stored.size,
+        changed=previous is None or previous.content_sha256 != stored.sha256,
+        previous_version_id=previous.version_id if previous else None,
+        captured_at=captured_at,
+        run_id=run_id,
+        secrets_not_captured=list(captured.secrets_not_captured),
+    )
 
 
 def _store_payload(

@@ -8,7 +8,6 @@ handed back (their IDs) for the orchestrator to retry after a durable timer.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,7 @@ from shared.backups import inventory, staging
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
-from shared.intune.versions import PolicyVersion, record_version
+from shared.intune.versions import PolicyVersion, record_versions
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, record_items
 from shared.services import Services
@@ -25,7 +24,8 @@ from shared.storage import names
 from shared.tenant_graph import graph_client_for
 
 STORAGE_THREADS = 8
-"""Version writes of one chunk in parallel: each is a few Azurite/Table round trips."""
+"""Payload writes and previous-version reads of one chunk in parallel; the version rows then go in
+one transaction (`record_versions`)."""
 DELETED_SINCE_LISTED = "Deleted in Graph after the backup listed it."
 
 
@@ -88,15 +88,9 @@ def _record(
         if isinstance(r, CaptureFailure) and isinstance(r.error, GraphThrottled) and not chunk.final_attempt
     ]
     captured = [r for r in results if isinstance(r, CapturedPolicy)]
-    with ThreadPoolExecutor(max_workers=STORAGE_THREADS) as pool:
-        versions = list(
-            pool.map(
-                lambda c: record_version(
-                    services.account, chunk.tenant_id, c, run_id=chunk.run_id, captured_at=started_at
-                ),
-                captured,
-            )
-        )
+    versions = record_versions(
+        services.account, chunk.tenant_id, captured, chunk.run_id, started_at, threads=STORAGE_THREADS
+    )
     items = [_succeeded(chunk, version, started_at) for version in versions]
     items += [
         _failed(chunk, r, started_at) for r in results if isinstance(r, CaptureFailure) and r not in throttled

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.graph.pacing import HEADROOM, PacingPolicy, ReservationTooLate, SlidingWindow, shared_pacer
+from shared.graph.pacing import (
+    ARRIVAL_SLACK_SECONDS,
+    HEADROOM,
+    WINDOW_SECONDS,
+    Pacer,
+    PacingPolicy,
+    ReservationTooLate,
+    SlidingWindow,
+    shared_pacer,
+)
 
 
 class Clock:
@@ -53,3 +62,11 @@ def test_clients_of_one_app_in_one_tenant_share_a_pacer() -> None:
     first = shared_pacer("https://graph.example/", "T1", "app", policy)
     assert shared_pacer("https://graph.example", "t1", "APP", policy) is first
     assert shared_pacer("https://graph.example", "t2", "app", policy) is not first
+
+
+def test_a_pacer_frees_a_slot_only_after_graphs_window_plus_the_arrival_slack() -> None:
+    clock = Clock()
+    pacer = Pacer(PacingPolicy(scale=0.01), clock=clock)
+    limit = PacingPolicy(scale=0.01).limit(write=False)
+    assert pacer.reserve(limit, write=False, max_wait=60) == 0.0
+    assert pacer.reserve(1, write=False, max_wait=60) == pytest.approx(WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS)

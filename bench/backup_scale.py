@@ -1,0 +1,481 @@
+"""Benchmark tenant backups through the product app, at Graph's throttle limits and latency.
+
+The bench starts its own stack (a fresh on-disk Azurite, graphsim with the `sized` profile, the
+reference throttle limits and 100 ms +/- 30 ms latency per HTTP request, and a devhost serving
+`function_app.py`), registers graphsim's tenants in the app's storage, starts the backups over the
+HTTP API (`POST /api/tenants/{t}/backups`, as an operator with a dev token), polls the status
+URLs, and stops every process it started at the end.
+
+Scenarios (targets on the 2-core dev machine):
+- `scale`: 20 tenants x 300 objects backed up at once: wall time < 120 s, no item lost (the
+  backup's manifest compared with what graphsim holds, type by type), fewer than 1.5 Graph
+  requests per object as Graph's throttling counts them (each inner request of a `$batch` is one;
+  HTTP requests are reported too).
+- `pacing`: 1 tenant x 300 objects with graphsim's throttle scaled to 1/10 and the app's pacing
+  (TENANTATLAS_GRAPH_PACING_SCALE) scaled alike: wall time within 1.25x of (Graph requests made /
+  allowed request rate), and 429s under 5% of the requests.
+
+Reported per scenario: wall time, items per second, items lost, Graph requests (throttle-counted
+and HTTP), requests per object, 429s, token requests, and peak RSS of the devhost (with any
+children), graphsim and Azurite, sampled every 0.2 s. A readable table, then one JSON object with
+every figure on the last line.
+
+    .venv/bin/python bench/backup_scale.py [--scenario scale|pacing|all] [--tenants N] [--objects N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from local.azurite import AZURITE_JS, Azurite
+from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
+from local.graphsim.testing import GraphSim, GraphSimProcess
+from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
+from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
+from shared.auth.roles import Role
+from shared.intune.catalog import TYPES
+from shared.intune.model import Strategy
+from shared.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
+from shared.storage import StorageAccount, StorageConfig
+from shared.tenants import MembershipStore, TenantRegistry
+
+OPERATOR = "bench-operator@msp.example"
+STORAGE_PREFIX = "bench"
+LATENCY = {"base_ms": 70, "jitter_ms": 60}
+"""100 ms +/- 30 ms: graphsim sleeps base + uniform [0, jitter) once per HTTP request."""
+WINDOW_SECONDS = 20.0
+CONFIGURATION_READS_PER_WINDOW = 1000
+"""Graph's per-app-per-tenant budget of the configuration area (any request) at scale 1."""
+SETTINGS_CATALOG = "deviceManagement/configurationPolicies"
+RUN_TIMEOUT = 900.0
+POLL_SECONDS = 1.0
+"""Status polls cost the app storage reads; the figure comes from the runs' own `endedAt`."""
+SAMPLE_SECONDS = 0.2
+
+TARGETS = {
+    "scale": {"wall_seconds_below": 120.0, "items_lost": 0, "graph_requests_per_object_below": 1.5},
+    "pacing": {"wall_over_ideal_at_most": 1.25, "throttled_share_below": 0.05, "items_lost": 0},
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    tenants: int
+    objects: int
+    throttle_scale: float
+    max_activities: int | None = None
+    """host.json's maxConcurrentActivityFunctions for this run (None: the repo's host.json as it is)."""
+
+
+# --- processes and memory ---------------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Peak RSS of each named process tree (the process and its descendants), sampled in a thread."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        self._roots = {name: psutil.Process(pid) for name, pid in roots.items()}
+        self.peak_mib = {name: 0.0 for name in roots}
+        self.cpu_seconds = {name: 0.0 for name in roots}
+        self._cpu_start = {name: _tree_cpu(root) for name, root in self._roots.items()}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        for name, root in self._roots.items():
+            self.cpu_seconds[name] = _tree_cpu(root) - self._cpu_start[name]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def _sample(self) -> None:
+        for name, root in self._roots.items():
+            self.peak_mib[name] = max(self.peak_mib[name], _tree_rss(root) / 2**20)
+
+
+def _tree_cpu(root: psutil.Process) -> float:
+    """User + system CPU seconds of a process and its live descendants."""
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # exited between listing and reading
+            total += int(process.memory_info().rss)
+    return total
+
+
+def _app_dir(scenario: Scenario, workdir: Path) -> Path:
+    """The repo, or (to try another activity concurrency) a folder linking to it with its own host.json."""
+    if scenario.max_activities is None:
+        return REPO_ROOT
+    app_dir = workdir / "app"
+    app_dir.mkdir(parents=True, exist_ok=True)
+    for entry in REPO_ROOT.iterdir():
+        if entry.name != "host.json" and not entry.name.startswith("."):
+            (app_dir / entry.name).symlink_to(entry)
+    host = json.loads((REPO_ROOT / "host.json").read_text())
+    host["extensions"]["durableTask"]["maxConcurrentActivityFunctions"] = scenario.max_activities
+    (app_dir / "host.json").write_text(json.dumps(host))
+    return app_dir
+
+
+def _azurite_pid() -> int:
+    """The Azurite this bench started: the child of this process running Azurite's entry script."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if str(AZURITE_JS) in child.cmdline():
+                return int(child.pid)
+    raise RuntimeError("The bench's Azurite process is gone.")
+
+
+@dataclass
+class BenchStack:
+    graphsim: GraphSim
+    devhost: DevhostProcess
+    key: DevSigningKey
+    process_ids: dict[str, int]
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(self.key, principal_name=OPERATOR)}"}
+
+
+@contextlib.contextmanager
+def bench_stack(scenario: Scenario, workdir: Path) -> Iterator[BenchStack]:
+    """Azurite, graphsim and the devhost, each stopped (process group) when the block ends."""
+    config = {
+        "latency": LATENCY,
+        "throttle": {"enabled": True, "scale": scenario.throttle_scale, "window_seconds": WINDOW_SECONDS},
+    }
+    azurite = Azurite(workdir / "azurite")
+    sim_process = GraphSimProcess(
+        state_dir=workdir / "graphsim",
+        profile="sized",
+        tenants=scenario.tenants,
+        objects=scenario.objects,
+        config=config,
+        startup_timeout=300.0,
+    )
+    devhost: DevhostProcess | None = None
+    try:
+        endpoints = azurite.start()
+        sim = sim_process.start()
+        key = ensure_dev_signing_key(workdir / DEV_AUTH_FOLDER)
+        _register_tenants(endpoints.connection_string, sim)
+        settings = {
+            "TENANTATLAS_ENVIRONMENT": "local",
+            "TENANTATLAS_AUTH_DEV_MODE": "true",
+            "TENANTATLAS_AUTH_AUDIENCE": DEV_AUDIENCE,
+            "TENANTATLAS_AUTH_ISSUERS": DEV_ISSUER,
+            "TENANTATLAS_STATE_DIR": str(workdir),
+            "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
+            "TENANTATLAS_GRAPH_PACING_SCALE": str(scenario.throttle_scale),
+            **graphsim_settings(sim.state_dir / "credentials.json"),
+        }
+        devhost = start_devhost(
+            _app_dir(scenario, workdir), workdir / "devhost", endpoints.connection_string, settings=settings
+        )
+        assert sim_process.process is not None
+        yield BenchStack(
+            sim,
+            devhost,
+            key,
+            {"devhost": devhost.process.pid, "graphsim": sim_process.process.pid, "azurite": _azurite_pid()},
+        )
+    finally:
+        if devhost is not None:
+            devhost.stop()
+        sim_process.stop()
+        azurite.stop()
+
+
+def _register_tenants(connection_string: str, sim: GraphSim) -> None:
+    """Every graphsim tenant registered with the app (credential `graphsim`), the bench's operator on each."""
+    config = StorageConfig(connection_string=connection_string, name_prefix=STORAGE_PREFIX)
+    with StorageAccount(config) as account:
+        registry = TenantRegistry(account)
+        memberships = MembershipStore(account, registry)
+        for tenant in sim.tenants:
+            registry.add(tenant.id, tenant.name, "public", GRAPHSIM_CREDENTIAL_REF)
+            memberships.grant(f"user:{demo_object_id(OPERATOR)}", tenant.id, Role.OPERATOR, "bench")
+
+
+# --- one scenario ---------------------------------------------------------------------------------------
+
+
+def run_backups(stack: BenchStack) -> tuple[float, dict[str, dict[str, Any]]]:
+    """POST every tenant's backup at once and poll the status URLs until all ended.
+
+    Returns (seconds, run per tenant): from the first POST to the latest `endedAt` the runs record,
+    so the polling interval does not blur the figure.
+    """
+    tenants = [tenant.id for tenant in stack.graphsim.tenants]
+    session = requests.Session()
+    started = time.time()
+
+    def start(tenant_id: str) -> str:
+        answer = requests.post(
+            stack.devhost.url(f"api/tenants/{tenant_id}/backups"), headers=stack.headers(), timeout=120
+        )
+        if answer.status_code != 202:
+            raise RuntimeError(f"backup of {tenant_id} answered {answer.status_code}: {answer.text}")
+        return str(answer.headers["Location"])
+
+    with ThreadPoolExecutor(max_workers=min(len(tenants), 20)) as pool:
+        locations = dict(zip(tenants, pool.map(start, tenants), strict=True))
+    ended: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while len(ended) < len(tenants):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(tenants) - len(ended)} backup(s) still running after {RUN_TIMEOUT} s")
+        time.sleep(POLL_SECONDS)
+        for tenant_id, location in locations.items():
+            if tenant_id not in ended:
+                answer = session.get(location, headers=stack.headers(), timeout=120)
+                if answer.status_code != 202:
+                    ended[tenant_id] = answer.json()
+    session.close()
+    last_end = max(datetime.fromisoformat(run["endedAt"]).timestamp() for run in ended.values())
+    return last_end - started, ended
+
+
+def expected_ids(state: dict[str, Any]) -> dict[str, set[str]]:
+    """Per catalog type, the IDs graphsim holds that a backup must capture (built-ins skipped)."""
+    collections = state["collections"]
+    expected: dict[str, set[str]] = {}
+    for entry in TYPES:
+        paths = entry.typed_collections.values() if entry.typed_collections else [entry.collection]
+        held = [obj for path in paths for obj in collections.get(path.lstrip("/"), [])]
+        if entry.strategy is Strategy.SINGLETON:
+            single = collections.get(entry.collection.lstrip("/"), [])
+            held = single if isinstance(single, list) else [single]
+        expected[entry.name] = {
+            str(obj.get("id") or entry.name)
+            for obj in held
+            if not (entry.skip and entry.skip.applies_to(obj))
+        }
+    return expected
+
+
+def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Items lost: objects graphsim holds that are not in the tenant's backup manifest."""
+    lost, failed, expected_total, stored_total, settings_catalog = 0, 0, 0, 0, []
+    statuses: dict[str, int] = {}
+    for tenant_id, run in runs.items():
+        statuses[run["status"]] = statuses.get(run["status"], 0) + 1
+        failed += int(run["counters"]["failed"])
+        backup = requests.get(
+            stack.devhost.url(f"api/tenants/{tenant_id}/backups/{run['id']}"),
+            headers=stack.headers(),
+            params={"includeItems": "true"},
+            timeout=120,
+        ).json()
+        state = stack.graphsim.admin.tenant_state(tenant_id)
+        settings_catalog.append(len(state["collections"].get(SETTINGS_CATALOG, [])))
+        for policy_type, ids in expected_ids(state).items():
+            stored = {item["policyId"] for item in backup["items"].get(policy_type, [])}
+            expected_total += len(ids)
+            stored_total += len(stored & ids)
+            lost += len(ids - stored)
+    return {
+        "objects_expected": expected_total,
+        "objects_stored": stored_total,
+        "items_lost": lost,
+        "items_failed": failed,
+        "run_statuses": statuses,
+        "settings_catalog_per_tenant": min(settings_catalog) if settings_catalog else 0,
+    }
+
+
+def request_figures(counters: dict[str, int], objects: int) -> dict[str, Any]:
+    """Graph requests as its throttling counts them (inner `$batch` requests one by one) and as HTTP calls."""
+    counted = counters.get("graph.requests", 0)
+    in_batch = counters.get("graph.in_batch", 0)
+    batches = counters.get("batch.requests", 0)
+    http = counted - in_batch + batches
+    throttled = counters.get("graph.throttled", 0)
+    return {
+        "graph_requests_counted": counted,
+        "graph_requests_http": http,
+        "batch_calls": batches,
+        "inner_batch_requests": in_batch,
+        "token_requests": counters.get("token.requests", 0),
+        "graph_requests_per_object": round(counted / objects, 3) if objects else None,
+        "http_requests_per_object": round(http / objects, 3) if objects else None,
+        "throttled_429": throttled,
+        "throttled_share": round(throttled / counted, 4) if counted else 0.0,
+    }
+
+
+def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
+    with contextlib.ExitStack() as cleanup:
+        if keep is None:
+            workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-backup-")))
+        else:
+            workdir = keep / scenario.name
+        stack = cleanup.enter_context(bench_stack(scenario, workdir))
+        stack.graphsim.admin.clear_log()
+        load_before = os.getloadavg()[0]
+        with RssSampler(stack.process_ids) as sampler:
+            seconds, runs = run_backups(stack)
+        load_after = os.getloadavg()[0]
+        counters = stack.graphsim.admin.counters()["requests"]
+        completeness = check_completeness(stack, runs)
+    figures: dict[str, Any] = {
+        "tenants": scenario.tenants,
+        "objects_per_tenant": scenario.objects,
+        "throttle_scale": scenario.throttle_scale,
+        "max_concurrent_activities": scenario.max_activities or _host_max_activities(),
+        "latency_ms": "100 +/- 30 per HTTP request",
+        "wall_seconds": round(seconds, 2),
+        **completeness,
+        "items_per_second": round(completeness["objects_stored"] / seconds, 1),
+        **request_figures(counters, completeness["objects_expected"]),
+        "peak_rss_mib": {name: round(mib, 1) for name, mib in sampler.peak_mib.items()},
+        "peak_rss_of": "each process with its descendants (devhost: activities run on its thread pool)",
+        "cpu_seconds": {name: round(cpu, 1) for name, cpu in sampler.cpu_seconds.items()},
+        "machine": {"cpus": os.cpu_count(), "load_1m_before": round(load_before, 2),
+                    "load_1m_after": round(load_after, 2)},
+    }
+    if scenario.name == "pacing":
+        rate = CONFIGURATION_READS_PER_WINDOW * scenario.throttle_scale / WINDOW_SECONDS
+        ideal = figures["graph_requests_counted"] / rate
+        figures |= {
+            "allowed_requests_per_second": rate,
+            "ideal_seconds": round(ideal, 2),
+            "wall_over_ideal": round(seconds / ideal, 3) if ideal else None,
+        }
+    figures["targets"] = TARGETS[scenario.name]
+    figures["met"] = _met(scenario.name, figures)
+    return figures
+
+
+def _host_max_activities() -> int:
+    host = json.loads((REPO_ROOT / "host.json").read_text())
+    return int(host["extensions"]["durableTask"].get("maxConcurrentActivityFunctions", 10))
+
+
+def _met(name: str, figures: dict[str, Any]) -> dict[str, bool]:
+    if name == "scale":
+        met = {
+            "wall_seconds": figures["wall_seconds"] < TARGETS["scale"]["wall_seconds_below"],
+            "graph_requests_per_object": figures["graph_requests_per_object"]
+            < TARGETS["scale"]["graph_requests_per_object_below"],
+        }
+    else:
+        met = {
+            "wall_over_ideal": figures["wall_over_ideal"] <= TARGETS["pacing"]["wall_over_ideal_at_most"],
+            "throttled_share": figures["throttled_share"] < TARGETS["pacing"]["throttled_share_below"],
+        }
+    met["items_lost"] = figures["items_lost"] == 0
+    return {**met, "all": all(met.values())}
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    rows = [
+        ("tenants x objects", lambda f: f"{f['tenants']} x {f['objects_per_tenant']}"),
+        ("settings catalog / tenant", lambda f: str(f["settings_catalog_per_tenant"])),
+        ("throttle scale (sim = pacing)", lambda f: str(f["throttle_scale"])),
+        ("wall time", lambda f: f"{f['wall_seconds']:.1f} s"),
+        ("ideal (requests / rate)", lambda f: f"{f['ideal_seconds']:.1f} s x{f['wall_over_ideal']:.2f}"
+            if "ideal_seconds" in f else "-"),
+        ("objects stored / expected", lambda f: f"{f['objects_stored']} / {f['objects_expected']}"),
+        ("items lost / failed", lambda f: f"{f['items_lost']} / {f['items_failed']}"),
+        ("runs", lambda f: ", ".join(f"{k} {v}" for k, v in f["run_statuses"].items())),
+        ("items per second", lambda f: f"{f['items_per_second']:.1f}"),
+        ("Graph requests (throttle-counted)", lambda f: f"{f['graph_requests_counted']} "
+            f"({f['graph_requests_per_object']:.3f} / object)"),
+        ("HTTP requests to Graph", lambda f: f"{f['graph_requests_http']} "
+            f"({f['http_requests_per_object']:.3f} / object; {f['batch_calls']} $batch)"),
+        ("429s", lambda f: f"{f['throttled_429']} ({100 * f['throttled_share']:.2f}%)"),
+        ("token requests", lambda f: str(f["token_requests"])),
+        ("peak RSS devhost", lambda f: f"{f['peak_rss_mib']['devhost']:.0f} MiB"),
+        ("peak RSS graphsim", lambda f: f"{f['peak_rss_mib']['graphsim']:.0f} MiB"),
+        ("peak RSS Azurite", lambda f: f"{f['peak_rss_mib']['azurite']:.0f} MiB"),
+        ("CPU s devhost / graphsim / Azurite", lambda f: " / ".join(
+            f"{f['cpu_seconds'][name]:.0f}" for name in ("devhost", "graphsim", "azurite"))),
+        ("machine load (1 min) before / after", lambda f: f"{f['machine']['load_1m_before']:.1f} / "
+            f"{f['machine']['load_1m_after']:.1f} on {f['machine']['cpus']} CPUs"),
+        ("targets met", lambda f: "yes" if f["met"]["all"] else
+            "NO: " + ", ".join(k for k, v in f["met"].items() if not v and k != "all")),
+    ]
+    names = list(results)
+    width = max(len(label) for label, _ in rows)
+    print(f"{'':<{width}}  " + "  ".join(f"{name:<30}" for name in names))
+    for label, cell in rows:
+        print(f"{label:<{width}}  " + "  ".join(f"{cell(results[name]):<30}" for name in names))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scenario", choices=("scale", "pacing", "all"), default="all")
+    parser.add_argument("--tenants", type=int, default=None, help="tenants of the scale scenario (20)")
+    parser.add_argument("--objects", type=int, default=None, help="objects per tenant, both scenarios (300)")
+    parser.add_argument("--max-activities", type=int, help="run with this maxConcurrentActivityFunctions")
+    parser.add_argument("--keep", type=Path, help="keep state and logs (devhost.log, graphsim.log) here")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    objects = options.objects or 300
+    scenarios = {
+        "scale": Scenario("scale", options.tenants or 20, objects, 1.0, options.max_activities),
+        "pacing": Scenario("pacing", 1, objects, 0.1, options.max_activities),
+    }
+    chosen = list(scenarios) if options.scenario == "all" else [options.scenario]
+    results = {}
+    for name in chosen:
+        results[name] = run_scenario(scenarios[name], options.keep)
+        print(f"{name}: done in {results[name]['wall_seconds']} s", flush=True)
+    print_table(results)
+    met = all(figures["met"]["all"] for figures in results.values())
+    print(json.dumps({"bench": "backup_scale", "scenarios": results, "all_targets_met": met}))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
