@@ -3,6 +3,9 @@ through each run's status URL as a Logic App would poll it.
 
 On a terminal the lines are redrawn in place (ANSI cursor-up); into a file or a pipe a line is printed
 when a run's figures change, at most once a second per run, so a log stays readable.
+
+A run that records its items as it goes but reports `processed` only at its end (a restore) is
+followed with `count_items`: its items route is read at each poll and their number is the progress.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -34,6 +38,7 @@ class FollowedRun:
     ended: float | None = None
     printed: tuple[str, int] | None = None
     printed_at: float = 0.0
+    items_url: str | None = None
 
     @property
     def active(self) -> bool:
@@ -55,17 +60,26 @@ class LiveProgress:
     """Follow runs until every one has ended; `follow` returns their last answers in the given order."""
 
     def __init__(
-        self, session: requests.Session, headers: Mapping[str, str], out: TextIO = sys.stdout
+        self,
+        session: requests.Session,
+        headers: Mapping[str, str],
+        out: TextIO = sys.stdout,
+        *,
+        count_items: bool = False,
     ) -> None:
         self._session = session
         self._headers = dict(headers)
         self._out = out
+        self._count_items = count_items
         self._in_place = out.isatty()
         self._drawn = 0
 
     def follow(self, started: list[tuple[str, str, dict[str, Any]]], timeout: float) -> list[dict[str, Any]]:
         """`started`: (label, status URL, run as the start answered it) per run."""
-        runs = [FollowedRun(label, url, dict(run)) for label, url, run in started]
+        runs = [
+            FollowedRun(label, url, dict(run), items_url=_items_url(url) if self._count_items else None)
+            for label, url, run in started
+        ]
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
@@ -80,8 +94,18 @@ class LiveProgress:
                 answer = self._session.get(run.status_url, headers=self._headers, timeout=30)
                 answer.raise_for_status()
                 run.run = answer.json()
+                if run.active and run.items_url:
+                    self._count(run, run.items_url)
                 if not run.active:
                     run.ended = time.monotonic()
+
+    def _count(self, run: FollowedRun, items_url: str) -> None:
+        """Progress of a run that reports it only at its end: the items it has recorded so far."""
+        answer = self._session.get(items_url, headers=self._headers, params={"pageSize": "1000"}, timeout=30)
+        answer.raise_for_status()
+        counters = dict(run.run.get("counters") or {})
+        counters["processed"] = max(int(counters.get("processed") or 0), len(answer.json()["items"]))
+        run.run = {**run.run, "counters": counters}
 
     def _show(self, runs: list[FollowedRun], now: float) -> None:
         if self._in_place:
@@ -97,3 +121,10 @@ class LiveProgress:
                     self._out.write(run.line(now) + "\n")
                     run.printed, run.printed_at = figures, now
         self._out.flush()
+
+
+def _items_url(status_url: str) -> str:
+    """`.../runs/{run}/status?...` -> `.../runs/{run}/items`."""
+    parts = urlsplit(status_url)
+    path = parts.path.removesuffix("/status") + "/items"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))

@@ -77,3 +77,35 @@ def test_a_run_still_active_at_the_deadline_is_named() -> None:
         LiveProgress(urls, {}, io.StringIO()).follow(  # type: ignore[arg-type]
             [("A", "a", _run("queued"))], timeout=0
         )
+
+
+class RestoreUrls(StatusUrls):
+    """A run that reports `processed` only at its end, with items recorded as it goes."""
+
+    def __init__(self, scripts: dict[str, list[dict[str, Any]]], items: list[int]) -> None:
+        super().__init__(scripts)
+        self._items = iter(items)
+        self.items_asked: list[tuple[str, dict[str, str]]] = []
+
+    def get(  # type: ignore[override]
+        self, url: str, headers: dict[str, str], timeout: float, params: dict[str, str] | None = None
+    ) -> Answer:
+        if url.endswith("/items"):
+            self.items_asked.append((url, params or {}))
+            return Answer({"items": [{}] * next(self._items), "continuationToken": None})
+        return super().get(url, headers, timeout)
+
+
+def test_counting_items_shows_progress_of_a_run_that_reports_it_only_at_its_end() -> None:
+    status = "https://h/api/tenants/t/runs/r/status?failOnError=true"
+    urls = RestoreUrls(
+        {status: [_run("running", 30, 0), _run("running", 30, 0), _run("succeeded", 30, 30)]}, [4, 17]
+    )
+    out = io.StringIO()
+    (ended,) = LiveProgress(urls, {}, out, count_items=True).follow(  # type: ignore[arg-type]
+        [("restore", status, _run("queued"))], timeout=30
+    )
+    assert ended["counters"]["processed"] == 30
+    assert urls.items_asked == [("https://h/api/tenants/t/runs/r/items", {"pageSize": "1000"})] * 2
+    figures = [line.split("]")[1].split()[0] for line in out.getvalue().splitlines()]
+    assert figures == ["0/0", "4/30", "17/30", "30/30"]
