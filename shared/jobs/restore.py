@@ -172,7 +172,8 @@ def _preview_item(item: PlannedItem, started_at: datetime) -> ItemResult:
 
 
 def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
-    """Join the chunk parts into the plan (in source order) and put the action counts on the run."""
+    """Join the chunk parts into the plan (in source order), put the action counts on the run, then
+    drop the staged source and parts (a repeat after that finds no source and leaves the plan be)."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
     try:
@@ -191,11 +192,7 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
     record_items(
         services.runs,
         run_id,
-        [
-            _preview_item(m, started_at)
-            for m, j in zip(marked, joined, strict=True)
-            if m.action is not j.action
-        ],
+        [_preview_item(m, started_at) for m, j in zip(marked, joined, strict=True) if m != j],
     )
     ordered = [item.to_json() for item in marked]
     blob = model.plan_blob(tenant_id, run_id)
@@ -209,6 +206,7 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
         actions[part["action"]] = actions.get(part["action"], 0) + 1
     summary = {**(run.summary or {}), "actions": actions, "sourceTenantId": source_tenant}
     update_progress(services.runs, tenant_id, run_id, summary=summary)
+    model.delete_staging(container, tenant_id, run_id, [c.start for c in model.plan_chunks(items)])
     return {"planned": len(ordered), "actions": actions}
 
 

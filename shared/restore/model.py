@@ -8,6 +8,7 @@ an outcome recorded again (a retried activity) replaces the earlier one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -297,6 +298,18 @@ def put_source(
         source_blob(tenant_id, run_id),
         {"sourceTenantId": source_tenant_id, "items": [i.to_json() for i in items]},
     )
+
+
+def delete_staging(
+    container: ContainerClient, tenant_id: str, run_id: str, part_starts: Sequence[int]
+) -> None:
+    """Remove a finished preview's staged source and plan parts (the plan itself stays)."""
+    for name in [
+        *(plan_part_blob(tenant_id, run_id, start) for start in part_starts),
+        source_blob(tenant_id, run_id),
+    ]:
+        with contextlib.suppress(ResourceNotFoundError):
+            container.delete_blob(name)
 
 
 def get_source(container: ContainerClient, tenant_id: str, run_id: str) -> tuple[str, list[SourceItem]]:

@@ -24,6 +24,7 @@ from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF
 from shared.auth.roles import Role
 from shared.runs import RunTables, finish, mark_running, start_or_reuse
+from shared.storage import names
 from shared.tenants import MembershipStore, TenantRegistry
 
 ADMIN = "ada@msp.example"
@@ -175,6 +176,10 @@ def test_a_preview_makes_no_write_and_plans_each_item_with_an_action_and_a_diff(
     assert unchanged["details"]["diff"]["changes"] == []
     assert create["details"]["targetId"] is None and create["details"]["diff"]["changes"]
     assert run["summary"]["actions"] == {"update": 1, "unchanged": 1, "create": 1}
+    staged = app.storage.container(names.MANIFESTS_CONTAINER).list_blobs(
+        name_starts_with=f"restores/{tenants.seeded}/{run['id']}/"
+    )
+    assert [blob.name for blob in staged] == [f"restores/{tenants.seeded}/{run['id']}/plan.json"]
     assert _length(app, tenants.seeded, drifted) == 4
 
 
