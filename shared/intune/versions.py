@@ -4,12 +4,18 @@ Partition = tenant. Two rows per version, written in one entity-group transactio
 - timeline `t!{type}!{policy}!{inverted time}!{version id}`: a policy's versions newest first,
   listed with one range query;
 - index `v!{version id}`: one point read by version ID.
+The same transaction upserts the policy's latest pointer `l!{type}!{policy}` (a copy of its newest
+version), so a backup chunk finds the previous versions of all its policies with one range query
+over `l!{type}!` instead of one query per policy. The marker `m!latest` says every version of the
+tenant has its pointer (it is written before a tenant's first batched versions); without it, a
+policy with no pointer may have versions from before pointers existed, and is looked up the old way.
 The version ID is a hash of (run, type, policy), so a retried activity finds its own index row and
 returns the version it recorded instead of adding another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError
 
 from shared.intune.capture import CapturedPolicy
@@ -42,6 +48,7 @@ from shared.storage import (
 _VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _SEP = "!"
 _AFTER_SEP = chr(ord(_SEP) + 1)
+_MARKER = "m!latest"
 
 
 @dataclass(frozen=True)
@@ -98,14 +105,8 @@ def record_version(
     previous = _previous(table, tenant_id, captured, timeline_key)
     stored = _store_payload(account, captured.payload, previous)
     version = _new_version(tenant_id, captured, version_id, stored, previous, run_id, captured_at)
-    properties = _to_entity(version)
     try:
-        table.submit_transaction(
-            [
-                ("create", {"PartitionKey": tenant_id, "RowKey": _index_key(version_id), **properties}),
-                ("create", {"PartitionKey": tenant_id, "RowKey": timeline_key, **properties}),
-            ]
-        )
+        table.submit_transaction(_version_rows(tenant_id, version))
     except TableTransactionError:
         raced = _read_index(table, tenant_id, version_id)
         if raced is None:
@@ -114,8 +115,8 @@ def record_version(
     return version
 
 
-VERSIONS_PER_TRANSACTION = 50
-"""Two rows per version, and an entity-group transaction holds at most 100 operations."""
+VERSIONS_PER_TRANSACTION = 33
+"""Three rows per version, and an entity-group transaction holds at most 100 operations."""
 
 
 def record_versions(
@@ -127,16 +128,24 @@ def record_versions(
     threads: int = 8,
 ) -> list[PolicyVersion]:
     """`record_version` for many policies of one tenant, in the order given, with fewer round trips:
-    no index pre-read, and the rows of up to 50 versions in one transaction.
+    previous versions from the latest pointers (one query per type), no index pre-read, and the
+    rows of up to 33 versions in one transaction.
 
     A transaction that fails (a retried chunk whose versions, or some of them, exist already) is
     done again one policy at a time through `record_version`, which returns the recorded version.
     """
     table = account.table(names.POLICY_VERSIONS)
+    complete = _pointers_complete(table, tenant_id)
+    latest = {
+        policy_type: _latest_pointers(table, tenant_id, policy_type)
+        for policy_type in {policy.policy_type for policy in captured}
+    }
 
     def prepare(policy: CapturedPolicy) -> PolicyVersion:
         version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
-        previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
+        previous = latest[policy.policy_type].get(policy.policy_id)
+        if previous is None and not complete:
+            previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
         stored = _store_payload(account, policy.payload, previous)
         return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
 
@@ -145,21 +154,56 @@ def record_versions(
     recorded: list[PolicyVersion] = []
     for start in range(0, len(prepared), VERSIONS_PER_TRANSACTION):
         group = prepared[start : start + VERSIONS_PER_TRANSACTION]
-        operations: list[Any] = []
-        for version in group:
-            properties = {"PartitionKey": tenant_id, **_to_entity(version)}
-            operations += [
-                ("create", {"RowKey": _index_key(version.version_id), **properties}),
-                ("create", {"RowKey": _timeline_key_of(version), **properties}),
-            ]
         try:
-            table.submit_transaction(operations)
+            table.submit_transaction([row for version in group for row in _version_rows(tenant_id, version)])
         except TableTransactionError:
             policies = captured[start : start + VERSIONS_PER_TRANSACTION]
             recorded += [record_version(account, tenant_id, p, run_id, captured_at) for p in policies]
             continue
         recorded += group
     return recorded
+
+
+def _version_rows(tenant_id: str, version: PolicyVersion) -> list[Any]:
+    """Index and timeline rows (created: a second write of either is a conflict), and the pointer."""
+    properties = {"PartitionKey": tenant_id, **_to_entity(version)}
+    return [
+        ("create", {**properties, "RowKey": _index_key(version.version_id)}),
+        ("create", {**properties, "RowKey": _timeline_key_of(version)}),
+        ("upsert", {**properties, "RowKey": _latest_key(version.policy_type, version.policy_id)}),
+    ]
+
+
+def _latest_pointers(table: TableClient, tenant_id: str, policy_type: str) -> dict[str, PolicyVersion]:
+    """Policy ID -> its newest version, for every policy of the type that has a pointer."""
+    prefix = _SEP.join(("l", _part(policy_type), ""))
+    entities = table.query_entities(
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
+        results_per_page=1000,
+    )
+    versions = (_from_entity(entity) for entity in entities)
+    return {version.policy_id: version for version in versions}
+
+
+def _pointers_complete(table: TableClient, tenant_id: str) -> bool:
+    """True when the tenant's marker exists, or when it has no versions yet (then the marker is written)."""
+    try:
+        table.get_entity(tenant_id, _MARKER)
+        return True
+    except ResourceNotFoundError:
+        pass
+    any_version = query_page(
+        table,
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        {"tenant": tenant_id, "start": "t" + _SEP, "end": "t" + _AFTER_SEP},
+        page_size=1,
+    )
+    if any_version.items:
+        return False
+    with contextlib.suppress(ResourceExistsError):
+        table.create_entity({"PartitionKey": tenant_id, "RowKey": _MARKER})
+    return True
 
 
 def list_versions(
@@ -287,6 +331,10 @@ def _timeline_prefix(policy_type: str, policy_id: str) -> str:
 
 def _part(value: str) -> str:
     return encode_key(value).replace(_SEP, "%21")
+
+
+def _latest_key(policy_type: str, policy_id: str) -> str:
+    return _SEP.join(("l", _part(policy_type), _part(policy_id)))
 
 
 def _index_key(version_id: str) -> str:

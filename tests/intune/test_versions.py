@@ -50,7 +50,7 @@ def test_a_retried_record_adds_no_second_version(
     assert [
         v.version_id for v in list_versions(storage, tenant_id, policy.policy_type, policy.policy_id).items
     ] == [first.version_id]
-    assert row_count(storage, tenant_id) == 2
+    assert row_count(storage, tenant_id) == 3  # index, timeline and the policy's latest pointer
     assert blob_count(storage) == 1
 
 

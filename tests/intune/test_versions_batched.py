@@ -38,7 +38,7 @@ def test_a_batch_records_every_policy_in_order_as_new_versions(
     versions = record_versions(storage, tenant_id, policies, "run-1", T0)
     assert [v.policy_id for v in versions] == [p.policy_id for p in policies]
     assert all(v.changed and v.previous_version_id is None for v in versions)
-    assert row_count(storage, tenant_id) == 2 * len(policies)
+    assert row_count(storage, tenant_id) == 3 * len(policies) + 1  # index, timeline, pointer; marker
     for policy, version in zip(policies, versions, strict=True):
         listed = list_versions(storage, tenant_id, policy.policy_type, policy.policy_id).items
         assert listed == [version]
@@ -63,4 +63,18 @@ def test_a_retried_batch_returns_the_versions_already_recorded(
     assert versions[1] == recorded
     again = record_versions(storage, tenant_id, policies, "run-1", T0 + timedelta(seconds=60))
     assert again == versions
-    assert row_count(storage, tenant_id) == 2 * len(policies)
+    assert row_count(storage, tenant_id) == 3 * len(policies)
+
+
+def test_a_policy_versioned_before_pointers_existed_still_finds_its_previous_version(
+    storage: StorageAccount, tenant_id: str, policies: list[CapturedPolicy]
+) -> None:
+    legacy = record_version(storage, tenant_id, policies[0], "run-1", T0)
+    table = storage.table(names.POLICY_VERSIONS)
+    table.delete_entity(tenant_id, f"l!{policies[0].policy_type}!{policies[0].policy_id}")
+    assert row_count(storage, tenant_id) == 2  # as record_version wrote versions before pointers
+    second = record_versions(storage, tenant_id, policies, "run-2", T0 + timedelta(hours=1))
+    assert second[0].previous_version_id == legacy.version_id and not second[0].changed
+    assert all(v.previous_version_id is None for v in second[1:])
+    third = record_versions(storage, tenant_id, policies, "run-3", T0 + timedelta(hours=2))
+    assert [v.previous_version_id for v in third] == [v.version_id for v in second]
