@@ -49,10 +49,13 @@ BASELINE_TYPES = (
     "deviceCompliancePolicies",
     "configurationPolicies",
     "groupPolicyConfigurations",
+    "applePushNotificationCertificate",
+    "depOnboardingSettings",
 )
 """What the demo rolls out as a baseline: compliance, settings catalog and administrative template
-policies with what they refer to (scope tags, filters, notification templates); a subset of the
-backup's types, so the demo stays short."""
+policies with what they refer to (scope tags, filters, notification templates), and two Apple types
+bound to their tenant, which a restore skips with a reason. A subset of the backup's types, so the
+demo stays short (each write is a few Graph requests at the demo's latency)."""
 
 
 class DemoStepFailed(Exception):
@@ -396,11 +399,13 @@ def preview_baseline(demo: Demo) -> None:
     print(f"  {source.name} backup {backup['id']} -> {target.name}, types {', '.join(BASELINE_TYPES)}")
     print(f"  {len(items)} items planned: {counts}")
     for action in RESTORE_ACTIONS:
-        for item in [i for i in items.values() if i["action"] == action][:SAMPLES_PER_ACTION]:
+        for item in _samples([i for i in items.values() if i["action"] == action]):
             why = item.get("reason") or "; ".join(item["details"].get("notes") or [])
             changes = (item["details"].get("diff") or {}).get("changes") or []
             if action == "update" and changes:
-                why = f"{len(changes)} field(s) differ, e.g. {changes[0]['op']} {changes[0]['path']}"
+                first = changes[0]
+                why = (f"{len(changes)} field(s) differ, e.g. {first['op']} {first['path']}: "
+                       f"{_brief(first['before'])} -> {_brief(first['after'])}")
             tail = f" - {_clip(why)}" if why else ""
             print(f"    {action:<9} {item['type']}: {item['displayName']!r}{tail}")
     path = f"api/tenants/{source.tenant_id}/backups/{backup['id']}"
@@ -519,6 +524,24 @@ def _value_of(policy: dict[str, Any], setting_id: str) -> Any:
 def _choice(setting: dict[str, Any]) -> bool:
     value = setting.get("settingInstance", {}).get("choiceSettingValue", {}).get("value")
     return isinstance(value, str) and value[-1:] in ("0", "1")
+
+
+def _samples(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A few items, of as many types as there are, policies before what they refer to."""
+    by_type: dict[str, dict[str, Any]] = {}
+    for item in items:
+        by_type.setdefault(item["type"], item)
+    order = sorted(by_type, key=lambda name: -BY_NAME[name].restore_order if name in BY_NAME else 0)
+    return [by_type[name] for name in order][:SAMPLES_PER_ACTION]
+
+
+def _brief(value: Any) -> str:
+    """A diff value in a few characters: objects and lists by their size."""
+    if isinstance(value, dict):
+        return f"{{{len(value)} fields}}"
+    if isinstance(value, list):
+        return f"[{len(value)} items]"
+    return "(none)" if value is None else _short(value, 24)
 
 
 def _hash(value: Any) -> str:
