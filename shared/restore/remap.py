@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -119,16 +120,25 @@ def build_id_map(source: GraphClient, target: GraphClient) -> IdMap:
     """Reads scope tags, assignment filters, notification templates, groups and apps (id, displayName)
     of both tenants (a few GETs, read-only safe) and matches by display name. Same tenant: identity.
 
+    The listings are read side by side: a live restore builds the map at the start of every chunk,
+    and one listing after another would put ten round trips before each chunk's first write.
+
     Call it again after a restore wrote scope tags, filters and templates, or extend it with
     `IdMap.with_created`, so later items find them.
     """
     same = source.config.tenant_id == target.config.tenant_id and source.config.graph_base_url.rstrip(
         "/"
     ) == target.config.graph_base_url.rstrip("/")
-    source_names = {kind: _names(source, listing) for kind, listing in _LISTINGS.items()}
-    target_names = (
-        source_names if same else {kind: _names(target, listing) for kind, listing in _LISTINGS.items()}
-    )
+    clients = {"source": source} if same else {"source": source, "target": target}
+    with ThreadPoolExecutor(max_workers=len(clients) * len(_LISTINGS), thread_name_prefix="id-map") as pool:
+        pending = {
+            (side, kind): pool.submit(_names, client, listing)
+            for side, client in clients.items()
+            for kind, listing in _LISTINGS.items()
+        }
+        listed = {key: future.result() for key, future in pending.items()}
+    source_names = {kind: listed["source", kind] for kind in _LISTINGS}
+    target_names = source_names if same else {kind: listed["target", kind] for kind in _LISTINGS}
     maps = {
         kind: {object_id: object_id for object_id in source_names[kind]}
         if same
