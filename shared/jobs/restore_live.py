@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.intune.versions import record_version
 from shared.jobs.restore import THROTTLED_TOO_LONG, graph_clients, handed_back, item_counts
 from shared.redact import redact
 from shared.restore import model
@@ -75,7 +77,16 @@ def apply_chunk(
         return {**item_counts(results), "throttled": [], "retryAfter": 0}
     parameters = run.parameters or {}
     ctx = WriteContext(
-        tenant_id, run_id, run.requested_by, bool(parameters.get("overrideConflicts")), services.audit
+        tenant_id,
+        run_id,
+        run.requested_by,
+        bool(parameters.get("overrideConflicts")),
+        services.audit,
+        keep_before_overwrite=lambda captured: (
+            record_version(
+                services.account, tenant_id, captured, run_id=run_id, captured_at=datetime.now(UTC)
+            ).version_id
+        ),
     )
     try:
         target, source = graph_clients(services, tenant_id, selection.source_tenant_id, read_only=False)

@@ -9,13 +9,13 @@ event: who, run, item, action, target ID, content hash before and after.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.audit import AuditLog, AuditOutcome
 from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
-from shared.intune.capture import capture_policy
+from shared.intune.capture import CapturedPolicy, capture_policy
 from shared.intune.diff import diff_policies
 from shared.redact import redact
 from shared.restore.lookup import find_matches, natural_key
@@ -37,6 +37,9 @@ class WriteContext:
     actor: str
     override_conflicts: bool
     audit: AuditLog
+    keep_before_overwrite: Callable[[CapturedPolicy], str] | None = None
+    """Records an object an override is about to overwrite that the safety backup could not know
+    of (it took a planned create's name since the preview); returns the version ID."""
 
 
 @dataclass
@@ -69,8 +72,12 @@ class _Target:
     """The target object as it is now: its ID and normalized content (None: no such object)."""
 
     target_id: str | None
-    content: dict[str, Any] | None
+    captured: CapturedPolicy | None
     ambiguous: tuple[str, ...] = ()
+
+    @property
+    def content(self) -> dict[str, Any] | None:
+        return None if self.captured is None else self.captured.payload
 
 
 def settled_by_plan(planned: PlannedItem) -> ItemApplied | None:
@@ -137,6 +144,14 @@ def apply_item(
             hash_before=hash_before,
             reason=drift,
         )
+    kept_version = None
+    if (
+        drift is not None
+        and planned.target_id is None
+        and now.captured is not None
+        and ctx.keep_before_overwrite
+    ):
+        kept_version = ctx.keep_before_overwrite(now.captured)
     try:
         result = write_item(
             client,
@@ -168,6 +183,8 @@ def apply_item(
     notes = list(dict.fromkeys(result.notes))
     if drift is not None:
         notes.insert(0, f"Overrode a change since the preview: {drift}")
+    if kept_version is not None:
+        notes.insert(1, f"Its state before the write is version {kept_version} of this run.")
     _audit(ctx, planned, AuditOutcome.SUCCEEDED, action, result.target_id, hash_before, hash_after)
     return ItemApplied(
         ItemOutcome.SUCCEEDED,
@@ -211,7 +228,7 @@ def _current(
     (but what this run created for other items of that name)."""
     policy_type = planned.source.policy_type
     if planned.target_id is not None:
-        return _Target(planned.target_id, capture_policy(client, policy_type, planned.target_id).payload)
+        return _Target(planned.target_id, capture_policy(client, policy_type, planned.target_id))
     found = [
         target_id
         for target_id in find_matches(
@@ -223,7 +240,7 @@ def _current(
         return _Target(None, None)
     if len(found) > 1:
         return _Target(None, None, tuple(sorted(found)))
-    return _Target(found[0], capture_policy(client, policy_type, found[0]).payload)
+    return _Target(found[0], capture_policy(client, policy_type, found[0]))
 
 
 def _drift(planned: PlannedItem, now: _Target, hash_before: str | None) -> str | None:

@@ -13,7 +13,7 @@ from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from shared.audit import AuditLog
 from shared.intune.capture import capture_policy
-from shared.intune.versions import record_version
+from shared.intune.versions import get_version, get_version_content, record_version, version_id_for
 from shared.jobs import restore as job
 from shared.jobs import restore_live as live_steps
 from shared.restore import model
@@ -233,3 +233,46 @@ def test_a_retried_create_of_a_shared_name_does_not_take_its_siblings_for_a_matc
 def _failed_items(services: Services, tenant: str, run_id: str) -> list[Any]:
     run = get_run(services.runs, tenant, run_id)
     return list(list_items(services.runs, run, outcome=ItemOutcome.FAILED).items)
+
+
+def test_an_override_that_overwrites_an_object_made_since_the_preview_keeps_its_state_first(
+    services: Services, sim: GraphSim
+) -> None:
+    tenant = sim.tenants[0].id
+    [version] = _versions(services, sim, tenant, [9], "Late arrival")
+    sim.admin.delete_object(tenant, CONFIGURATIONS, version["policyId"])
+    preview_id = _preview(services, tenant, [version])
+    body = {
+        "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
+        "displayName": "Late arrival",
+        "passwordMinimumLength": 2,
+    }
+    newcomer = sim.admin.put_object(tenant, CONFIGURATIONS, body)["id"]
+    live, _ = start_or_reuse(
+        services.runs,
+        tenant,
+        model.LIVE_RUN_TYPE,
+        [preview_id],
+        "user:admin",
+        source={"previewRunId": preview_id, "tenantId": tenant},
+        parameters={"items": None, "overrideConflicts": True},
+    )
+    begun = job.begin_restore(services, tenant, live.run_id)
+    live_steps.take_safety_backup(services, tenant, live.run_id)
+
+    live_steps.apply_chunk(
+        services, tenant, live.run_id, Chunk.from_json(begun["groups"][0][0]), final_attempt=False
+    )
+
+    assert _length(sim, tenant, newcomer) == 9
+    [item] = list_items(services.runs, get_run(services.runs, tenant, live.run_id)).items
+    assert item.outcome is ItemOutcome.SUCCEEDED and (item.details or {})["targetId"] == newcomer
+    kept = get_version(
+        services.account,
+        tenant,
+        version_id_for(live.run_id, "deviceConfigurations", newcomer),
+        policy_type="deviceConfigurations",
+        policy_id=newcomer,
+    )
+    assert kept.version_id in (item.details or {})["notes"][1]
+    assert get_version_content(services.account, kept)["passwordMinimumLength"] == 2
