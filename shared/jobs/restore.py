@@ -27,9 +27,9 @@ from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem
 from shared.restore.plan import mark_name_clashes, plan_items, settled_without_graph
 from shared.restore.remap import build_id_map
 from shared.restore.source import SourceSpec, load_content, resolve_source
-from shared.runs import ItemOutcome, ItemResult, Run, get_run, record_items, update_progress
+from shared.runs import ItemOutcome, ItemResult, Run, get_run, list_items, record_items, update_progress
 from shared.services import Services
-from shared.storage import names
+from shared.storage import MAX_PAGE_SIZE, names
 from shared.tenant_graph import graph_client_for
 
 THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
@@ -80,8 +80,25 @@ def _select(services: Services, run: Run) -> Selection:
     if plan is None:
         raise LookupError(f"Preview {preview_run_id} has no stored plan.")
     source_tenant, planned = plan
-    chosen, _ = model.subset(planned, parameters.get("items"))
+    items = parameters.get("items")
+    if items is None and parameters.get("retryOf"):
+        items = failed_item_ids(services, get_run(services.runs, run.tenant_id, str(parameters["retryOf"])))
+    chosen, _ = model.subset(planned, items)
     return Selection(preview_run_id, source_tenant, tuple(chosen))
+
+
+def failed_item_ids(services: Services, run: Run) -> list[str]:
+    """Every failed item of an ended run (what a retry writes again)."""
+    ids: list[str] = []
+    continuation: str | None = None
+    while True:
+        page = list_items(
+            services.runs, run, outcome=ItemOutcome.FAILED, page_size=MAX_PAGE_SIZE, continuation=continuation
+        )
+        ids += [item.item_id for item in page.items]
+        continuation = page.continuation
+        if continuation is None:
+            return ids
 
 
 # Preview

@@ -33,13 +33,14 @@ from shared.backups.sets import add_reference, get_backup_set
 from shared.intune.catalog import BY_NAME
 from shared.intune.versions import get_version
 from shared.jobs.capture_snapshot import TenantDisabled
+from shared.jobs.restore import failed_item_ids
 from shared.problems import ProblemError
 from shared.restore import model
 from shared.restore.source import SourceSpec
 from shared.run_access import run_for_access
-from shared.runs import ItemOutcome, Run, RunStatus, find_run, list_items, start_or_reuse
+from shared.runs import Run, RunStatus, find_run, start_or_reuse
 from shared.services import Services
-from shared.storage import MAX_PAGE_SIZE, names, stable_hash
+from shared.storage import names, stable_hash
 from shared.tenants import Tenant, TenantStatus, normalize_tenant_id
 
 MAX_VERSIONS = 500
@@ -197,7 +198,8 @@ def request_live(services: Services, access: TenantAccess, body: Mapping[str, An
 def request_retry(
     services: Services, access: TenantAccess, run_id: str, body: Mapping[str, Any]
 ) -> tuple[Run, bool]:
-    """A new live run of the failed items of an ended live restore, from the same preview."""
+    """A new live run of the failed items of an ended live restore, from the same preview. It names
+    no items: its begin step takes the failed items of `retryOf`, however many there are."""
     _authorizer(services).authorize(access.principal, access.tenant_id, Role.ADMIN, action="restore.retry")
     tenant = _active_tenant(services, access.tenant_id)
     original = run_for_access(services, access, run_id, action="restore.retry")
@@ -207,8 +209,7 @@ def request_retry(
         raise RunNotFinished(f"Run {run_id} is {original.status.value}; retry once it has ended.")
     if body.get("confirm") is not True:
         raise RestoreNotConfirmed("Send `confirm: true` to write the failed items again.")
-    failed = failed_items(services, original)
-    if not failed:
+    if not failed_item_ids(services, original):
         raise NothingToRetry(f"Run {run_id} has no failed items.")
     preview = usable_preview(services, tenant.tenant_id, str((original.source or {}).get("previewRunId")))
     _check_source_access(services, access, preview)
@@ -219,7 +220,7 @@ def request_retry(
         services,
         access,
         preview,
-        items=failed[:MAX_ITEMS],
+        items=None,
         override=override,
         dedupe=["retry", original.run_id],
         retry_of=original.run_id,
@@ -243,19 +244,6 @@ def usable_preview(services: Services, tenant_id: str, preview_run_id: str) -> R
     if preview.status not in (RunStatus.SUCCEEDED, RunStatus.PARTIALLY_SUCCEEDED):
         raise PreviewFailed(f"Preview {preview.run_id} {preview.status.value}; start a new preview.")
     return preview
-
-
-def failed_items(services: Services, run: Run) -> list[str]:
-    ids: list[str] = []
-    continuation: str | None = None
-    while True:
-        page = list_items(
-            services.runs, run, outcome=ItemOutcome.FAILED, page_size=MAX_PAGE_SIZE, continuation=continuation
-        )
-        ids += [item.item_id for item in page.items]
-        continuation = page.continuation
-        if continuation is None:
-            return ids
 
 
 def _start_live(
