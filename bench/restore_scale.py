@@ -29,33 +29,22 @@ import logging
 import re
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from local.azurite import AZURITE_JS, Azurite
-from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
-from local.graphsim.testing import GraphSim, GraphSimProcess
-from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
-from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
+from bench.stackrun import WINDOW_SECONDS, BenchStack, RssSampler, bench_stack
+from local.graphsim.testing import GraphSim
 from shared.auth.roles import Role
-from shared.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
-from shared.storage import StorageAccount, StorageConfig
-from shared.tenants import MembershipStore, TenantRegistry
 
 ADMIN = "bench-admin@msp.example"
-STORAGE_PREFIX = "bench"
-WINDOW_SECONDS = 20.0
 WRITES_PER_WINDOW = 100
 """Graph's reference write budget per app per tenant (configuration area) in WINDOW_SECONDS."""
 WRITE_RATE = WRITES_PER_WINDOW / WINDOW_SECONDS
@@ -63,7 +52,6 @@ REFERENCES = ("groups", "deviceAppManagement/mobileApps")
 """What the customer's tenant already has (restore maps to them by name and never creates them)."""
 RUN_TIMEOUT = 1800.0
 POLL_SECONDS = 0.25
-SAMPLE_SECONDS = 0.2
 LOG_LIMIT = 200_000
 ITEM_ID = re.compile(r"\b[A-Za-z]+:[0-9a-f-]{36}\b|\b[0-9a-f]{8}-[0-9a-f-]{27}\b")
 """Item and object IDs, left out so equal reasons group together."""
@@ -75,146 +63,26 @@ TARGETS = {
 }
 
 
-# --- processes and memory ---------------------------------------------------------------------------------
+# --- the stack ----------------------------------------------------------------------------------------------
 
 
-class RssSampler:
-    """Peak RSS (MiB) of each named process tree, sampled in a thread every SAMPLE_SECONDS."""
+def customer_tenants(bare: bool) -> Callable[[GraphSim], dict[str, str]]:
+    """`prepare` for the stack: the profile's tenant is the source; a new tenant with Intune's
+    defaults, the secret app consented as in the source and (unless `bare`) the source's groups and
+    apps under the same names and new IDs is the target."""
 
-    def __init__(self, roots: dict[str, int]) -> None:
-        self._roots = {name: psutil.Process(pid) for name, pid in roots.items()}
-        self.peak_mib = dict.fromkeys(roots, 0.0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(SAMPLE_SECONDS)
-
-    def _sample(self) -> None:
-        for name, root in self._roots.items():
-            self.peak_mib[name] = max(self.peak_mib[name], _tree_rss(root) / 2**20)
-
-
-def _tree_rss(root: psutil.Process) -> int:
-    try:
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):  # exited between listing and reading
-            total += int(process.memory_info().rss)
-    return total
-
-
-def _azurite_pid() -> int:
-    """The Azurite this bench started: the child of this process running Azurite's entry script."""
-    for child in psutil.Process().children():
-        with contextlib.suppress(psutil.Error):
-            if str(AZURITE_JS) in child.cmdline():
-                return int(child.pid)
-    raise RuntimeError("The bench's Azurite process is gone.")
-
-
-@dataclass
-class BenchStack:
-    graphsim: GraphSim
-    devhost: DevhostProcess
-    key: DevSigningKey
-    process_ids: dict[str, int]
-    source: str
-    target: str
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(self.key, principal_name=ADMIN)}"}
-
-
-@contextlib.contextmanager
-def bench_stack(objects: int, latency_ms: int, bare: bool, workdir: Path) -> Iterator[BenchStack]:
-    """Azurite, graphsim and the devhost, each stopped (process group) when the block ends."""
-    config = {
-        "latency": {"base_ms": max(latency_ms - 30, 0), "jitter_ms": 60 if latency_ms >= 30 else 0},
-        "throttle": {"enabled": True, "scale": 1.0, "window_seconds": WINDOW_SECONDS},
-    }
-    azurite = Azurite(workdir / "azurite")
-    sim_process = GraphSimProcess(
-        state_dir=workdir / "graphsim",
-        profile="sized",
-        tenants=1,
-        objects=objects,
-        config=config,
-        startup_timeout=300.0,
-    )
-    devhost: DevhostProcess | None = None
-    try:
-        endpoints = azurite.start()
-        sim = sim_process.start()
+    def prepare(sim: GraphSim) -> dict[str, str]:
         source = sim.tenants[0].id
-        target = _empty_customer_tenant(sim, source, () if bare else REFERENCES)
-        key = ensure_dev_signing_key(workdir / DEV_AUTH_FOLDER)
-        _register_tenants(endpoints.connection_string, {source: "Restore source", target: "Restore target"})
-        settings = {
-            "TENANTATLAS_ENVIRONMENT": "local",
-            "TENANTATLAS_AUTH_DEV_MODE": "true",
-            "TENANTATLAS_AUTH_AUDIENCE": DEV_AUDIENCE,
-            "TENANTATLAS_AUTH_ISSUERS": DEV_ISSUER,
-            "TENANTATLAS_STATE_DIR": str(workdir),
-            "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
-            "TENANTATLAS_GRAPH_PACING_SCALE": "1",
-            **graphsim_settings(sim.state_dir / "credentials.json"),
-        }
-        devhost = start_devhost(
-            REPO_ROOT, workdir / "devhost", endpoints.connection_string, settings=settings
-        )
-        assert sim_process.process is not None
-        yield BenchStack(
-            sim,
-            devhost,
-            key,
-            {"devhost": devhost.process.pid, "graphsim": sim_process.process.pid, "azurite": _azurite_pid()},
-            source,
-            target,
-        )
-    finally:
-        if devhost is not None:
-            devhost.stop()
-        sim_process.stop()
-        azurite.stop()
+        target = sim.admin.create_tenant(name="Restore target", seed="defaults")
+        app = sim.secret_app
+        sim.admin.consent(target, app.client_id, app.roles)
+        collections = sim.admin.tenant_state(source)["collections"]
+        for collection in () if bare else REFERENCES:
+            for obj in collections.get(collection, []):
+                sim.admin.put_object(target, collection, {k: v for k, v in obj.items() if k != "id"})
+        return {source: "Restore source", target: "Restore target"}
 
-
-def _empty_customer_tenant(sim: GraphSim, source: str, references: tuple[str, ...]) -> str:
-    """A tenant with Intune's defaults, the source's objects of `references` (groups and apps: same
-    names, new IDs), and the secret app consented as in the source."""
-    target = sim.admin.create_tenant(name="Restore target", seed="defaults")
-    app = sim.secret_app
-    sim.admin.consent(target, app.client_id, app.roles)
-    collections = sim.admin.tenant_state(source)["collections"]
-    for collection in references:
-        for obj in collections.get(collection, []):
-            sim.admin.put_object(target, collection, {k: v for k, v in obj.items() if k != "id"})
-    return target
-
-
-def _register_tenants(connection_string: str, tenants: dict[str, str]) -> None:
-    """The tenants registered with the app (credential `graphsim`), the bench's admin on each."""
-    config = StorageConfig(connection_string=connection_string, name_prefix=STORAGE_PREFIX)
-    with StorageAccount(config) as account:
-        registry = TenantRegistry(account)
-        memberships = MembershipStore(account, registry)
-        for tenant_id, name in tenants.items():
-            registry.add(tenant_id, name, "public", GRAPHSIM_CREDENTIAL_REF)
-            memberships.grant(f"user:{demo_object_id(ADMIN)}", tenant_id, Role.ADMIN, "bench")
+    return prepare
 
 
 # --- the runs ----------------------------------------------------------------------------------------------
@@ -326,8 +194,20 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-restore-")))
         else:
             workdir = keep
-        stack = cleanup.enter_context(bench_stack(objects, latency_ms, bare, workdir))
-        sim, source, target = stack.graphsim, stack.source, stack.target
+        latency = {"base_ms": max(latency_ms - 30, 0), "jitter_ms": 60 if latency_ms >= 30 else 0}
+        stack = cleanup.enter_context(
+            bench_stack(
+                workdir,
+                principal=ADMIN,
+                role=Role.ADMIN,
+                tenants=1,
+                objects=objects,
+                latency=latency,
+                prepare=customer_tenants(bare),
+            )
+        )
+        sim = stack.graphsim
+        source, target = list(stack.tenants)
         with RssSampler(stack.process_ids) as sampler:
             backup_seconds, backup = run_to_end(stack, f"api/tenants/{source}/backups", None)
             if backup["status"] != "succeeded":
@@ -370,6 +250,7 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
         "latency_ms": f"{latency_ms} +/- 30 per HTTP request" if latency_ms >= 30 else f"{latency_ms}",
         "peak_rss_mib": {name: round(mib, 1) for name, mib in sampler.peak_mib.items()},
         "peak_rss_of": "each process with its descendants, over backup, preview and live restore",
+        "cpu_seconds": {name: round(cpu, 1) for name, cpu in sampler.cpu_seconds.items()},
         "targets": TARGETS,
     }
     met = {
@@ -392,28 +273,53 @@ def print_table(f: dict[str, Any]) -> None:
         ("objects in the source", str(f["objects_in_source"])),
         ("target holds the source's groups/apps", "yes" if f["target_has_source_groups_and_apps"] else "no"),
         ("backup (items, wall)", f"{f['backup_items']} items, {f['backup_seconds']:.1f} s"),
-        ("preview (wall, non-GET requests)",
-            f"{f['preview_seconds']:.1f} s, {f['preview_non_get_requests']}"),
+        (
+            "preview (wall, non-GET requests)",
+            f"{f['preview_seconds']:.1f} s, {f['preview_non_get_requests']}",
+        ),
         ("preview actions", ", ".join(f"{k} {v}" for k, v in (f["preview_actions"] or {}).items())),
         ("live restore wall time", f"{f['live_seconds']:.1f} s ({f['live_status']})"),
-        ("writes made (throttle-counted)", f"{f['writes']} "
-            + "(" + ", ".join(f"{k} {v}" for k, v in sorted(f["writes_by_method"].items())) + ")"),
+        (
+            "writes made (throttle-counted)",
+            f"{f['writes']} "
+            + "("
+            + ", ".join(f"{k} {v}" for k, v in sorted(f["writes_by_method"].items()))
+            + ")",
+        ),
         ("allowed write rate", f"{f['allowed_writes_per_second']:.1f} / s (100 / 20 s per app per tenant)"),
         ("ideal (writes / rate)", f"{f['ideal_seconds']:.1f} s"),
         ("wall / ideal", f"{f['wall_over_ideal']:.3f} (target <= 1.25)"),
         ("busiest 20 s of writes", f"{f['busiest_write_window']} accepted"),
-        ("Graph requests (all tenants)", f"{f['graph_requests']} ({f['graph_requests_target']} target, "
-            f"{f['http_batch_calls']} $batch calls)"),
-        ("429s", f"{f['throttled_429']} ({100 * f['throttled_share']:.2f}% of requests; "
-            f"{f['writes_throttled']} writes) (target < 5%)"),
+        (
+            "Graph requests (all tenants)",
+            f"{f['graph_requests']} ({f['graph_requests_target']} target, "
+            f"{f['http_batch_calls']} $batch calls)",
+        ),
+        (
+            "429s",
+            f"{f['throttled_429']} ({100 * f['throttled_share']:.2f}% of requests; "
+            f"{f['writes_throttled']} writes) (target < 5%)",
+        ),
         ("items created / updated", f"{f['items_created']} / {f['items_updated']}"),
-        ("items failed / skipped / conflict",
-            f"{f['items_failed']} / {f['items_skipped']} / {f['items_conflict']}"),
+        (
+            "items failed / skipped / conflict",
+            f"{f['items_failed']} / {f['items_skipped']} / {f['items_conflict']}",
+        ),
         ("objects the target gained", str(f["target_objects_added"])),
-        ("peak RSS devhost / graphsim / Azurite",
-            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB"),
-        ("targets met", "yes" if f["met"]["all"] else
-            "NO: " + ", ".join(k for k, v in f["met"].items() if not v and k != "all")),
+        (
+            "peak RSS devhost / graphsim / Azurite",
+            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB",
+        ),
+        (
+            "CPU s devhost / graphsim / Azurite",
+            " / ".join(f"{f['cpu_seconds'][name]:.0f}" for name in ("devhost", "graphsim", "azurite")),
+        ),
+        (
+            "targets met",
+            "yes"
+            if f["met"]["all"]
+            else "NO: " + ", ".join(k for k, v in f["met"].items() if not v and k != "all"),
+        ),
     ]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
