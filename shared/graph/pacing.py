@@ -28,9 +28,10 @@ WINDOW_SECONDS = 20.0
 HEADROOM = 0.95
 """Share of the budget we use: the rest absorbs requests Graph counts that we did not pace alone."""
 ARRIVAL_SLACK_SECONDS = 1.0
-"""Our window is this much longer than Graph's. Graph counts a request when it arrives, and arrivals
-jitter with latency: a `$batch` sent the instant our window frees 20 slots could otherwise reach Graph
-just before the batch it replaces has left Graph's window, and 20 requests of headroom bounce as 429s."""
+"""Our read window is this much longer than Graph's. Graph counts a request when it arrives, and
+arrivals jitter with latency: a `$batch` of 20 GETs sent the instant our window frees 20 slots could
+otherwise reach Graph just before the batch it replaces has left Graph's window, and at a small
+budget (5% of 100) the headroom cannot absorb 20. Writes go one by one, so their window is Graph's."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,9 @@ class Pacer:
 
     def __init__(self, policy: PacingPolicy, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
-        window = WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS
-        self.reads = SlidingWindow(policy.limit(write=False), window, clock=clock)
-        self.writes = SlidingWindow(policy.limit(write=True), window, clock=clock)
+        read_window = WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS
+        self.reads = SlidingWindow(policy.limit(write=False), read_window, clock=clock)
+        self.writes = SlidingWindow(policy.limit(write=True), clock=clock)
 
     def reserve(self, count: int, *, write: bool, max_wait: float) -> float:
         """Seconds to wait before sending `count` requests; raises ReservationTooLate past `max_wait`.

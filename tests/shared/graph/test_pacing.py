@@ -64,9 +64,11 @@ def test_clients_of_one_app_in_one_tenant_share_a_pacer() -> None:
     assert shared_pacer("https://graph.example", "t2", "app", policy) is not first
 
 
-def test_a_pacer_frees_a_slot_only_after_graphs_window_plus_the_arrival_slack() -> None:
+def test_read_slots_free_after_graphs_window_plus_the_arrival_slack_and_write_slots_after_it() -> None:
     clock = Clock()
-    pacer = Pacer(PacingPolicy(scale=0.01), clock=clock)
-    limit = PacingPolicy(scale=0.01).limit(write=False)
-    assert pacer.reserve(limit, write=False, max_wait=60) == 0.0
-    assert pacer.reserve(1, write=False, max_wait=60) == pytest.approx(WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS)
+    policy = PacingPolicy(scale=0.01)
+    reads, writes = Pacer(policy, clock=clock), Pacer(policy, clock=clock)
+    assert reads.reserve(policy.limit(write=False), write=False, max_wait=60) == 0.0
+    assert reads.reserve(1, write=False, max_wait=60) == pytest.approx(WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS)
+    assert writes.reserve(policy.limit(write=True), write=True, max_wait=60) == 0.0
+    assert writes.reserve(1, write=True, max_wait=60) == pytest.approx(WINDOW_SECONDS)
