@@ -142,6 +142,14 @@ def _live(app: App, tenant: str, preview_id: str, principal: str = ADMIN, **extr
     return _wait(app, _start(app, tenant, principal, body), principal)
 
 
+def _assert_progress_reported(run: dict[str, Any], items: dict[str, dict[str, Any]]) -> None:
+    """The run's figures end equal to its item outcomes, and the per-part figures behind `processed`
+    (written only while the run is active) add up to them: progress was reported as chunks ended."""
+    counters = run["counters"]
+    assert counters["total"] == counters["processed"] == len(items), run
+    assert sum(run["summary"]["processedByPart"].values()) == len(items), run
+
+
 def _item_id(policy_id: str) -> str:
     return f"deviceConfigurations:{policy_id}"
 
@@ -495,6 +503,7 @@ def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
     assert all("is excluded" in planned[k]["reason"] for k in widening)
     held = app.get(f"api/tenants/{app.tenant_a}/backups/{backup['id']}", OPERATOR_A).json()
     assert preview["id"] in held["referencedBy"]
+    _assert_progress_reported(preview, planned)
 
     live = _live(app, tenants.empty, preview["id"], principal=CROSS_ADMIN)
 
@@ -504,6 +513,7 @@ def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
     } == creates
     assert {k for k, v in outcomes.items() if v["outcome"] == "skipped"} == widening
     assert live["status"] == "succeeded", live
+    _assert_progress_reported(live, outcomes)
     assert any("no such group in the target" in n for v in outcomes.values() for n in v["details"]["notes"])
     after = graph.admin.tenant_state(tenants.empty)["collections"]
     source_state = graph.admin.tenant_state(app.tenant_a)["collections"]

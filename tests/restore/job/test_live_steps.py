@@ -19,7 +19,7 @@ from shared.jobs import restore_live as live_steps
 from shared.restore import model
 from shared.restore.live import ALREADY_WRITTEN
 from shared.restore.model import Chunk
-from shared.runs import ItemOutcome, RunTables, get_run, list_items, start_or_reuse
+from shared.runs import ItemOutcome, RunTables, advance_part, finish, get_run, list_items, start_or_reuse
 from shared.services import Services
 from shared.settings import Settings
 from shared.storage import StorageAccount, StorageConfig, encode_key, names
@@ -276,3 +276,35 @@ def test_an_override_that_overwrites_an_object_made_since_the_preview_keeps_its_
     )
     assert kept.version_id in (item.details or {})["notes"][1]
     assert get_version_content(services.account, kept)["passwordMinimumLength"] == 2
+
+
+def test_a_restore_declares_its_total_when_it_begins_and_ends_with_processed_equal_to_its_outcomes(
+    services: Services, sim: GraphSim
+) -> None:
+    tenant = sim.tenants[0].id
+    versions = _versions(services, sim, tenant, [7, 8, 9], "Counted")
+    preview, _ = start_or_reuse(
+        services.runs,
+        tenant,
+        model.PREVIEW_RUN_TYPE,
+        ["counted"],
+        "user:x",
+        source={"tenantId": tenant, "versions": versions},
+    )
+
+    begun = job.begin_restore(services, tenant, preview.run_id)
+
+    running = get_run(services.runs, tenant, preview.run_id)
+    assert (running.counters.total, running.counters.processed) == (3, 0)
+    [chunk] = begun["chunks"]
+    answer = job.plan_chunk(services, tenant, preview.run_id, Chunk.from_json(chunk), final_attempt=False)
+    advance_part(services.runs, tenant, preview.run_id, "plan", answer["succeeded"])
+    assert get_run(services.runs, tenant, preview.run_id).counters.processed == 3
+    job.finish_preview(services, tenant, preview.run_id)
+    ended = finish(services.runs, tenant, preview.run_id)
+    assert (ended.counters.total, ended.counters.processed, ended.counters.succeeded) == (3, 3, 3)
+    assert (ended.summary or {})["processedByPart"] == {"plan": 3}
+
+    live_id, _ = _live(services, tenant, preview.run_id)
+    live = get_run(services.runs, tenant, live_id)
+    assert (live.counters.total, live.counters.processed) == (3, 0)

@@ -13,52 +13,82 @@ NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 REF = {"tenant_id": "t", "run_id": "r"}
 
 
+@dataclass(eq=False)
+class FakeTask:
+    kind: str
+    name: str = ""
+    payload: Any = None
+    children: list[FakeTask] = field(default_factory=list)
+    result: Any = None
+
+
 @dataclass
 class FakeContext:
+    """Records every activity and timer the orchestrator schedules, in order, into `scheduled`."""
+
     is_replaying: bool = False
     current_utc_datetime: datetime = NOW
-    scheduled: list[tuple[Any, ...]] = field(default_factory=list)
+    scheduled: list[FakeTask] = field(default_factory=list)
 
     def get_input(self) -> dict[str, Any]:
         return {"tenantId": "t", "runId": "r"}
 
-    def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> tuple[Any, ...]:
-        task = ("activity", name, payload)
+    def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> FakeTask:
+        task = FakeTask("activity", name, payload)
         self.scheduled.append(task)
         return task
 
-    def task_all(self, tasks: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-        return ("all", tasks)
+    def task_all(self, tasks: list[FakeTask]) -> FakeTask:
+        return FakeTask("all", children=list(tasks))
 
-    def create_timer(self, fire_at: datetime) -> tuple[Any, ...]:
-        task = ("timer", (fire_at - NOW).total_seconds())
+    def task_any(self, tasks: list[FakeTask]) -> FakeTask:
+        return FakeTask("any", children=list(tasks))
+
+    def create_timer(self, fire_at: datetime) -> FakeTask:
+        task = FakeTask("timer", payload=(fire_at - NOW).total_seconds())
         self.scheduled.append(task)
         return task
 
 
 Answer = Callable[[str, Any], Any]
+"""`answer(activity name, payload)`: the activity's result, or an exception it failed with."""
 
 
-def drive(answer: Answer) -> tuple[Any, FakeContext]:
+def drive(answer: Answer, *, last_first: bool = False) -> tuple[Any, FakeContext]:
+    """Run the orchestrator to its end; `task_any` hands back the first unfinished task scheduled (or
+    the last one, `last_first`, as when chunks end out of order)."""
     context = FakeContext()
     user_function = restore.build().get_user_function().orchestrator_function
     generator: Generator[Any, Any, Any] = user_function(context)
-    task = next(generator)
+
+    def resolve(task: FakeTask) -> Any:
+        if task.kind == "activity":
+            task.result = answer(task.name, task.payload)
+            return task.result
+        if task.kind == "all":
+            results = [resolve(child) for child in task.children]
+            return next((r for r in results if isinstance(r, Exception)), results)
+        if task.kind == "any":
+            chosen = task.children[-1] if last_first else task.children[0]
+            resolve(chosen)
+            return chosen
+        return None
+
     try:
+        result = resolve(next(generator))
         while True:
-            if task[0] == "all":
-                result: Any = [answer(t[1], t[2]) for t in task[1]]
-            elif task[0] == "activity":
-                result = answer(task[1], task[2])
-            else:
-                result = None
             task = generator.throw(result) if isinstance(result, Exception) else generator.send(result)
+            result = resolve(task)
     except StopIteration as stop:
         return stop.value, context
 
 
 def names(context: FakeContext) -> list[str]:
-    return [t[1] if t[0] == "activity" else f"timer {t[1]:g}s" for t in context.scheduled]
+    return [t.name if t.kind == "activity" else f"timer {t.payload:g}s" for t in context.scheduled]
+
+
+def calls(context: FakeContext, name: str) -> list[Any]:
+    return [t.payload for t in context.scheduled if t.name == name]
 
 
 def chunk_answer(throttled: list[str] | None = None, wait: float = 0) -> dict[str, Any]:
@@ -79,6 +109,7 @@ def test_a_preview_plans_chunks_in_parallel_joins_the_plan_and_ends() -> None:
         return {
             "begin_restore": {"active": True, "mode": "preview", "chunks": chunks},
             "restore_plan_chunk": chunk_answer(),
+            "restore_progress": {},
             "restore_finish_preview": {"planned": 25},
             "end_run": {"status": "succeeded"},
         }[name]
@@ -89,10 +120,12 @@ def test_a_preview_plans_chunks_in_parallel_joins_the_plan_and_ends() -> None:
         "begin_restore",
         "restore_plan_chunk",
         "restore_plan_chunk",
+        "restore_progress",
+        "restore_progress",
         "restore_finish_preview",
         "end_run",
     ]
-    assert [t[2]["chunk"] for t in context.scheduled if t[1] == "restore_plan_chunk"] == chunks
+    assert [c["chunk"] for c in calls(context, "restore_plan_chunk")] == chunks
     assert "restore_safety_backup" not in names(context) and "restore_apply_chunk" not in names(context)
 
 
@@ -104,6 +137,7 @@ def test_live_takes_the_safety_backup_first_then_writes_group_after_group() -> N
             "begin_restore": {"active": True, "mode": "live", "groups": groups},
             "restore_safety_backup": {"throttled": False, "backupId": "r"},
             "restore_apply_chunk": chunk_answer(),
+            "restore_progress": {},
             "end_run": {"status": "succeeded"},
         }[name]
 
@@ -112,10 +146,12 @@ def test_live_takes_the_safety_backup_first_then_writes_group_after_group() -> N
         "begin_restore",
         "restore_safety_backup",
         "restore_apply_chunk",
+        "restore_progress",
         "restore_apply_chunk",
+        "restore_progress",
         "end_run",
     ]
-    writes = [t[2]["chunk"]["start"] for t in context.scheduled if t[1] == "restore_apply_chunk"]
+    writes = [c["chunk"]["start"] for c in calls(context, "restore_apply_chunk")]
     assert writes == [0, 2]
 
 
@@ -131,6 +167,7 @@ def test_throttled_items_are_retried_alone_after_a_durable_timer_and_the_last_at
             return next(safety)
         return {
             "begin_restore": {"active": True, "mode": "live", "groups": groups},
+            "restore_progress": {},
             "end_run": {"status": "partially_succeeded"},
         }[name]
 
@@ -141,7 +178,7 @@ def test_throttled_items_are_retried_alone_after_a_durable_timer_and_the_last_at
         "timer 3s",
         "restore_safety_backup",
     ]
-    applies = [t[2] for t in context.scheduled if t[1] == "restore_apply_chunk"]
+    applies = calls(context, "restore_apply_chunk")
     assert len(applies) == MAX_ATTEMPTS
     assert applies[0]["chunk"]["retry"] == [] and all(a["chunk"]["retry"] == ["x:1"] for a in applies[1:])
     assert [a["finalAttempt"] for a in applies] == [False] * (MAX_ATTEMPTS - 1) + [True]
@@ -161,7 +198,7 @@ def test_a_begin_error_or_a_failing_activity_ends_the_run_failed_without_writing
 
     _, context = drive(answer)
     assert names(context) == ["begin_restore", "end_run"]
-    assert context.scheduled[-1][2] == {**REF, "error": "The restore could not start: gone"}
+    assert context.scheduled[-1].payload == {**REF, "error": "The restore could not start: gone"}
 
     def broken(name: str, payload: Any) -> Any:
         if name == "restore_plan_chunk":
@@ -171,4 +208,105 @@ def test_a_begin_error_or_a_failing_activity_ends_the_run_failed_without_writing
         return {"status": "failed"}
 
     _, context = drive(broken)
-    assert names(context)[-1] == "end_run" and "internal error" in context.scheduled[-1][2]["error"]
+    assert names(context)[-1] == "end_run" and "internal error" in context.scheduled[-1].payload["error"]
+
+
+def outcomes(succeeded: int = 0, failed: int = 0, skipped: int = 0, conflict: int = 0) -> dict[str, Any]:
+    return {
+        "succeeded": succeeded,
+        "failed": failed,
+        "skipped": skipped,
+        "conflict": conflict,
+        "throttled": [],
+        "retryAfter": 0,
+    }
+
+
+def test_a_preview_reports_a_running_figure_as_each_chunk_ends_in_whatever_order() -> None:
+    chunks = [
+        {"start": 0, "end": 20, "retry": []},
+        {"start": 20, "end": 40, "retry": []},
+        {"start": 40, "end": 43, "retry": []},
+    ]
+    by_start = {0: outcomes(succeeded=18, conflict=2), 20: outcomes(skipped=19, failed=1), 40: outcomes(3)}
+
+    def answer(name: str, payload: Any) -> Any:
+        if name == "restore_plan_chunk":
+            return by_start[payload["chunk"]["start"]]
+        return {
+            "begin_restore": {"active": True, "mode": "preview", "chunks": chunks},
+            "restore_progress": {},
+            "restore_finish_preview": {"planned": 43},
+            "end_run": {"status": "partially_succeeded"},
+        }[name]
+
+    _, context = drive(answer, last_first=True)
+    assert names(context)[1:] == [
+        *["restore_plan_chunk"] * 3,
+        *["restore_progress"] * 3,
+        "restore_finish_preview",
+        "end_run",
+    ]
+    assert calls(context, "restore_progress") == [
+        {**REF, "part": "plan", "processed": 3},
+        {**REF, "part": "plan", "processed": 23},
+        {**REF, "part": "plan", "processed": 43},
+    ]
+
+
+def test_live_reports_each_write_group_as_its_own_part() -> None:
+    groups = [
+        [{"start": 0, "end": 2, "retry": []}],
+        [{"start": 2, "end": 22, "retry": []}, {"start": 22, "end": 30, "retry": []}],
+    ]
+
+    def answer(name: str, payload: Any) -> Any:
+        if name == "restore_apply_chunk":
+            return outcomes(succeeded=payload["chunk"]["end"] - payload["chunk"]["start"])
+        return {
+            "begin_restore": {"active": True, "mode": "live", "groups": groups},
+            "restore_safety_backup": {"throttled": False, "backupId": "r"},
+            "restore_progress": {},
+            "end_run": {"status": "succeeded"},
+        }[name]
+
+    _, context = drive(answer)
+    assert [(c["part"], c["processed"]) for c in calls(context, "restore_progress")] == [
+        ("write0", 2),
+        ("write1", 20),
+        ("write1", 28),
+    ]
+
+
+def test_items_handed_back_throttled_count_only_once_their_retry_settles_them() -> None:
+    groups = [[{"start": 0, "end": 5, "retry": []}]]
+    answers = iter(
+        [
+            {**outcomes(succeeded=2), "throttled": ["x:3", "x:4", "x:5"], "retryAfter": 4},
+            {**outcomes(), "throttled": ["x:3", "x:4", "x:5"], "retryAfter": 4},
+            outcomes(succeeded=2, failed=1),
+        ]
+    )
+
+    def answer(name: str, payload: Any) -> Any:
+        if name == "restore_apply_chunk":
+            return next(answers)
+        return {
+            "begin_restore": {"active": True, "mode": "live", "groups": groups},
+            "restore_safety_backup": {"throttled": False, "backupId": "r"},
+            "restore_progress": {},
+            "end_run": {"status": "partially_succeeded"},
+        }[name]
+
+    _, context = drive(answer)
+    assert names(context)[2:] == [
+        "restore_apply_chunk",
+        "restore_progress",
+        "timer 4s",
+        "restore_apply_chunk",
+        "timer 4s",
+        "restore_apply_chunk",
+        "restore_progress",
+        "end_run",
+    ]
+    assert [c["processed"] for c in calls(context, "restore_progress")] == [2, 5]
