@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from shared.graph import GraphClient, GraphWriteOutcomeUnknown
 from shared.intune.catalog import object_type
 from shared.intune.model import ObjectType
+from shared.redact import register_secret_values
 from shared.restore.lookup import find_matches, natural_key
 from shared.restore.payload import Payload, build_payload
 from shared.restore.remap import IdMap, remap_content
@@ -235,7 +236,8 @@ class _Writer:
 
     def _keep_target_secrets(self, object_id: str, body: dict[str, Any]) -> None:
         """OMA settings whose secret the backup lacks keep the target's own value (read as plain
-        text from the target, never a mask or a secret handle) instead of being removed by the PATCH."""
+        text from the target, never a mask or a secret handle) instead of being removed by the PATCH.
+        The value is registered with the redaction, so a refusal that echoes the body stores no secret."""
         current = self.client.get(f"{self.collection}/{object_id}", version=self.entry.version)
         by_uri = {
             item.get("omaUri"): item
@@ -251,6 +253,8 @@ class _Writer:
                 f"{self.collection}/{object_id}/getOmaSettingPlainTextValue(secretReferenceValueId='{reference}')",
                 version=self.entry.version,
             )
+            if isinstance(plain.get("value"), str):
+                register_secret_values([plain["value"]])
             body.setdefault("omaSettings", []).append({**left_out.item, "value": plain.get("value")})
             self.notes.append(
                 f"omaSettings[omaUri='{left_out.item.get('omaUri')}'] kept the target's current secret value."

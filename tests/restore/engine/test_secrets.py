@@ -5,12 +5,16 @@ target's own secret rather than wiping it."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from local.graphsim.testing import GraphSim
-from shared.graph import GraphClient
+from shared.graph import GraphClient, GraphError
 from shared.intune import SECRETS_MARKER, capture_policy
+from shared.redact import redact
 from shared.restore.remap import build_id_map
 from shared.restore.write import write_item
 
@@ -103,3 +107,53 @@ def test_update_keeps_the_targets_own_secret(
     assert plain_text() == before and before != "****"
     assert capture_policy(client, "deviceConfigurations", profile_id).payload == backup.payload
     assert any("kept the target's current secret value" in note for note in result.notes), result.notes
+
+
+def test_a_refusal_that_echoes_the_kept_secret_is_redacted(
+    sim: GraphSim, make_client: MakeClient, demo_tenant: str
+) -> None:
+    """Graph may quote a refused body in its error; the plain value read to keep the target's secret
+    is registered with the redaction, so the error (and the item and audit event made of it) lacks it."""
+    client = make_client(demo_tenant)
+    value = f"psk-{secrets.token_hex(8)}"
+    profile_id = client.post(
+        f"/{DC}",
+        {
+            "@odata.type": G + "windows10CustomConfiguration",
+            "displayName": f"Echoed secret {secrets.token_hex(3)}",
+            "omaSettings": [
+                {
+                    "@odata.type": G + "omaSettingString",
+                    "displayName": "Key",
+                    "omaUri": "./Vendor/Echo",
+                    "value": value,
+                    "isEncrypted": True,
+                }
+            ],
+        },
+    )["id"]
+    backup = capture_policy(client, "deviceConfigurations", profile_id)
+    assert backup.payload[SECRETS_MARKER] and redact(value) == value
+    echo = {
+        "method": "PATCH",
+        "path": rf"/deviceConfigurations/{profile_id}$",
+        "action": "status",
+        "status": 400,
+        "code": "BadRequest",
+        "message": f"Invalid OMA setting value '{value}'.",
+    }
+    sim.admin.set_faults(rules=[echo])
+    try:
+        with pytest.raises(GraphError) as refused:
+            write_item(
+                client,
+                "deviceConfigurations",
+                backup.payload,
+                target_id=profile_id,
+                ids=build_id_map(client, client),
+            )
+    finally:
+        sim.admin.set_faults(rules=[])
+
+    assert "Invalid OMA setting value '[REDACTED]'" in str(refused.value)
+    assert value not in str(refused.value)
