@@ -29,7 +29,7 @@ from typing import Any
 from shared.audit import AuditOutcome
 from shared.auth.authorize import Authorizer, TenantAccess
 from shared.auth.roles import Role
-from shared.backups.sets import add_reference, get_backup_set
+from shared.backups.sets import BackupSetNotFound, add_reference, get_backup_set
 from shared.intune.catalog import BY_NAME
 from shared.intune.versions import get_version
 from shared.jobs.capture_snapshot import TenantDisabled
@@ -39,6 +39,7 @@ from shared.restore import model
 from shared.restore.source import SourceSpec
 from shared.run_access import run_for_access
 from shared.runs import Run, RunStatus, find_run, start_or_reuse
+from shared.runs.model import RUN_ID_PATTERN
 from shared.services import Services
 from shared.storage import names, stable_hash
 from shared.tenants import Tenant, TenantStatus, normalize_tenant_id
@@ -46,6 +47,8 @@ from shared.tenants import Tenant, TenantStatus, normalize_tenant_id
 MAX_VERSIONS = 500
 MAX_ITEMS = 400
 """Item IDs a live request may name (they are kept on the run record); omit `items` for all."""
+MAX_ITEM_ID_CHARS = 256
+"""An item ID is `{type}:{policyId}`; longer ones name nothing and would bloat the run and the answer."""
 REQUESTED = ".requested"
 
 
@@ -174,6 +177,8 @@ def request_live(services: Services, access: TenantAccess, body: Mapping[str, An
         )
     if items is not None and len(items) > MAX_ITEMS:
         raise InvalidRestoreRequest(f"Name at most {MAX_ITEMS} items, or leave `items` out to restore all.")
+    if items is not None and any(len(i) > MAX_ITEM_ID_CHARS for i in items):
+        raise InvalidRestoreRequest(f"An item ID (`type:policyId`) is at most {MAX_ITEM_ID_CHARS} chars.")
     override = body.get("overrideConflicts", False)
     if not isinstance(override, bool):
         raise InvalidRestoreRequest("`overrideConflicts` is true or false.")
@@ -315,14 +320,23 @@ def _source_spec(body: Mapping[str, Any], tenant_id: str) -> SourceSpec:
     except ProblemError as exc:
         raise InvalidRestoreRequest("`source.tenantId` is a tenant ID (GUID).") from exc
     types = body.get("types") or []
-    if not isinstance(types, list) or not all(isinstance(t, str) and t in BY_NAME for t in types):
-        raise InvalidRestoreRequest(f"`types` lists catalog types, e.g. {', '.join(sorted(BY_NAME)[:3])}.")
+    if (
+        not isinstance(types, list)
+        or len(types) > len(BY_NAME)
+        or not all(isinstance(t, str) and t in BY_NAME for t in types)
+        or len(set(types)) != len(types)
+    ):
+        raise InvalidRestoreRequest(
+            f"`types` lists catalog types, each once, e.g. {', '.join(sorted(BY_NAME)[:3])}."
+        )
     backup_id, versions = source.get("backupId"), source.get("versions")
     if (backup_id is None) == (versions is None):
         raise InvalidRestoreRequest("Name exactly one of `source.backupId` and `source.versions`.")
     if backup_id is not None:
         if not isinstance(backup_id, str) or not backup_id:
             raise InvalidRestoreRequest("`source.backupId` is a backup set ID.")
+        if not RUN_ID_PATTERN.match(backup_id):
+            raise BackupSetNotFound(f"No backup set '{backup_id[:64]}' in this tenant.")
         return SourceSpec(source_tenant, backup_id=backup_id, types=tuple(types))
     if not isinstance(versions, list) or not versions or len(versions) > MAX_VERSIONS:
         raise InvalidRestoreRequest(f"`source.versions` lists 1 to {MAX_VERSIONS} versions.")

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -532,3 +533,111 @@ def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
             (v["type"], v["displayName"]) for k, v in planned.items() if k in creates
         ).values()
     )
+
+
+def _newest_run(app: App, tenant: str) -> str | None:
+    runs = app.get(f"api/tenants/{tenant}/runs", ADMIN, params={"pageSize": "1"}).json()["items"]
+    return str(runs[0]["id"]) if runs else None
+
+
+def test_malformed_requests_are_a_4xx_problem_and_write_nothing(
+    app: App, graph: GraphSim, tenants: Tenants
+) -> None:
+    """Wrong JSON types, huge lists, unknown types and malformed IDs: never a 500, never a run."""
+    seeded = tenants.seeded
+    version = _snapshot(app, seeded, _policy(app, seeded))
+    preview = _preview(app, seeded, {"versions": [version]})
+    live = {"mode": "live", "previewRunId": preview["id"], "confirm": True}
+    ended = _live(app, seeded, preview["id"], items=[version["type"] + ":" + version["policyId"]])
+    invalid, backup_missing = (400, "restore.invalid_request"), (404, "backup.not_found")
+    cases: list[tuple[str, Any, tuple[int, str]]] = [
+        ("body a list", [], invalid),
+        ("body null", None, invalid),
+        ("body a string", "preview", invalid),
+        ("mode a number", {"mode": 1}, invalid),
+        ("source a list", {"mode": "preview", "source": [version]}, invalid),
+        ("backupId a number", {"mode": "preview", "source": {"backupId": 5}}, invalid),
+        (
+            "backupId and versions",
+            {"mode": "preview", "source": {"backupId": "b", "versions": [version]}},
+            invalid,
+        ),
+        (
+            "backupId with key characters",
+            {"mode": "preview", "source": {"backupId": "a/b#c?d\\e"}},
+            backup_missing,
+        ),
+        ("backupId huge", {"mode": "preview", "source": {"backupId": "b" * 5000}}, backup_missing),
+        ("versions a string", {"mode": "preview", "source": {"versions": "v"}}, invalid),
+        ("versions empty", {"mode": "preview", "source": {"versions": []}}, invalid),
+        ("versions too many", {"mode": "preview", "source": {"versions": [version] * 501}}, invalid),
+        (
+            "version of unknown type",
+            {"mode": "preview", "source": {"versions": [{**version, "type": "x"}]}},
+            invalid,
+        ),
+        (
+            "version ID a number",
+            {"mode": "preview", "source": {"versions": [{**version, "versionId": 7}]}},
+            invalid,
+        ),
+        (
+            "version ID malformed",
+            {"mode": "preview", "source": {"versions": [{**version, "versionId": "../" * 50}]}},
+            (404, "version.not_found"),
+        ),
+        (
+            "source tenant a number",
+            {"mode": "preview", "source": {"versions": [version], "tenantId": 7}},
+            invalid,
+        ),
+        ("types a string", {"mode": "preview", "source": {"versions": [version]}, "types": "x"}, invalid),
+        ("types unknown", {"mode": "preview", "source": {"versions": [version]}, "types": ["nope"]}, invalid),
+        (
+            "types huge",
+            {"mode": "preview", "source": {"versions": [version]}, "types": [version["type"]] * 50_000},
+            invalid,
+        ),
+        ("previewRunId a number", {**live, "previewRunId": 7}, invalid),
+        (
+            "previewRunId malformed",
+            {**live, "previewRunId": "a/b#c?" * 300},
+            (404, "restore.preview_not_found"),
+        ),
+        ("items a string", {**live, "items": "x"}, invalid),
+        ("items empty", {**live, "items": []}, invalid),
+        ("items of numbers", {**live, "items": [1, 2]}, invalid),
+        ("items too many", {**live, "items": [f"deviceConfigurations:{i}" for i in range(401)]}, invalid),
+        ("item ID huge", {**live, "items": ["deviceConfigurations:" + "p" * 100_000]}, invalid),
+        ("overrideConflicts a string", {**live, "overrideConflicts": "true"}, invalid),
+        ("confirm a string", {**live, "confirm": "true"}, (422, "restore.not_confirmed")),
+    ]
+    runs_before, audit_before = _newest_run(app, seeded), _requested_events(app, seeded)
+    for name, body, (status, code) in cases:
+        answer = app.post(f"api/tenants/{seeded}/restores", ADMIN, json=body)
+        assert (answer.status_code, _code(answer)) == (status, code), (name, answer.text[:300])
+        assert answer.headers["Content-Type"].startswith("application/problem+json"), name
+
+    retry_cases: list[tuple[str, str, Any, tuple[int, str]]] = [
+        ("body a list", ended["id"], [], invalid),
+        ("confirm missing", ended["id"], {}, (422, "restore.not_confirmed")),
+        ("run ID malformed", "a#b?c" * 100, {"confirm": True}, (404, "run.not_found")),
+        ("run ID unknown", "000000000000000000-abcdefabcdef", {"confirm": True}, (404, "run.not_found")),
+    ]
+    for name, run_id, body, (status, code) in retry_cases:
+        answer = app.post(f"api/tenants/{seeded}/runs/{quote(run_id, safe='')}/retry", ADMIN, json=body)
+        assert (answer.status_code, _code(answer)) == (status, code), (name, answer.text[:300])
+
+    assert (_newest_run(app, seeded), _requested_events(app, seeded)) == (runs_before, audit_before)
+
+
+def _requested_events(app: App, tenant: str) -> int:
+    events = app.get(f"api/tenants/{tenant}/audit", ADMIN, params={"pageSize": "200"}).json()["items"]
+    return sum(1 for e in events if str(e["action"]).endswith(".requested"))
+
+
+def _code(answer: Any) -> str | None:
+    try:
+        return str(answer.json().get("code"))
+    except ValueError:
+        return None
