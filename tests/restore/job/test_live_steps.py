@@ -12,6 +12,8 @@ import pytest
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from shared.audit import AuditLog
+from shared.graph import ReadOnlyViolation
+from shared.graph.batch import BatchRequest
 from shared.intune.capture import capture_policy
 from shared.intune.versions import get_version, get_version_content, record_version, version_id_for
 from shared.jobs import restore as job
@@ -308,3 +310,24 @@ def test_a_restore_declares_its_total_when_it_begins_and_ends_with_processed_equ
     live_id, _ = _live(services, tenant, preview.run_id)
     live = get_run(services.runs, tenant, live_id)
     assert (live.counters.total, live.counters.processed) == (3, 0)
+
+
+def test_the_source_client_refuses_writes_always_and_the_target_client_in_a_preview(
+    services: Services, sim: GraphSim
+) -> None:
+    """The clients a preview plans with (and builds the ID map from) and the source client of a live
+    run refuse every write before it leaves the process, inside `$batch` too."""
+    tenant = sim.tenants[0].id
+    body = {"@odata.type": "#microsoft.graph.windows10GeneralConfiguration", "displayName": "Never"}
+    preview_target, preview_source = job.graph_clients(services, tenant, tenant, read_only=True)
+    live_target, live_source = job.graph_clients(services, tenant, tenant, read_only=False)
+    sim.admin.clear_log()
+
+    for client in (preview_target, preview_source, live_source):
+        with pytest.raises(ReadOnlyViolation):
+            client.post(f"/{CONFIGURATIONS}", body)
+        with pytest.raises(ReadOnlyViolation):
+            client.batch([BatchRequest("1", "DELETE", f"/{CONFIGURATIONS}/x")])
+
+    assert not sim.admin.log(tenant=tenant)
+    assert not live_target.config.read_only
