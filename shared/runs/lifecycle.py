@@ -6,6 +6,8 @@ returns the run unchanged when the change is already there.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,11 +24,15 @@ from shared.runs.queries import get_run
 from shared.runs.tables import RunTables
 
 MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = 0.02
+MAX_BACKOFF_SECONDS = 0.5
+"""Base of the jittered wait after losing a write race: parts of one run report in parallel, and
+retrying at once only collides again."""
 
 
 def _update(tables: RunTables, tenant_id: str, run_id: str, change: Callable[[Run], Run | None]) -> Run:
     """Read, apply `change` (None = nothing to write), write back only if nobody wrote in between."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         current = get_run(tables, tenant_id, run_id)
         updated = change(current)
         if updated is None:
@@ -39,6 +45,7 @@ def _update(tables: RunTables, tenant_id: str, run_id: str, change: Callable[[Ru
                 match_condition=MatchConditions.IfNotModified,
             )
         except ResourceModifiedError:
+            time.sleep(random.uniform(0, min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)))
             continue
         return updated.with_changes(etag=metadata.get("etag"))
     raise RunContention(f"Run {run_id} kept changing under concurrent updates; retry.")
