@@ -21,6 +21,7 @@ from azure.data.tables import TableClient, UpdateMode
 from azure.storage.blob import ContainerClient
 
 from shared.problems import ProblemError
+from shared.runs.model import RUN_ID_PATTERN
 from shared.storage import DEFAULT_PAGE_SIZE, Page, canonical_json, map_page, query_page
 
 
@@ -134,10 +135,7 @@ def add_reference(table: TableClient, tenant_id: str, backup_id: str, run_id: st
 
 
 def get_backup_set(table: TableClient, tenant_id: str, backup_id: str) -> BackupSet:
-    try:
-        return _from_entity(table.get_entity(tenant_id, backup_id))
-    except (ResourceNotFoundError, ValueError) as exc:
-        raise BackupSetNotFound(f"No backup set '{backup_id}' in this tenant.") from exc
+    return _from_entity(_read(table, tenant_id, backup_id))
 
 
 def list_backup_sets(
@@ -174,6 +172,9 @@ def delete_backup_set(
 
 
 def _read(table: TableClient, tenant_id: str, backup_id: str) -> Any:
+    if not RUN_ID_PATTERN.match(backup_id):
+        # A set is named after its run; any other key (with / # ? or \\) must not reach Table Storage.
+        raise BackupSetNotFound(f"No backup set '{backup_id[:80]}' in this tenant.")
     try:
         return table.get_entity(tenant_id, backup_id)
     except (ResourceNotFoundError, ValueError) as exc:
