@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from local.azurite import AZURITE_JS, Azurite
 from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
 from local.graphsim.testing import GraphSim, GraphSimProcess
-from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
+from local.stack import GRAPHSIM_CREDENTIAL_REF, exit_on_sigterm, graphsim_settings
 from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
 from shared.auth.roles import Role
 from shared.intune.catalog import TYPES
@@ -67,6 +67,7 @@ CONFIGURATION_READS_PER_WINDOW = 1000
 """Graph's per-app-per-tenant budget of the configuration area (any request) at scale 1."""
 SETTINGS_CATALOG = "deviceManagement/configurationPolicies"
 RUN_TIMEOUT = 900.0
+MAX_POLL_ERRORS = 20
 POLL_SECONDS = 1.0
 """Status polls cost the app storage reads; the figure comes from the runs' own `endedAt`."""
 SAMPLE_SECONDS = 0.2
@@ -267,6 +268,7 @@ def run_backups(stack: BenchStack) -> tuple[float, dict[str, dict[str, Any]]]:
     with ThreadPoolExecutor(max_workers=min(len(tenants), 20)) as pool:
         locations = dict(zip(tenants, pool.map(start, tenants), strict=True))
     ended: dict[str, dict[str, Any]] = {}
+    poll_errors = 0
     deadline = time.monotonic() + RUN_TIMEOUT
     while len(ended) < len(tenants):
         if time.monotonic() > deadline:
@@ -275,7 +277,11 @@ def run_backups(stack: BenchStack) -> tuple[float, dict[str, dict[str, Any]]]:
         for tenant_id, location in locations.items():
             if tenant_id not in ended:
                 answer = session.get(location, headers=stack.headers(), timeout=120)
-                if answer.status_code != 202:
+                if answer.status_code >= 500:
+                    poll_errors += 1  # the devhost answers a function that raised with an empty 500
+                    if poll_errors > MAX_POLL_ERRORS:
+                        raise RuntimeError(f"status polls failed {poll_errors} times; last: {location}")
+                elif answer.status_code != 202:
                     ended[tenant_id] = answer.json()
     session.close()
     last_end = max(datetime.fromisoformat(run["endedAt"]).timestamp() for run in ended.values())
@@ -307,12 +313,11 @@ def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> di
     for tenant_id, run in runs.items():
         statuses[run["status"]] = statuses.get(run["status"], 0) + 1
         failed += int(run["counters"]["failed"])
-        backup = requests.get(
-            stack.devhost.url(f"api/tenants/{tenant_id}/backups/{run['id']}"),
-            headers=stack.headers(),
-            params={"includeItems": "true"},
-            timeout=120,
-        ).json()
+        backup = _get_json(
+            stack,
+            f"api/tenants/{tenant_id}/backups/{run['id']}",
+            {"includeItems": "true"},
+        )
         state = stack.graphsim.admin.tenant_state(tenant_id)
         settings_catalog.append(len(state["collections"].get(SETTINGS_CATALOG, [])))
         for policy_type, ids in expected_ids(state).items():
@@ -328,6 +333,17 @@ def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> di
         "run_statuses": statuses,
         "settings_catalog_per_tenant": min(settings_catalog) if settings_catalog else 0,
     }
+
+
+def _get_json(stack: BenchStack, path: str, params: dict[str, str]) -> Any:
+    """GET an API route, trying again after a 5xx (a busy devhost), at most 5 times."""
+    for _ in range(5):
+        answer = requests.get(stack.devhost.url(path), headers=stack.headers(), params=params, timeout=120)
+        if answer.status_code < 500:
+            answer.raise_for_status()
+            return answer.json()
+        time.sleep(1.0)
+    raise RuntimeError(f"GET {path} kept answering {answer.status_code}")
 
 
 def request_figures(counters: dict[str, int], objects: int) -> dict[str, Any]:
@@ -461,6 +477,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", type=Path, help="keep state and logs (devhost.log, graphsim.log) here")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    exit_on_sigterm()  # a SIGTERM unwinds the stacks, so no child process is left behind
     objects = options.objects or 300
     scenarios = {
         "scale": Scenario("scale", options.tenants or 20, objects, 1.0, options.max_activities),

@@ -8,6 +8,7 @@ handed back (their IDs) for the orchestrator to retry after a durable timer.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,9 @@ from shared.storage import names
 from shared.tenant_graph import graph_client_for
 
 STORAGE_THREADS = 8
-"""Payload writes and previous-version reads of one chunk in parallel; the version rows then go in
-one transaction (`record_versions`)."""
+"""Payload writes of one chunk in parallel; the version rows then go in one transaction
+(`record_versions`), and the item, inventory and manifest-part writes side by side: a chunk's time
+is mostly storage round trips, and an activity slot is held for all of them."""
 DELETED_SINCE_LISTED = "Deleted in Graph after the backup listed it."
 
 
@@ -58,14 +60,16 @@ def capture_chunk(services: Services, chunk: Chunk) -> dict[str, Any]:
     """Counts of the chunk's outcomes; `throttled` lists the IDs to try again after `retryAfter` s."""
     started_at = datetime.now(UTC)
     container = services.account.container(names.MANIFESTS_CONTAINER)
-    listing = staging.get_listing(container, chunk.run_id, chunk.policy_type)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tenant = pool.submit(services.tenants.require, chunk.tenant_id)
+        listing = staging.get_listing(container, chunk.run_id, chunk.policy_type)
     if listing is None:
         raise LookupError(f"No staged listing of {chunk.policy_type} for run {chunk.run_id}; list it first.")
     ids = listing.ids[chunk.start : chunk.end]
     if chunk.retry:
         ids = [object_id for object_id in ids if object_id in set(chunk.retry)]
     try:
-        client = graph_client_for(services.settings, services.tenants.require(chunk.tenant_id))
+        client = graph_client_for(services.settings, tenant.result())
         results = capture_policies_batched(
             client, chunk.policy_type, ids, listed={i: listing.objects[i] for i in ids}
         )
@@ -95,17 +99,25 @@ def _record(
     items += [
         _failed(chunk, r, started_at) for r in results if isinstance(r, CaptureFailure) and r not in throttled
     ]
-    record_items(services.runs, chunk.run_id, items)
-    inventory.record_seen(
-        services.account.table(names.INVENTORY), inventory.seen_rows(chunk.tenant_id, chunk.run_id, versions)
-    )
-    staging.put_part(
-        services.account.container(names.MANIFESTS_CONTAINER),
-        chunk.run_id,
-        chunk.policy_type,
-        [r.policy_id for r in results],
-        [_manifest_entry(version) for version in versions],
-    )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        writes: list[Future[Any]] = [
+            pool.submit(record_items, services.runs, chunk.run_id, items),
+            pool.submit(
+                inventory.record_seen,
+                services.account.table(names.INVENTORY),
+                inventory.seen_rows(chunk.tenant_id, chunk.run_id, versions),
+            ),
+            pool.submit(
+                staging.put_part,
+                services.account.container(names.MANIFESTS_CONTAINER),
+                chunk.run_id,
+                chunk.policy_type,
+                [r.policy_id for r in results],
+                [_manifest_entry(version) for version in versions],
+            ),
+        ]
+    for write in writes:
+        write.result()
     return _counts(
         items=items,
         throttled=[r.policy_id for r in throttled],
