@@ -8,6 +8,7 @@ permission) leaves the rest of the backup intact and the run ends partially_succ
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,9 +161,10 @@ def _counts(services: Services, run: Run, listed: list[str]) -> dict[str, dict[s
         policy_type: {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0} for policy_type in BACKUP_TYPES
     }
     container = services.account.container(names.MANIFESTS_CONTAINER)
-    for policy_type in listed:
-        listing = staging.get_listing(container, run.run_id, policy_type)
-        counts[policy_type]["listed"] = len(listing.ids) if listing else 0
+    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
+        listings = pool.map(lambda t: staging.get_listing(container, run.run_id, t), listed)
+        for policy_type, listing in zip(listed, listings, strict=True):
+            counts[policy_type]["listed"] = len(listing.ids) if listing else 0
     for entity in services.runs.items.query_entities(
         "PartitionKey eq @run", parameters={"run": run.run_id}, select=["ItemType", "Outcome"]
     ):
