@@ -44,6 +44,11 @@ def _backup_set(
     return blob
 
 
+def _id(name: str) -> str:
+    """A run ID (backup sets are named after their runs) that sorts like `name`: r0 newest."""
+    return f"{int(name[1]):018d}-{name[1]:0>12}"
+
+
 def _policy(policy_id: str, version: int) -> dict[str, Any]:
     return {"id": policy_id, "displayName": f"Policy {policy_id}", "version": version}
 
@@ -57,14 +62,14 @@ def backup_sets(storage: StorageAccount) -> dict[str, str]:
     """Newest first: failed, succeeded, referenced by a restore, two old ones; returns run -> manifest."""
     unchanged, changed_old, changed_new = _policy("a", 1), _policy("b", 1), _policy("b", 2)
     layout = [
-        ("r0-failed", "failed", 0, []),
-        ("r1-newest-ok", "succeeded", 1, [unchanged, changed_new]),
-        ("r2-restored", "succeeded", 2, [unchanged, changed_old]),
-        ("r3-old", "partially_succeeded", 3, [unchanged, changed_old]),
-        ("r4-old", "succeeded", 4, [unchanged, changed_old]),
+        (_id("r0-failed"), "failed", 0, []),
+        (_id("r1-newest-ok"), "succeeded", 1, [unchanged, changed_new]),
+        (_id("r2-restored"), "succeeded", 2, [unchanged, changed_old]),
+        (_id("r3-old"), "partially_succeeded", 3, [unchanged, changed_old]),
+        (_id("r4-old"), "succeeded", 4, [unchanged, changed_old]),
     ]
     manifests = {run: _backup_set(storage, run, status, age, data) for run, status, age, data in layout}
-    sets.add_reference(storage.table(names.BACKUP_SETS), TENANT, "r2-restored", RESTORE_RUN)
+    sets.add_reference(storage.table(names.BACKUP_SETS), TENANT, _id("r2-restored"), RESTORE_RUN)
     return manifests
 
 
@@ -78,12 +83,12 @@ def test_retention_deletes_old_sets_keeps_the_newest_good_one_the_restored_one_a
 
     run = run_retention(run_tables, repository, _keep_last_one("2024-06-30T12:00:00Z"), NOW)
 
-    deleted = {"r0-failed", "r3-old", "r4-old"}
+    deleted = {_id("r0-failed"), _id("r3-old"), _id("r4-old")}
     assert run.status is RunStatus.SUCCEEDED
     items = list_items(run_tables, run).items
     assert {i.item_id for i in items} == deleted and all(i.outcome is ItemOutcome.SUCCEEDED for i in items)
     rows = sets.list_backup_sets(storage.table(names.BACKUP_SETS), TENANT).items
-    assert [b.backup_id for b in rows] == ["r1-newest-ok", "r2-restored"]
+    assert [b.backup_id for b in rows] == [_id("r1-newest-ok"), _id("r2-restored")]
     assert rows[1].referenced_by == (RESTORE_RUN,)
     for run_id in deleted:
         with pytest.raises(ResourceNotFoundError):
