@@ -115,7 +115,7 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
         if name in restorable
         for policy_id, content in items
     }
-    missing_group = referenced_group(contents.values())
+    missing_group = referenced_group((name, content) for (name, _), content in contents.items())
     seed_references(sim, source, target, missing_group)
     for certificate in admin.tenant_state(source)["collections"][APNS]:
         # The target is enrolled with Apple too: a backup of a tenant without a push certificate
@@ -188,6 +188,7 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
 
     _, restored = _backup(app, target, TARGET_ADMIN)
     source_names, target_names = reference_names(sim, source), reference_names(sim, target)
+    assert {name for name, _ in contents} == restorable, "the source holds every restorable type"
     compared = set()
     for name in sorted(restorable):
         want = Counter(

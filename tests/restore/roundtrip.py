@@ -96,21 +96,23 @@ def seed_references(sim: GraphSim, source: str, target: str, missing_group: str)
         )
 
 
-def referenced_group(payloads: Iterable[dict[str, Any]]) -> str:
+def referenced_group(typed_payloads: Iterable[tuple[str, dict[str, Any]]]) -> str:
     """A group some policy assigns to (the one the target will lack): of those, the one the fewest
     (but if any, at least one) policies exclude, so the refusal is exercised and nearly every policy
-    still makes the round trip."""
-    policies = list(payloads)
+    still makes the round trip; never one whose refusals would leave a type with nothing written."""
+    policies = list(typed_payloads)
     included = {
         str(item["target"]["groupId"])
-        for policy in policies
+        for _, policy in policies
         for item in policy.get("assignments") or []
         if item["target"].get("groupId") and item["target"]["@odata.type"] != EXCLUSION
     }
     if not included:
         raise AssertionError("the demo tenant assigns nothing to a group")
-    counts = {group: sum(excludes(p, group) for p in policies) for group in sorted(included)}
-    return min(counts, key=lambda group: (counts[group] == 0, counts[group]))
+    counts = {group: sum(excludes(p, group) for _, p in policies) for group in sorted(included)}
+    kept = {group: {name for name, p in policies if not excludes(p, group)} for group in counts}
+    every_type = {name for name, _ in policies}
+    return min(counts, key=lambda group: (kept[group] != every_type, counts[group] == 0, counts[group]))
 
 
 def excludes(content: dict[str, Any], group: str) -> bool:

@@ -44,7 +44,7 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
     source, target = make_client(demo_tenant), make_client(empty_tenant)
     restorable = [entry.name for entry in restore_sequence()]
     backup = capture(source, restorable)
-    missing_group = referenced_group(p.payload for typed in backup.values() for p in typed)
+    missing_group = referenced_group((name, p.payload) for name, typed in backup.items() for p in typed)
     seed_references(sim, demo_tenant, empty_tenant, missing_group)
     source_names = reference_names(sim, demo_tenant)
     missing_name = source_names[missing_group].removeprefix("group:")
