@@ -16,7 +16,7 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config_errors import ConfigurationError
-from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
 from shared.intune.catalog import TYPES, object_type
 from shared.intune.model import ObjectType, Strategy
 from shared.jobs.capture_snapshot import TenantDisabled
@@ -111,7 +111,12 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
 
 def _list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
     if entry.strategy is Strategy.SINGLETON:
-        return [client.get(entry.collection, version=entry.version)]
+        try:
+            return [client.get(entry.collection, version=entry.version)]
+        except GraphNotFound:
+            # Graph answers 404 for a singleton the tenant never set up (no Apple push certificate):
+            # nothing to back up, not a failed type.
+            return []
     expand = entry.expand if entry.list_expand is None else entry.list_expand
     params = dict(entry.list_params) | ({"$expand": ",".join(expand)} if expand else {})
     return list(client.get_all(entry.collection, params=params or None, version=entry.version))
