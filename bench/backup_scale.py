@@ -32,37 +32,27 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from local.azurite import AZURITE_JS, Azurite
-from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
-from local.graphsim.testing import GraphSim, GraphSimProcess
-from local.stack import GRAPHSIM_CREDENTIAL_REF, exit_on_sigterm, graphsim_settings
-from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
+from bench.stackrun import WINDOW_SECONDS, BenchStack, RssSampler, bench_stack
+from local.devhost.testing import REPO_ROOT
+from local.stack import exit_on_sigterm
 from shared.auth.roles import Role
 from shared.intune.catalog import TYPES
 from shared.intune.model import Strategy
-from shared.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
-from shared.storage import StorageAccount, StorageConfig
-from shared.tenants import MembershipStore, TenantRegistry
 
 OPERATOR = "bench-operator@msp.example"
-STORAGE_PREFIX = "bench"
 LATENCY = {"base_ms": 70, "jitter_ms": 60}
 """100 ms +/- 30 ms: graphsim sleeps base + uniform [0, jitter) once per HTTP request."""
-WINDOW_SECONDS = 20.0
 CONFIGURATION_READS_PER_WINDOW = 1000
 """Graph's per-app-per-tenant budget of the configuration area (any request) at scale 1."""
 SETTINGS_CATALOG = "deviceManagement/configurationPolicies"
@@ -70,7 +60,6 @@ RUN_TIMEOUT = 900.0
 MAX_POLL_ERRORS = 20
 POLL_SECONDS = 1.0
 """Status polls cost the app storage reads; the figure comes from the runs' own `endedAt`."""
-SAMPLE_SECONDS = 0.2
 
 TARGETS = {
     "scale": {"wall_seconds_below": 120.0, "items_lost": 0, "graph_requests_per_object_below": 1.5},
@@ -88,65 +77,7 @@ class Scenario:
     """host.json's maxConcurrentActivityFunctions for this run (None: the repo's host.json as it is)."""
 
 
-# --- processes and memory ---------------------------------------------------------------------------------
-
-
-class RssSampler:
-    """Peak RSS of each named process tree (the process and its descendants), sampled in a thread."""
-
-    def __init__(self, roots: dict[str, int]) -> None:
-        self._roots = {name: psutil.Process(pid) for name, pid in roots.items()}
-        self.peak_mib = {name: 0.0 for name in roots}
-        self.cpu_seconds = {name: 0.0 for name in roots}
-        self._cpu_start = {name: _tree_cpu(root) for name, root in self._roots.items()}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-        for name, root in self._roots.items():
-            self.cpu_seconds[name] = _tree_cpu(root) - self._cpu_start[name]
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(SAMPLE_SECONDS)
-
-    def _sample(self) -> None:
-        for name, root in self._roots.items():
-            self.peak_mib[name] = max(self.peak_mib[name], _tree_rss(root) / 2**20)
-
-
-def _tree_cpu(root: psutil.Process) -> float:
-    """User + system CPU seconds of a process and its live descendants."""
-    try:
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
-
-
-def _tree_rss(root: psutil.Process) -> int:
-    try:
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):  # exited between listing and reading
-            total += int(process.memory_info().rss)
-    return total
+# --- the stack (bench/stackrun.py) -------------------------------------------------------------------
 
 
 def _app_dir(scenario: Scenario, workdir: Path) -> Path:
@@ -162,86 +93,6 @@ def _app_dir(scenario: Scenario, workdir: Path) -> Path:
     host["extensions"]["durableTask"]["maxConcurrentActivityFunctions"] = scenario.max_activities
     (app_dir / "host.json").write_text(json.dumps(host))
     return app_dir
-
-
-def _azurite_pid() -> int:
-    """The Azurite this bench started: the child of this process running Azurite's entry script."""
-    for child in psutil.Process().children():
-        with contextlib.suppress(psutil.Error):
-            if str(AZURITE_JS) in child.cmdline():
-                return int(child.pid)
-    raise RuntimeError("The bench's Azurite process is gone.")
-
-
-@dataclass
-class BenchStack:
-    graphsim: GraphSim
-    devhost: DevhostProcess
-    key: DevSigningKey
-    process_ids: dict[str, int]
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(self.key, principal_name=OPERATOR)}"}
-
-
-@contextlib.contextmanager
-def bench_stack(scenario: Scenario, workdir: Path) -> Iterator[BenchStack]:
-    """Azurite, graphsim and the devhost, each stopped (process group) when the block ends."""
-    config = {
-        "latency": LATENCY,
-        "throttle": {"enabled": True, "scale": scenario.throttle_scale, "window_seconds": WINDOW_SECONDS},
-    }
-    azurite = Azurite(workdir / "azurite")
-    sim_process = GraphSimProcess(
-        state_dir=workdir / "graphsim",
-        profile="sized",
-        tenants=scenario.tenants,
-        objects=scenario.objects,
-        config=config,
-        startup_timeout=300.0,
-    )
-    devhost: DevhostProcess | None = None
-    try:
-        endpoints = azurite.start()
-        sim = sim_process.start()
-        key = ensure_dev_signing_key(workdir / DEV_AUTH_FOLDER)
-        _register_tenants(endpoints.connection_string, sim)
-        settings = {
-            "TENANTATLAS_ENVIRONMENT": "local",
-            "TENANTATLAS_AUTH_DEV_MODE": "true",
-            "TENANTATLAS_AUTH_AUDIENCE": DEV_AUDIENCE,
-            "TENANTATLAS_AUTH_ISSUERS": DEV_ISSUER,
-            "TENANTATLAS_STATE_DIR": str(workdir),
-            "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
-            "TENANTATLAS_GRAPH_PACING_SCALE": str(scenario.throttle_scale),
-            **graphsim_settings(sim.state_dir / "credentials.json"),
-        }
-        devhost = start_devhost(
-            _app_dir(scenario, workdir), workdir / "devhost", endpoints.connection_string, settings=settings
-        )
-        assert sim_process.process is not None
-        yield BenchStack(
-            sim,
-            devhost,
-            key,
-            {"devhost": devhost.process.pid, "graphsim": sim_process.process.pid, "azurite": _azurite_pid()},
-        )
-    finally:
-        if devhost is not None:
-            devhost.stop()
-        sim_process.stop()
-        azurite.stop()
-
-
-def _register_tenants(connection_string: str, sim: GraphSim) -> None:
-    """Every graphsim tenant registered with the app (credential `graphsim`), the bench's operator on each."""
-    config = StorageConfig(connection_string=connection_string, name_prefix=STORAGE_PREFIX)
-    with StorageAccount(config) as account:
-        registry = TenantRegistry(account)
-        memberships = MembershipStore(account, registry)
-        for tenant in sim.tenants:
-            registry.add(tenant.id, tenant.name, "public", GRAPHSIM_CREDENTIAL_REF)
-            memberships.grant(f"user:{demo_object_id(OPERATOR)}", tenant.id, Role.OPERATOR, "bench")
 
 
 # --- one scenario ---------------------------------------------------------------------------------------
@@ -372,7 +223,18 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-backup-")))
         else:
             workdir = keep / scenario.name
-        stack = cleanup.enter_context(bench_stack(scenario, workdir))
+        stack = cleanup.enter_context(
+            bench_stack(
+                workdir,
+                principal=OPERATOR,
+                role=Role.OPERATOR,
+                tenants=scenario.tenants,
+                objects=scenario.objects,
+                latency=LATENCY,
+                throttle_scale=scenario.throttle_scale,
+                app_dir=_app_dir(scenario, workdir),
+            )
+        )
         stack.graphsim.admin.clear_log()
         load_before = os.getloadavg()[0]
         with RssSampler(stack.process_ids) as sampler:
