@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import azure.durable_functions as df
@@ -11,11 +10,11 @@ from shared.jobs.backup import begin_backup as begin
 from shared.jobs.backup import finish_backup as finish
 from shared.jobs.backup import list_type
 from shared.jobs.backup_chunk import Chunk, capture_chunk
-from shared.runs import RunContention, advance_part, update_progress
+from shared.jobs.lifecycle import report_part
+from shared.runs import update_progress
 from shared.services import services
 
 bp = df.Blueprint()
-log = logging.getLogger(__name__)
 
 
 @bp.activity_trigger(input_name="ref")
@@ -35,21 +34,11 @@ def backup_capture_chunk(request: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="ref")
 def backup_progress(ref: dict[str, Any]) -> dict[str, Any]:
-    """The run's total (from the run), or one type's processed figure (from its sub-orchestration).
-
-    A type's report that loses to many parallel ones is dropped, not retried: the type's next report
-    carries the figure too, and the end counters come from the items, so progress never fails a backup.
-    """
-    tables = services().runs
+    """The run's total (from the run), or one type's processed figure (from its sub-orchestration)."""
     if "policyType" in ref:
-        try:
-            processed = int(ref["processed"])
-            run = advance_part(tables, ref["tenant_id"], ref["run_id"], ref["policyType"], processed)
-        except RunContention:
-            log.warning("Progress of %s in run %s dropped under contention", ref["policyType"], ref["run_id"])
-            return {"total": None, "processed": None}
-    else:
-        run = update_progress(tables, ref["tenant_id"], ref["run_id"], total=ref.get("total"))
+        processed = int(ref["processed"])
+        return report_part(services(), ref["tenant_id"], ref["run_id"], ref["policyType"], processed)
+    run = update_progress(services().runs, ref["tenant_id"], ref["run_id"], total=ref.get("total"))
     return {"total": run.counters.total, "processed": run.counters.processed}
 
 

@@ -3,14 +3,16 @@ requester, and the end is audited. Both are safe to run again (the engine may re
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from shared.audit import SYSTEM, AuditOutcome
 from shared.notifications import notify_run
-from shared.runs import RunStatus, finish, get_run, mark_running
+from shared.runs import RunContention, RunStatus, advance_part, finish, get_run, mark_running
 from shared.services import Services
 
 FINISHED_SUFFIX = ".finished"
+log = logging.getLogger(__name__)
 
 
 def begin_run(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
@@ -49,3 +51,17 @@ def end_run(services: Services, tenant_id: str, run_id: str, error: str | None =
             },
         )
     return {"status": run.status.value, "error": run.error}
+
+
+def report_part(services: Services, tenant_id: str, run_id: str, part: str, processed: int) -> dict[str, Any]:
+    """One part's processed figure so far (a backup's type, a restore's plan or write group).
+
+    A report that loses to many parallel ones is dropped, not retried: the part's next report carries
+    the figure too, and the end counters come from the items, so progress never fails a job.
+    """
+    try:
+        run = advance_part(services.runs, tenant_id, run_id, part, processed)
+    except RunContention:
+        log.warning("Progress of %s in run %s dropped under contention", part, run_id)
+        return {"total": None, "processed": None}
+    return {"total": run.counters.total, "processed": run.counters.processed}
