@@ -27,17 +27,36 @@ def find_matches(
 
     `odata_type` narrows a mixed list (app protection) to one concrete type.
     """
-    entry = object_type(policy_type)
-    if entry.strategy is Strategy.SINGLETON or not name:
+    if not name:
         return []
-    key = entry.display_name
-    select = ["id", key, *(entry.skip.property_equals if entry.skip else ())]
-    params = dict(entry.list_params) | {"$select": ",".join(dict.fromkeys(select))}
-    objects = client.get_all(entry.collection, params=params, version=entry.version)
-    return [
-        str(obj["id"])
-        for obj in objects
-        if obj.get(key) == name
-        and (odata_type is None or obj.get("@odata.type") == odata_type)
-        and (entry.skip is None or not entry.skip.applies_to(obj))
-    ]
+    return NameIndex.listed(client, policy_type).matches(name, odata_type=odata_type)
+
+
+class NameIndex:
+    """One listing of a type in the target, matched by name as often as needed: a chunk of items of
+    one type costs one list (its pages), not one per item."""
+
+    def __init__(self, policy_type: str, objects: list[dict[str, Any]]) -> None:
+        self._entry = object_type(policy_type)
+        self._objects = objects
+
+    @classmethod
+    def listed(cls, client: GraphClient, policy_type: str) -> NameIndex:
+        entry = object_type(policy_type)
+        if entry.strategy is Strategy.SINGLETON:
+            return cls(policy_type, [])
+        select = ["id", entry.display_name, *(entry.skip.property_equals if entry.skip else ())]
+        params = dict(entry.list_params) | {"$select": ",".join(dict.fromkeys(select))}
+        return cls(policy_type, list(client.get_all(entry.collection, params=params, version=entry.version)))
+
+    def matches(self, name: str, *, odata_type: str | None = None) -> list[str]:
+        entry = self._entry
+        if not name:
+            return []
+        return [
+            str(obj["id"])
+            for obj in self._objects
+            if obj.get(entry.display_name) == name
+            and (odata_type is None or obj.get("@odata.type") == odata_type)
+            and (entry.skip is None or not entry.skip.applies_to(obj))
+        ]

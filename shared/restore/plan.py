@@ -19,7 +19,7 @@ from shared.intune.catalog import BY_NAME
 from shared.intune.diff import diff_policies
 from shared.intune.normalize import SECRETS_MARKER
 from shared.redact import redact
-from shared.restore.lookup import find_matches, natural_key
+from shared.restore.lookup import NameIndex, natural_key
 from shared.restore.model import Action, PlannedItem, SourceItem, content_sha256
 from shared.restore.remap import IdMap, Remapped, remap_content
 
@@ -147,20 +147,22 @@ def _plan_type(
             if isinstance(captured, CapturedPolicy):
                 matches[item.item_id] = [item.policy_id]
                 live[item.policy_id] = captured
-    for item in pending:
-        if item.item_id in matches:
-            continue
+    unmatched = [item for item in pending if item.item_id not in matches]
+    if unmatched:
         try:
-            matches[item.item_id] = find_matches(
-                target,
-                policy_type,
-                natural_key(policy_type, contents[item.item_id]),
-                **match_filter(policy_type, contents[item.item_id]),
-            )
+            index = NameIndex.listed(target, policy_type)
         except GraphThrottled as exc:
-            outcome.throttle(item, exc)
+            for item in unmatched:
+                outcome.throttle(item, exc)
         except GraphError as exc:
-            outcome.failed.append((item, redact(f"Looking the item up in the target failed: {exc}")))
+            error = redact(f"Looking the item up in the target failed: {exc}")
+            outcome.failed.extend((item, error) for item in unmatched)
+        else:
+            for item in unmatched:
+                content = contents[item.item_id]
+                matches[item.item_id] = index.matches(
+                    natural_key(policy_type, content), **match_filter(policy_type, content)
+                )
     to_read = sorted({m[0] for m in matches.values() if len(m) == 1 and m[0] not in live})
     read = dict(zip(to_read, _capture(target, policy_type, to_read), strict=True))
     for item in pending:
