@@ -75,7 +75,7 @@ def _chunks(
     activity: str,
     chunks: list[dict[str, Any]],
     part: str,
-) -> Generator[Task, Any, None]:
+) -> Generator[Task, Any]:
     """Run the chunks in parallel, reporting the part's progress as each ends; throttled items are
     called again (only them) after a durable timer, and on the last attempt they are recorded as failed."""
     pending = list(chunks)

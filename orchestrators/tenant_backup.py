@@ -88,7 +88,7 @@ def _list_all(
 
 def _capture_types(
     context: df.DurableOrchestrationContext, ref: dict[str, Any], listings: list[dict[str, Any]]
-) -> Generator[Task, Any, None]:
+) -> Generator[Task, Any]:
     """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish."""
     yield context.task_all(
         [

@@ -7,14 +7,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import azure.functions as func
 
 from shared.problems import ProblemError
 from shared.storage import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
-
-T = TypeVar("T")
 
 PAGE_SIZE_PARAM = "pageSize"
 CONTINUATION_PARAM = "continuationToken"
@@ -51,7 +49,7 @@ def json_response(
     )
 
 
-def page_body(page: Page[T], to_api: Callable[[T], Any]) -> dict[str, Any]:
+def page_body[T](page: Page[T], to_api: Callable[[T], Any]) -> dict[str, Any]:
     """`{"items": [...], "continuationToken": str | null}`: pass the token back to get the next page."""
     return {"items": [to_api(item) for item in page.items], "continuationToken": page.continuation}
 
@@ -92,7 +90,7 @@ def time_param(req: func.HttpRequest, name: str) -> datetime | None:
     return moment
 
 
-def choice_param(req: func.HttpRequest, name: str, parse: Callable[[str], T]) -> T | None:
+def choice_param[T](req: func.HttpRequest, name: str, parse: Callable[[str], T]) -> T | None:
     """A query value checked by `parse` (an enum constructor, say); ValueError becomes a 400."""
     value = req.params.get(name)
     if value is None:

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 RetryAfterStyle = Literal["integer", "decimal", "none"]
 FaultAction = Literal["status", "drop", "apply_then_drop"]
@@ -122,10 +122,9 @@ def update_config(current: SimConfig, changes: Any) -> SimConfig:
     return SimConfig(latency, throttle, faults, tokens)
 
 
-_Section = TypeVar("_Section", LatencyConfig, ThrottleConfig, FaultConfig, TokenConfig)
-
-
-def _merge(section: str, current: _Section, changes: Any) -> _Section:
+def _merge[Section: (LatencyConfig, ThrottleConfig, FaultConfig, TokenConfig)](
+    section: str, current: Section, changes: Any
+) -> Section:
     if changes is None:
         return current
     if not isinstance(changes, Mapping):

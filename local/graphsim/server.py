@@ -167,6 +167,10 @@ def _require_loopback(host: str) -> None:
         raise LoopbackOnlyError(f"--host {host} is not a loopback address; graphsim serves loopback only.")
 
 
+_GRAPH_CODES = {413: "RequestEntityTooLarge"}
+"""Graph's code where it is not the reason phrase (Python 3.13 calls 413 "Content Too Large")."""
+
+
 @web.middleware
 async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """aiohttp's own errors (405, 413, ...) in Graph's shape; a genuine bug is a logged Graph 500."""
@@ -176,7 +180,8 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _error(exc.status, exc.reason.replace(" ", ""), exc.text or exc.reason)
+        code = _GRAPH_CODES.get(exc.status) or exc.reason.replace(" ", "")
+        return _error(exc.status, code, exc.text or exc.reason)
     except ConnectionError:
         raise  # the client went away mid-request: aiohttp closes quietly, nothing to answer
     except Exception:

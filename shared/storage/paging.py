@@ -12,13 +12,11 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from azure.data.tables import TableClient, TableEntity
 
 from shared.storage.errors import InvalidContinuationToken
-
-T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -26,7 +24,7 @@ _TOKEN_KEYS = frozenset({"PartitionKey", "RowKey"})
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     """One page of results; `continuation` is None on the last page."""
 
     items: list[T]
@@ -91,6 +89,6 @@ def query_page(
     return Page(items, encode_continuation(pages.continuation_token))  # type: ignore[attr-defined]
 
 
-def map_page(page: Page[TableEntity], convert: Callable[[TableEntity], T]) -> Page[T]:
+def map_page[T](page: Page[TableEntity], convert: Callable[[TableEntity], T]) -> Page[T]:
     """Turn a page of entities into a page of domain records."""
     return Page([convert(e) for e in page.items], page.continuation)
