@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 
+from activities import JsonObject
 from shared.jobs.backup import begin_backup as begin
 from shared.jobs.backup import finish_backup as finish
 from shared.jobs.backup import list_type
@@ -18,22 +17,22 @@ bp = df.Blueprint()
 
 
 @bp.activity_trigger(input_name="ref")
-def begin_backup(ref: dict[str, Any]) -> dict[str, Any]:
+def begin_backup(ref: JsonObject) -> JsonObject:
     return begin(services(), ref["tenant_id"], ref["run_id"])
 
 
 @bp.activity_trigger(input_name="request")
-def backup_list_type(request: dict[str, Any]) -> dict[str, Any]:
+def backup_list_type(request: JsonObject) -> JsonObject:
     return list_type(services(), request["tenantId"], request["runId"], request["policyType"])
 
 
 @bp.activity_trigger(input_name="request")
-def backup_capture_chunk(request: dict[str, Any]) -> dict[str, Any]:
+def backup_capture_chunk(request: JsonObject) -> JsonObject:
     return capture_chunk(services(), Chunk.from_json(request))
 
 
 @bp.activity_trigger(input_name="ref")
-def backup_progress(ref: dict[str, Any]) -> dict[str, Any]:
+def backup_progress(ref: JsonObject) -> JsonObject:
     """The run's total (from the run), or one type's processed figure (from its sub-orchestration)."""
     if "policyType" in ref:
         processed = int(ref["processed"])
@@ -43,5 +42,5 @@ def backup_progress(ref: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="ref")
-def finish_backup(ref: dict[str, Any]) -> dict[str, Any]:
+def finish_backup(ref: JsonObject) -> JsonObject:
     return finish(services(), ref["tenant_id"], ref["run_id"], ref.get("error"))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 
+from activities import JsonObject
 from shared.jobs.capture_snapshot import CaptureJob, capture_step
 from shared.services import services
 
@@ -13,6 +12,6 @@ bp = df.Blueprint()
 
 
 @bp.activity_trigger(input_name="request")
-def capture_policy_item(request: dict[str, Any]) -> dict[str, Any]:
+def capture_policy_item(request: JsonObject) -> JsonObject:
     job = CaptureJob.from_json(request["job"])
     return capture_step(services(), job, final_attempt=bool(request["final_attempt"]))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 
+from activities import JsonObject
 from shared.jobs import restore as job
 from shared.jobs import restore_live as live
 from shared.jobs.lifecycle import report_part
@@ -16,12 +15,12 @@ bp = df.Blueprint()
 
 
 @bp.activity_trigger(input_name="ref")
-def begin_restore(ref: dict[str, Any]) -> dict[str, Any]:
+def begin_restore(ref: JsonObject) -> JsonObject:
     return job.begin_restore(services(), ref["tenant_id"], ref["run_id"])
 
 
 @bp.activity_trigger(input_name="request")
-def restore_plan_chunk(request: dict[str, Any]) -> dict[str, Any]:
+def restore_plan_chunk(request: JsonObject) -> JsonObject:
     return job.plan_chunk(
         services(),
         request["tenantId"],
@@ -32,17 +31,17 @@ def restore_plan_chunk(request: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="ref")
-def restore_finish_preview(ref: dict[str, Any]) -> dict[str, Any]:
+def restore_finish_preview(ref: JsonObject) -> JsonObject:
     return job.finish_preview(services(), ref["tenant_id"], ref["run_id"])
 
 
 @bp.activity_trigger(input_name="ref")
-def restore_safety_backup(ref: dict[str, Any]) -> dict[str, Any]:
+def restore_safety_backup(ref: JsonObject) -> JsonObject:
     return live.take_safety_backup(services(), ref["tenant_id"], ref["run_id"])
 
 
 @bp.activity_trigger(input_name="request")
-def restore_apply_chunk(request: dict[str, Any]) -> dict[str, Any]:
+def restore_apply_chunk(request: JsonObject) -> JsonObject:
     return live.apply_chunk(
         services(),
         request["tenantId"],
@@ -53,5 +52,5 @@ def restore_apply_chunk(request: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="ref")
-def restore_progress(ref: dict[str, Any]) -> dict[str, Any]:
+def restore_progress(ref: JsonObject) -> JsonObject:
     return report_part(services(), ref["tenant_id"], ref["run_id"], ref["part"], int(ref["processed"]))
