@@ -1,16 +1,20 @@
 # One command for checks and tests, one for the demo: used alike by people and CI.
-PYTHON ?= python3
+# Python 3.13, the line Azure Functions runs this app on: python3.13 on the PATH, else pyenv's.
+PYTHON ?= $(firstword $(foreach candidate,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13),\
+  $(shell $(candidate) -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && echo $(candidate))))
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup lint typecheck check test demo run clean
+.PHONY: setup lint typecheck check test demo run package protos clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed and was not found: install it (e.g. 'pyenv install 3.13')" \
+	  "or name it with 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
@@ -36,5 +40,13 @@ demo: setup
 run: setup
 	$(BIN)/python -m local.run
 
+# The zip azd deploy ships: the app less what .funcignore leaves out.
+package: $(STAMP)
+	$(BIN)/python -m local.package --out dist/tenantatlas.zip
+
+# Regenerate the devhost's protocol messages after a change to their .proto.
+protos: $(STAMP)
+	cd local/devhost/rpc && $(CURDIR)/$(BIN)/python -m grpc_tools.protoc -I. --python_out=. function_rpc.proto
+
 clean:
-	rm -rf .state .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .state .pytest_cache .mypy_cache .ruff_cache dist

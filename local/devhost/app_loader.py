@@ -1,25 +1,20 @@
-"""Import the Function App module and index its functions, as the Python worker does with worker indexing.
+"""Group the app's functions as the host serves them, from the metadata the worker indexed.
 
-The app's `FunctionApp` / `DFApp` is found among the module's globals; `get_functions()` gives each
-function's bindings in their function.json form, which is what the Functions host reads, so the devhost
-reads the same thing.
+The worker (`azure_functions_runtime`) imports the app and answers FunctionsMetadataRequest with one
+RpcFunctionMetadata per function; each carries its bindings in their function.json form (`raw_bindings`),
+which is what the Functions host reads, so the devhost reads the same thing.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import logging
-import sys
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from azure.functions import FunctionRegister
-
 from local.devhost.routes import RouteTemplate
+from local.devhost.rpc.function_rpc_pb2 import RpcFunctionMetadata
 
 log = logging.getLogger("devhost.loader")
 
@@ -32,17 +27,17 @@ SUPPORTED_TRIGGERS = (HTTP, TIMER, ORCHESTRATION, ACTIVITY)
 
 
 class AppLoadError(Exception):
-    """The app module cannot be imported or indexed; the message says what to change."""
+    """The worker cannot index or load the app; the message is the worker's own."""
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One indexed function: its name, trigger, other bindings and the callable the worker would invoke."""
+    """One indexed function: its name, the ID the worker gave it, its trigger and its other bindings."""
 
     name: str
+    function_id: str
     trigger: dict[str, Any]
     bindings: tuple[dict[str, Any], ...]
-    func: Callable[..., Any]
 
     @property
     def trigger_type(self) -> str:
@@ -55,16 +50,6 @@ class FunctionSpec:
     @property
     def client_params(self) -> tuple[str, ...]:
         return tuple(b["name"] for b in self.bindings if b["type"] == DURABLE_CLIENT)
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.func)
-
-    @property
-    def takes_context(self) -> bool:
-        """The worker passes a `Context` to a parameter named `context` that no binding claims."""
-        names = {b["name"] for b in self.bindings}
-        return "context" not in names and "context" in inspect.signature(self.func).parameters
 
     @property
     def durable_name(self) -> str:
@@ -99,35 +84,13 @@ class LoadedApp:
         )
 
 
-def import_app(app_dir: Path, module_name: str) -> FunctionRegister:
-    """Import the module from app_dir (first on sys.path, as the worker does) and return its app object."""
-    sys.path.insert(0, str(app_dir.resolve()))
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise AppLoadError(f"cannot import `{module_name}` from {app_dir}: {error}") from error
-    apps = [value for value in vars(module).values() if isinstance(value, FunctionRegister)]
-    if len(apps) != 1:
-        raise AppLoadError(
-            f"`{module_name}` must define exactly one FunctionApp or DFApp at module level "
-            f"(e.g. `app = df.DFApp()`); found {len(apps)}."
-        )
-    return apps[0]
-
-
-def index_app(app: FunctionRegister) -> LoadedApp:
-    """Group the app's functions by trigger; functions the devhost cannot run are logged and left out."""
+def index_app(functions: Iterable[RpcFunctionMetadata]) -> LoadedApp:
+    """Group the worker's functions by trigger; functions the devhost cannot run are logged and left out."""
     loaded = LoadedApp()
-    try:
-        functions = app.get_functions()
-    except ValueError as error:
-        raise AppLoadError(f"the app's functions cannot be indexed: {error}") from error
     for function in functions:
-        bindings = tuple(json.loads(function.get_function_json())["bindings"])
+        bindings = tuple(json.loads(raw) for raw in function.raw_bindings)
         trigger = next(b for b in bindings if b["type"].endswith("Trigger"))
-        spec = FunctionSpec(
-            function.get_function_name() or "", trigger, bindings, function.get_user_function()
-        )
+        spec = FunctionSpec(function.name, function.function_id, trigger, bindings)
         unsupported = [b["type"] for b in bindings if not _is_supported(b)]
         if spec.trigger_type not in SUPPORTED_TRIGGERS or unsupported:
             log.warning(
@@ -161,7 +124,3 @@ def _group(loaded: LoadedApp, spec: FunctionSpec) -> None:
         loaded.orchestrators[spec.durable_name] = spec
     else:
         loaded.activities[spec.durable_name] = spec
-
-
-def load_app(app_dir: Path, module_name: str) -> LoadedApp:
-    return index_app(import_app(app_dir, module_name))

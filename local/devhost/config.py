@@ -57,7 +57,6 @@ class HostConfig:
     settings: dict[str, str]
     """The `Values` of local.settings.json, already applied to the environment."""
     storage_connection: str
-    thread_pool_size: int
 
 
 def read_host_json(app_dir: Path) -> HostJson:
@@ -105,11 +104,7 @@ def load_config(options: HostOptions) -> HostConfig:
             f"{STORAGE_SETTING} is not set: add it to `Values` in {settings_path} "
             f"(`{DEVELOPMENT_STORAGE}` starts a local Azurite) or export it."
         )
-    threads = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
-    thread_pool_size = (
-        int(threads) if threads.isdigit() and int(threads) > 0 else min(32, (os.cpu_count() or 1) + 4)
-    )
-    return HostConfig(options, host_json, settings, storage, thread_pool_size)
+    return HostConfig(options, host_json, settings, storage)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

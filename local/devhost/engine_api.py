@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-OrchestratorInvoker = Callable[[str], str]
-"""Takes the orchestration context JSON the host sends;
-returns the SDK's JSON answer (`isDone`, `actions`, ...)."""
+OrchestratorInvoker = Callable[[str], Awaitable[str]] | Callable[[str], str]
+"""Takes the orchestration context JSON the host sends; returns the SDK's JSON answer (`isDone`,
+`actions`, ...). The host's invoker is async (it asks the worker); a plain sync one runs on a thread."""
 
 ActivityInvoker = Callable[[str], Awaitable[str]]
-"""Takes the activity input as JSON text, returns the result as JSON text; raises if the activity failed."""
+"""Takes the activity input as JSON text, returns the result as JSON text; raises if the activity failed
+(an exception with a `stack_trace` attribute gives the history event its Details)."""
 
 
 class EngineError(Exception):

@@ -1,20 +1,19 @@
-"""Serve the app's HTTP triggers: route matching, auth levels, and conversion between aiohttp and
-`azure.functions.HttpRequest` / `HttpResponse` as the worker converts them.
+"""Serve the app's HTTP triggers: route matching, auth levels, and conversion between aiohttp and the
+protocol's RpcHttp, which the worker turns into `func.HttpRequest` and back from `func.HttpResponse`.
 
-A function that raises answers 500 with an empty body; the traceback goes to the log only.
+A function that raises answers 500 with an empty body; the worker's message and stack go to the log only.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import azure.functions as func
 from aiohttp import web
 
 from local.devhost.app_loader import HttpRoute
-from local.devhost.invocation import FunctionInvoker
+from local.devhost.invocation import FunctionFailedError, FunctionInvoker
 from local.devhost.keys import HostKeys, is_authorized
+from local.devhost.rpc.function_rpc_pb2 import RpcHttp, TypedData
 
 log = logging.getLogger("devhost.http")
 
@@ -49,40 +48,45 @@ class HttpTriggers:
         route, params = found
         if not is_authorized(request, route.auth_level, self._keys):
             return web.Response(status=401)
-        http_request = await to_function_request(request, params)
+        rpc_request = await to_rpc_http(request, params)
         try:
-            result = await self._invoker.invoke(route.spec, http_request)
-        except Exception:
-            log.exception("Function %s raised; answering 500", route.spec.name)
+            answer = await self._invoker.invoke_http(route.spec, rpc_request)
+        except FunctionFailedError as error:
+            log.error("Function %s raised; answering 500: %s\n%s", route.spec.name, error, error.stack_trace)
             return web.Response(status=500)
-        return to_aiohttp_response(result)
+        return to_aiohttp_response(answer)
 
 
-async def to_function_request(request: web.Request, route_params: dict[str, str]) -> func.HttpRequest:
-    headers = {name: ", ".join(request.headers.getall(name)) for name in request.headers}
-    return func.HttpRequest(
+async def to_rpc_http(request: web.Request, route_params: dict[str, str]) -> RpcHttp:
+    """What the host sends: repeated headers joined with ", ", the first value of each query parameter,
+    the route values as `params`, and the body as bytes (the worker declared RawHttpBodyBytes)."""
+    return RpcHttp(
         method=request.method.upper(),
         url=str(request.url),
-        headers=headers,
-        params={name: request.query[name] for name in request.query},
-        route_params=route_params,
-        body=await request.read(),
+        headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
+        params=route_params,
+        query={name: request.query[name] for name in request.query},
+        body=TypedData(bytes=await request.read()),
     )
 
 
-def to_aiohttp_response(result: Any) -> web.Response:
-    """HttpResponse keeps its status, headers and body; a string is a 200 text answer; None is 204."""
-    if result is None:
+def to_aiohttp_response(answer: TypedData | None) -> web.Response:
+    """An HttpResponse comes back as RpcHttp with its status, headers and body; a returned string is a 200
+    text answer; nothing returned is 204."""
+    kind = answer.WhichOneof("data") if answer is not None else None
+    if answer is None or kind is None:
         return web.Response(status=204)
-    if isinstance(result, str):
-        return web.Response(status=200, text=result, content_type="text/plain")
-    if not isinstance(result, func.HttpResponse):
-        log.error("An HTTP function returned %s; return func.HttpResponse or str", type(result).__name__)
-        return web.Response(status=500)
-    headers = dict(result.headers.items())
-    if not any(name.lower() == "content-type" for name in headers):
-        mimetype = result.mimetype or "text/plain"
-        headers["Content-Type"] = (
-            f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
-        )
-    return web.Response(status=result.status_code, headers=headers, body=result.get_body())
+    if kind != "http":
+        return web.Response(status=200, body=_bytes_of(answer), content_type="text/plain")
+    http = answer.http
+    status = int(http.status_code or 200)
+    return web.Response(status=status, headers=dict(http.headers), body=_bytes_of(http.body))
+
+
+def _bytes_of(data: TypedData) -> bytes:
+    kind = data.WhichOneof("data")
+    if kind is None:
+        return b""
+    if kind in ("bytes", "stream"):
+        return bytes(getattr(data, kind))
+    return str(getattr(data, kind)).encode()

@@ -1,7 +1,8 @@
 """The devhost's life cycle: storage, settings, app, engine, HTTP server, timers, and a clean stop.
 
-Order matters: settings and the storage connection string reach the environment before the app is
-imported (the app may read them at import time), and `ready.json` is written only once every part answers.
+Order matters: settings and the storage connection string reach the environment before the worker
+starts (it passes them on to the app, which may read them at import time); the worker indexes and loads
+the app before anything is served; `ready.json` is written only once every part answers.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import os
 from dataclasses import dataclass
 
 from aiohttp import web
-from azure.durable_functions.models.utils import http_utils
 
 from local.azurite import Azurite
 from local.devhost.admin import AdminApi
-from local.devhost.app_loader import LoadedApp, load_app
+from local.devhost.app_loader import AppLoadError, LoadedApp, index_app
 from local.devhost.config import DEVELOPMENT_STORAGE, STORAGE_SETTING, HostConfig
 from local.devhost.durable_api import DurableApi
 from local.devhost.durable_urls import DurableUrls
@@ -27,16 +27,12 @@ from local.devhost.http_triggers import HttpTriggers
 from local.devhost.invocation import FunctionInvoker
 from local.devhost.keys import load_or_create_keys
 from local.devhost.timers import TimerScheduler
+from local.devhost.worker_process import WorkerError, WorkerProcess
 
 log = logging.getLogger("devhost")
 
 READY_FILE = "ready.json"
 ENGINE_MODULE = "local.devhost.engine"
-
-
-async def close_client_session() -> None:
-    """The SDK's client keeps one aiohttp session per process and has no shutdown hook; close it here."""
-    await http_utils._close_session()
 
 
 class EngineMissingError(RuntimeError):
@@ -60,7 +56,6 @@ class _Running:
     runner: web.AppRunner
     engine: DurableEngine | None
     timers: TimerScheduler | None
-    invoker: FunctionInvoker
 
 
 class DevHost:
@@ -74,6 +69,7 @@ class DevHost:
         self.config = config
         self._engine_factory = engine_factory
         self._azurite: Azurite | None = None
+        self._worker: WorkerProcess | None = None
         self._running: _Running | None = None
         self.base_url = ""
 
@@ -85,6 +81,24 @@ class DevHost:
         endpoints = self._azurite.start()
         log.info("Started Azurite for UseDevelopmentStorage=true (data in %s)", self._azurite.data_dir)
         return endpoints.connection_string
+
+    async def _start_worker(self) -> LoadedApp:
+        """The worker indexes and loads the app, as at a Function App's start; a function it rejects stops
+        the devhost with the worker's own message."""
+        options = self.config.options
+        self._worker = WorkerProcess(options.app_dir, f"{options.app_module}.py")
+        try:
+            functions = await self._worker.start()
+        except WorkerError as error:
+            await self._worker.stop()
+            self._worker = None
+            message = f"the Python worker cannot load the app in {options.app_dir}: {error}"
+            raise AppLoadError(message) from error
+        return index_app(functions)
+
+    def _worker_process(self) -> WorkerProcess:
+        assert self._worker is not None, "the worker starts before anything invokes it"
+        return self._worker
 
     def _engine(self, app: LoadedApp, invoker: FunctionInvoker, storage: str) -> DurableEngine | None:
         if not app.uses_durable:
@@ -107,11 +121,9 @@ class DevHost:
         storage = await asyncio.to_thread(self._storage_connection)
         os.environ[STORAGE_SETTING] = storage
         keys, keys_file = load_or_create_keys(options.state_dir)
-        app = load_app(options.app_dir, options.app_module)
+        app = await self._start_worker()
         urls = DurableUrls(self.config.host_json.durable.hub_name, keys)
-        invoker = FunctionInvoker(
-            str(options.app_dir.resolve()), self.config.thread_pool_size, urls.client_binding
-        )
+        invoker = FunctionInvoker(self._worker_process(), urls.client_binding)
         engine = self._engine(app, invoker, storage)
         web_app = web.Application(client_max_size=100 * 1024 * 1024)
         if engine is not None:
@@ -122,7 +134,7 @@ class DevHost:
         )
         runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await runner.setup()
-        self._running = _Running(runner, engine, None, invoker)
+        self._running = _Running(runner, engine, None)
         await web.TCPSite(runner, options.host, options.port).start()
         host, port = runner.addresses[0][:2]
         self.base_url = urls.base_url = f"http://{host}:{port}"
@@ -157,8 +169,9 @@ class DevHost:
             await running.runner.cleanup()
             if running.engine is not None:
                 await running.engine.stop()
-                await close_client_session()
-            running.invoker.shutdown()
+        if self._worker is not None:
+            await self._worker.stop()
+            self._worker = None
         if self._azurite is not None:
             await asyncio.to_thread(self._azurite.stop)
             self._azurite = None

@@ -7,6 +7,7 @@ is computed after the previous invocation ends, as the Functions timer does.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -14,11 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from azure.functions.timer import TimerRequest
 from croniter import croniter
 
 from local.devhost.app_loader import FunctionSpec
 from local.devhost.invocation import FunctionInvoker
+from local.devhost.rpc.function_rpc_pb2 import TypedData
+from local.devhost.worker_process import WorkerError
 
 log = logging.getLogger("devhost.timers")
 
@@ -52,13 +54,18 @@ def parse_schedule(function_name: str, schedule: str) -> NextOccurrence:
     return lambda after: croniter(schedule, after, second_at_beginning=True).get_next(datetime)
 
 
-def timer_request(last: datetime | None, next_due: datetime) -> TimerRequest:
-    status = {
-        "Last": last.isoformat() if last else None,
-        "Next": next_due.isoformat(),
-        "LastUpdated": datetime.now(UTC).isoformat(),
+def timer_request(last: datetime | None, next_due: datetime) -> TypedData:
+    """The TimerInfo JSON the host sends, which the worker turns into `func.TimerRequest`."""
+    info = {
+        "Schedule": {"AdjustForDST": True},
+        "ScheduleStatus": {
+            "Last": last.isoformat() if last else None,
+            "Next": next_due.isoformat(),
+            "LastUpdated": datetime.now(UTC).isoformat(),
+        },
+        "IsPastDue": False,
     }
-    return TimerRequest(past_due=False, schedule_status=status, schedule={"AdjustForDST": True})
+    return TypedData(json=json.dumps(info))
 
 
 class TimerScheduler:
@@ -97,5 +104,5 @@ class TimerScheduler:
         """An invocation that raises is logged (by the invoker) and the schedule goes on."""
         try:
             await self._invoker.invoke(spec, timer_request(last, next_due))
-        except Exception:
-            log.exception("Timer function %s raised", spec.name)
+        except WorkerError as error:
+            log.error("Timer function %s raised: %s\n%s", spec.name, error, error.stack_trace)

@@ -74,10 +74,13 @@ def test_exception_is_500_without_details_and_logged(plain_host: DevhostProcess)
 
 
 def test_sync_functions_on_pool_async_on_loop_with_context(plain_host: DevhostProcess) -> None:
-    assert _get(plain_host, "api/thread").text.startswith("devhost-worker")
+    """Functions run in the worker process, sync ones on its pool; the worker gives the context."""
+    where = _get(plain_host, "api/thread").json()
+    assert where["mainThread"] is False
+    assert where["pid"] != plain_host.process.pid
     context = _get(plain_host, "api/async-sleep").json()
     assert context["function"] == "async_sleep"
-    uuid.UUID(context["id"])
+    assert f"Id={uuid.UUID(context['id'])}" in plain_host.log_text()
 
 
 def test_settings_reach_the_app(plain_host: DevhostProcess) -> None:
@@ -101,3 +104,16 @@ def test_one_log_line_per_invocation_without_secrets(plain_host: DevhostProcess)
         plain_host.keys.durable_extension,
     ):
         assert secret not in log
+
+
+def test_function_logs_reach_the_host_with_their_invocation_id(plain_host: DevhostProcess) -> None:
+    """A record a function writes comes back as the worker's RpcLog, filed under its invocation."""
+    marker = uuid.uuid4().hex
+    invocation_id = _get(plain_host, f"api/log/{marker}").text
+    uuid.UUID(invocation_id)
+    lines = plain_host.log_text().splitlines()
+    logged = [line for line in lines if f"marker {marker}" in line]
+    assert len(logged) == 1
+    assert "WARNING Function.log_marker" in logged[0] and f"(Id={invocation_id})" in logged[0]
+    assert any(f"Functions.log_marker' (Succeeded, Id={invocation_id}" in line for line in lines)
+

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -41,6 +43,9 @@ def test_schedule_and_run_on_startup(azurite: AzuriteEndpoints, tmp_path: Path) 
         assert _wait_for(lambda: _lines(out / "every_second.txt") >= 3, timeout=8)
         assert _lines(out / "yearly_with_startup.txt") == 1
         assert "Functions.every_second' (Succeeded" in host.log_text()
+    seen = [json.loads(line) for line in (out / "every_second.txt").read_text().splitlines()]
+    assert {(timer["type"], timer["pastDue"]) for timer in seen} == {("TimerRequest", False)}
+    assert all(datetime.fromisoformat(timer["next"]) for timer in seen)
     assert host.process.returncode == 0
 
 

@@ -62,9 +62,10 @@ def app(
 
 @pytest.fixture
 def clean_graph(app: App) -> Iterator[GraphSim]:
-    """No faults or throttling left over from another test, before and after."""
+    """No faults, latency or throttling left over from another test, before and after."""
     app.graphsim.admin.set_faults(rules=[], rate_503=0, rate_504=0, rate_drop=0)
     app.graphsim.admin.set_throttle(enabled=False)
     yield app.graphsim
+    app.graphsim.admin.set_latency(base_ms=0)
     app.graphsim.admin.set_faults(rules=[], rate_503=0, rate_504=0, rate_drop=0)
     app.graphsim.admin.set_throttle(enabled=True, scale=1.0, window_seconds=20)

@@ -38,6 +38,9 @@ def test_fifty_concurrent_requests_make_one_run_and_one_orchestration(
     path = app.capture_path(app.tenant_a, policy_id)
     log_before = len(app.devhost.log_text())
     headers = app.headers(OPERATOR_A)
+    # Graph answers slowly, so the run is surely still running while the 50 requests arrive (a request
+    # that comes after the run ended rightly starts a new one).
+    clean_graph.admin.set_latency(base_ms=4000)
 
     def start(_: int) -> requests.Response:
         return requests.post(app.devhost.url(path), headers=headers, timeout=60)
@@ -56,6 +59,7 @@ def test_fifty_concurrent_requests_make_one_run_and_one_orchestration(
     assert sorted(body["reused"] for body in bodies) == [False] + [True] * 49
     assert {answer.headers["Location"] for answer in answers} == {bodies[0]["statusUrl"]}
     run = bodies[0]
+    clean_graph.admin.set_latency(base_ms=0)
     ended = app.wait_until_ended(run["statusUrl"], OPERATOR_A)
     assert ended.status_code == 200 and ended.json()["status"] == "succeeded"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import uuid
@@ -222,7 +223,10 @@ class Engine(QueriesMixin):
         context = instance.log.context_json(draft.events, instance.instance_id, instance.input_json,
                                             instance.parent.instance_id if instance.parent else None)
         try:
-            text = await asyncio.get_running_loop().run_in_executor(self._threads, invoker, context)
+            if inspect.iscoroutinefunction(invoker):
+                text = await invoker(context)
+            else:
+                text = await asyncio.get_running_loop().run_in_executor(self._threads, invoker, context)
         except Exception as error:  # noqa: BLE001 - the SDK reports an orchestrator failure as a bare Exception
             return parse_failure(error)
         return parse_answer(text)

@@ -75,7 +75,7 @@ class ActivityPool:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - any exception of user code fails the activity, as on Azure
-            details = "".join(traceback.format_exception(error))
+            details = getattr(error, "stack_trace", None) or "".join(traceback.format_exception(error))
             return self._failed(call, f"Activity function '{call.name}' failed: {error}", details)
         return new_event(EventType.TASK_COMPLETED, format_time(utc_now()), TaskScheduledId=call.task_id,
                          Result=result)

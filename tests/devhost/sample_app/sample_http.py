@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import os
 import threading
 
@@ -64,7 +65,8 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="thread", auth_level=func.AuthLevel.ANONYMOUS)
 def thread_name(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(threading.current_thread().name)
+    where = {"mainThread": threading.current_thread() is threading.main_thread(), "pid": os.getpid()}
+    return func.HttpResponse(json.dumps(where))
 
 
 @bp.route(route="async-sleep", auth_level=func.AuthLevel.ANONYMOUS)
@@ -76,3 +78,10 @@ async def async_sleep(req: func.HttpRequest, context: func.Context) -> func.Http
 @bp.route(route="setting/{name}", auth_level=func.AuthLevel.ANONYMOUS)
 def setting(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(os.environ.get(req.route_params["name"], "<unset>"))
+
+
+@bp.route(route="log/{marker}", auth_level=func.AuthLevel.ANONYMOUS)
+def log_marker(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    """Writes a log record from the function's thread; the worker sends it to the host as RpcLog."""
+    logging.getLogger("sample").warning("marker %s", req.route_params["marker"])
+    return func.HttpResponse(context.invocation_id)

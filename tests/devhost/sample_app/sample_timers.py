@@ -1,5 +1,6 @@
 """Timer triggers that leave a line in SAMPLE_OUT_DIR each time they run."""
 
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +16,10 @@ def _mark(name: str, line: str) -> None:
 
 @bp.timer_trigger(schedule="*/1 * * * * *", arg_name="timer")
 def every_second(timer: func.TimerRequest) -> None:
-    _mark("every_second.txt", str(timer.past_due))
+    """What the worker built from the host's timer info."""
+    status = timer.schedule_status
+    seen = {"type": type(timer).__name__, "pastDue": timer.past_due, "next": status.get("Next")}
+    _mark("every_second.txt", json.dumps(seen))
 
 
 @bp.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer", run_on_startup=True)
