@@ -15,8 +15,27 @@ param location string
 @description('Object ID of the deploying user or pipeline, granted data access for local debugging. Optional.')
 param principalId string = ''
 
-@description('Audience (application ID URI or client ID) that API callers\' Entra tokens must carry.')
-param apiAudience string
+@allowed(['User', 'ServicePrincipal', 'Group'])
+@description('What principalId is: User from a workstation, ServicePrincipal from a pipeline.')
+param principalType string = 'User'
+
+// shared/settings.py requires these outside local mode. An unset azd variable arrives as '', so
+// @minLength(1) fails the deployment instead of deploying an app that answers every route with 503.
+@minLength(1)
+@description('Entra tenant ID(s), comma-separated, whose users and apps may call the API.')
+param authTenantIds string
+
+@minLength(1)
+@description('Client ID (application ID) of the API app registration: the audience of v2 access tokens.')
+param apiClientId string
+
+@minLength(1)
+@description('Application ID URI of the API app registration, e.g. api://tenantatlas: the audience of v1 tokens.')
+param apiAppIdUri string
+
+@allowed(['default', 'recover'])
+@description('recover: bring back this environment\'s soft-deleted Key Vault, secrets and all (docs/deploy.md).')
+param keyVaultCreateMode string = 'default'
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -69,6 +88,7 @@ module keyVault './core/keyvault.bicep' = {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
     tags: tags
+    createMode: keyVaultCreateMode
   }
 }
 
@@ -86,7 +106,9 @@ module api './app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultUri: keyVault.outputs.uri
-    apiAudience: apiAudience
+    authTenantIds: authTenantIds
+    apiClientId: apiClientId
+    apiAppIdUri: apiAppIdUri
   }
 }
 
@@ -99,6 +121,7 @@ module rbac './app/rbac.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 

@@ -3,7 +3,7 @@
 The Functions host puts app settings (in Azure) or `local.settings.json` Values (locally)
 into the environment. `Settings.from_env` takes that mapping explicitly so tests pass a
 dict; `get_settings()` reads the process environment once, with `local.settings.json`
-Values underneath when the file exists (for commands run outside the host). Every problem
+Values underneath in local mode only (for commands run outside the host). Every problem
 raises `ConfigurationError` naming the setting and the fix, at start-up rather than mid-job.
 """
 
@@ -36,6 +36,7 @@ LOCAL_SETTINGS_FILE = REPO_ROOT / "local.settings.json"
 ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__")
 """Every variable this module reads starts with one of these (tests clear them)."""
 
+ENVIRONMENT_SETTING = "TENANTATLAS_ENVIRONMENT"
 LOCAL_ENVIRONMENT = "local"
 DEV_AUDIENCE = "api://tenantatlas-dev"
 DEV_ISSUER = "https://login.tenantatlas.invalid/dev/v2.0"
@@ -151,7 +152,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Parse and check every setting; raises ConfigurationError naming the first bad one."""
         env = _Reader(environ)
-        environment = env.get("TENANTATLAS_ENVIRONMENT") or "azure"
+        environment = env.get(ENVIRONMENT_SETTING) or "azure"
         state_dir = Path(env.get("TENANTATLAS_STATE_DIR") or REPO_ROOT / ".state")
         return cls(
             environment=environment,
@@ -347,9 +348,25 @@ def read_local_settings(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()}
 
 
+def _process_environment() -> dict[str, str]:
+    """The process environment, over `local.settings.json` Values in local mode only.
+
+    Azure names a non-local TENANTATLAS_ENVIRONMENT (infra/app/api.bicep), so there the file is
+    never opened: a stray copy shipped with the code cannot switch on dev tokens or plant settings.
+    """
+    environ = dict(os.environ)
+    declared = environ.get(ENVIRONMENT_SETTING, "").strip()
+    if declared and declared != LOCAL_ENVIRONMENT:
+        return environ
+    file_values = read_local_settings(LOCAL_SETTINGS_FILE)
+    if (declared or file_values.get(ENVIRONMENT_SETTING, "").strip()) != LOCAL_ENVIRONMENT:
+        return environ
+    return {**file_values, **environ}
+
+
 @functools.cache
 def get_settings() -> Settings:
     """The process's settings, loaded once; their secrets are registered for redaction."""
-    settings = Settings.from_env({**read_local_settings(LOCAL_SETTINGS_FILE), **os.environ})
+    settings = Settings.from_env(_process_environment())
     register_secret_values(settings.secret_values())
     return settings

@@ -1,4 +1,5 @@
-// The Function App on the Flex Consumption plan, Python 3.11, identity-based connections only.
+// The Function App on the Flex Consumption plan, Python 3.13, identity-based connections only.
+// Its app settings are everything shared/settings.py needs outside local mode; tests/deploy checks that.
 param name string
 param planName string
 param location string
@@ -9,7 +10,12 @@ param storageAccountName string
 param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultUri string
-param apiAudience string
+@description('Entra tenant ID(s), comma-separated, whose users and apps may call the API.')
+param authTenantIds string
+@description('Client ID of the API app registration: the audience of v2 access tokens.')
+param apiClientId string
+@description('Application ID URI of the API app registration: the audience of v1 access tokens.')
+param apiAppIdUri string
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -42,6 +48,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // @Microsoft.KeyVault(...) app settings resolve with the user-assigned identity (the default
+    // would be a system-assigned one, which this app does not have).
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -61,7 +70,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
-      runtime: { name: 'python', version: '3.11' }
+      runtime: { name: 'python', version: '3.13' }
     }
   }
 
@@ -76,9 +85,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
       AZURE_CLIENT_ID: identityClientId
+      // Never 'local': outside local mode the app does not read local.settings.json at all.
       TENANTATLAS_ENVIRONMENT: 'azure'
       TENANTATLAS_KEY_VAULT_URI: keyVaultUri
-      TENANTATLAS_AUTH_AUDIENCE: apiAudience
+      TENANTATLAS_AUTH_TENANT_IDS: authTenantIds
+      // Both audiences: v1 tokens carry the App ID URI, v2 tokens the client ID.
+      TENANTATLAS_AUTH_AUDIENCE: '${apiAppIdUri},${apiClientId}'
     }
   }
 }

@@ -3,8 +3,14 @@ param storageAccountName string
 param keyVaultName string
 param applicationInsightsName string
 param appPrincipalId string
+@allowed(['ServicePrincipal', 'User', 'Group'])
+@description('What appPrincipalId is: the app\'s managed identity is a service principal.')
+param appPrincipalType string = 'ServicePrincipal'
 @description('Optional: the deploying user, for local debugging against the cloud resources.')
 param userPrincipalId string = ''
+@allowed(['User', 'ServicePrincipal', 'Group'])
+@description('What userPrincipalId is: User from a workstation, ServicePrincipal when a pipeline deploys.')
+param userPrincipalType string = 'User'
 
 // Storage Blob Data Owner
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -37,7 +43,7 @@ resource appStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
     principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
+    principalType: appPrincipalType
   }
 }]
 
@@ -47,7 +53,7 @@ resource appKeyVaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
     principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
+    principalType: appPrincipalType
   }
 }
 
@@ -57,7 +63,7 @@ resource appMetricsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
     principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
+    principalType: appPrincipalType
   }
 }
 
@@ -67,6 +73,6 @@ resource userStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
   }
 }]

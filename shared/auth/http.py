@@ -8,7 +8,8 @@ Trigger modules wrap their handlers:
 
 The wrapper hides `access` (or `principal`) from the signature the Functions host indexes,
 so binding parameters (a durable client, ...) pass through untouched; sync and async
-handlers both work. Any ProblemError raised by the gate or the handler becomes its problem.
+handlers both work. Any ProblemError raised by the gate or the handler becomes its problem,
+and a ConfigurationError (settings or services that cannot load) a 503 `config.invalid`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenValidator, bearer_token
+from shared.config_errors import ConfigurationError, MissingSetting
 from shared.problems import ProblemError, problem_response
 from shared.settings import get_settings
 from shared.storage import worker_account
@@ -39,6 +41,14 @@ from shared.tenants import InvalidTenantId, MembershipStore, TenantRegistry, nor
 logger = logging.getLogger(__name__)
 
 TENANT_ROUTE_PARAM = "tenantId"
+
+
+class ServiceMisconfigured(ProblemError):
+    """A setting the route needs is missing or invalid: the operator's to fix, not the caller's."""
+
+    status = 503
+    code = "config.invalid"
+    title = "The service is misconfigured."
 
 
 class RequestGuard:
@@ -145,6 +155,8 @@ def _gate(
                 response: func.HttpResponse = await handler(*args, **kwargs)
             except ProblemError as exc:
                 return problem_for(exc, req)
+            except ConfigurationError as exc:
+                return problem_for(_misconfigured(exc), req)
             return response
 
         wrapper: Callable[..., Any] = gated_async
@@ -158,6 +170,8 @@ def _gate(
                 response: func.HttpResponse = handler(*args, **kwargs)
             except ProblemError as exc:
                 return problem_for(exc, req)
+            except ConfigurationError as exc:
+                return problem_for(_misconfigured(exc), req)
             return response
 
         wrapper = gated
@@ -167,6 +181,15 @@ def _gate(
     )
     wrapper.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != injected}
     return wrapper
+
+
+def _misconfigured(error: ConfigurationError) -> ServiceMisconfigured:
+    """Names the setting, never its value (the error's message may quote it); so does the log line."""
+    state = "missing" if isinstance(error, MissingSetting) else "invalid"
+    logger.error("Refused a request: the app setting %s is %s", error.setting, state)
+    return ServiceMisconfigured(
+        f"The app setting {error.setting} is {state}; GET /api/health names it too.", setting=error.setting
+    )
 
 
 def problem_for(error: ProblemError, req: func.HttpRequest) -> func.HttpResponse:

@@ -205,7 +205,11 @@ def test_get_settings_reads_environment_over_local_settings_and_registers_secret
 ) -> None:
     import shared.settings
 
-    values = env(TENANTATLAS_VERSION="from-file", GRAPH_CREDENTIAL__APP__CLIENT_ID="id")
+    values = env(
+        TENANTATLAS_ENVIRONMENT="local",
+        TENANTATLAS_VERSION="from-file",
+        GRAPH_CREDENTIAL__APP__CLIENT_ID="id",
+    )
     values["GRAPH_CREDENTIAL__APP__CLIENT_SECRET"] = "Planted~Secret~Value~42"
     shared.settings.LOCAL_SETTINGS_FILE.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     monkeypatch.setenv("TENANTATLAS_VERSION", "from-environment")
@@ -216,6 +220,39 @@ def test_get_settings_reads_environment_over_local_settings_and_registers_secret
     leaked = "token request failed: Planted~Secret~Value~42 was rejected"
     assert redact(leaked) == "token request failed: [REDACTED] was rejected"
     assert ACCOUNT_KEY not in redact(f"storage failed for {CONNECTION.replace('AccountKey=', 'key ')}")
+
+
+def test_outside_local_mode_local_settings_json_is_never_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Azure names its environment: a local.settings.json shipped with the code is not even parsed."""
+    import shared.settings
+
+    shared.settings.LOCAL_SETTINGS_FILE.write_text("{ not json, and would fail if read")
+    for name, value in env().items():
+        monkeypatch.setenv(name, value)
+    assert not get_settings().is_local
+    get_settings.cache_clear()
+    monkeypatch.setenv("TENANTATLAS_ENVIRONMENT", "local")
+    with pytest.raises(ConfigurationError) as raised:
+        get_settings()
+    assert raised.value.setting == str(shared.settings.LOCAL_SETTINGS_FILE), "the same file is read locally"
+
+
+def test_local_settings_json_plants_nothing_in_a_deployed_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.settings
+
+    planted = {
+        "TENANTATLAS_ENVIRONMENT": "local",
+        "TENANTATLAS_GRAPH_BASE_URL": "https://graph.planted.invalid",
+        "GRAPH_CREDENTIAL__PLANTED__CLIENT_ID": "planted-app",
+        "GRAPH_CREDENTIAL__PLANTED__CLIENT_SECRET": "Planted~Secret~Value~42",
+    }
+    shared.settings.LOCAL_SETTINGS_FILE.write_text(json.dumps({"Values": planted}))
+    for name, value in env().items():
+        monkeypatch.setenv(name, value)
+    settings = get_settings()
+    assert not settings.is_local
+    assert settings.graph.cloud("public").graph_base_url == "https://graph.microsoft.com"
+    assert dict(settings.graph.local_credentials) == {}
 
 
 def test_nothing_else_reads_the_environment() -> None:
