@@ -9,7 +9,7 @@ import azure.functions as func
 from shared.api import json_response, page_body, page_params, time_param
 from shared.audit import AuditEvent
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.services import services
 

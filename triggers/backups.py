@@ -12,7 +12,7 @@ import azure.functions as func
 from shared.api import flag_param, json_response, page_body, page_params
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.backups.inventory import InventoryEntry, list_inventory
 from shared.backups.sets import BackupSet, delete_backup_set, get_backup_set, get_manifest, list_backup_sets

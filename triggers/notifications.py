@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.api import flag_param, json_response, page_body, page_params
-from shared.auth.http import authenticated_route
+from shared.auth.gate import authenticated_route
 from shared.auth.principal import Principal
 from shared.notifications import Notification, list_notifications, mark_read
 from shared.services import services

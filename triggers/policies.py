@@ -10,7 +10,7 @@ import azure.functions as func
 
 from shared.api import flag_param, json_response, object_id_param, page_body, page_params
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.intune.versions import PolicyVersion, get_version, get_version_content, list_versions
 from shared.jobs.capture_snapshot import RUN_TYPE, CaptureJob, check_policy_type, request_capture

@@ -6,7 +6,7 @@ import azure.functions as func
 
 from shared.api import InvalidQueryParameter, json_response, object_id_param
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.intune.version_diff import diff_versions
 from shared.jobs.capture_snapshot import check_policy_type

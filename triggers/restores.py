@@ -15,7 +15,7 @@ import azure.functions as func
 
 from shared.api import flag_param, json_response
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.jobs.restore_request import parse_body, request_restore, request_retry
 from shared.notifications import run_link

@@ -6,7 +6,7 @@ import azure.functions as func
 
 from shared.api import choice_param, flag_param, json_response, page_body, page_params
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.problems import PROBLEM_CONTENT_TYPE
 from shared.run_access import run_for_access

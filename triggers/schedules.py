@@ -19,7 +19,7 @@ import azure.functions as func
 from shared.api import json_response, page_body, page_params
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
-from shared.auth.http import tenant_route
+from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.problems import ProblemError
 from shared.schedule_access import schedule_for_access

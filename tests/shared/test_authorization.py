@@ -15,7 +15,7 @@ from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, 
 from shared.audit import AuditLog, AuditOutcome
 from shared.auth.authorize import Authorizer, TenantAccess
 from shared.auth.errors import Forbidden, InsufficientRole
-from shared.auth.http import RequestGuard, authenticated_route, tenant_route
+from shared.auth.gate import RequestGuard, authenticated_route, tenant_route
 from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.principal import Principal, PrincipalKind
 from shared.auth.roles import Role

@@ -17,7 +17,7 @@ import azure.functions as func
 import pytest
 from azure.functions.decorators.function_app import Function, FunctionBuilder
 
-import shared.auth.http
+import shared.auth.gate
 import triggers
 import triggers.health
 from shared.problems import PROBLEM_CONTENT_TYPE
@@ -44,9 +44,9 @@ DURABLE_CLIENT = json.dumps({"taskHubName": "TenantAtlas", "creationUrls": {}, "
 @pytest.fixture(autouse=True)
 def fresh_guard() -> Iterator[None]:
     """The gate's guard is built once per worker: each test's is built from its own settings."""
-    shared.auth.http.default_guard.cache_clear()
+    shared.auth.gate.default_guard.cache_clear()
     yield
-    shared.auth.http.default_guard.cache_clear()
+    shared.auth.gate.default_guard.cache_clear()
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, setting: str, value: str | None) -> None:
