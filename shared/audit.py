@@ -17,7 +17,7 @@ from typing import Any
 
 from azure.data.tables import TableEntity
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 from shared.redact import redact, redact_value
 from shared.storage import (
     DEFAULT_PAGE_SIZE,

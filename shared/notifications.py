@@ -16,7 +16,7 @@ from urllib.parse import quote
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 from shared.runs.model import Run, RunStatus
 from shared.storage import (
     DEFAULT_PAGE_SIZE,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 from shared.runs import Run, RunStatus
 
 FAIL_ON_ERROR_PARAM = "failOnError"

@@ -20,7 +20,7 @@ from shared.auth.principal import parse_principal_key
 from shared.auth.roles import Role
 from shared.graph.config import CLOUDS
 from shared.graph_credentials import CREDENTIAL_REF
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 from shared.storage import StorageAccount, names
 
 _TENANTS_PARTITION = "tenant"

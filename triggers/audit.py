@@ -6,11 +6,12 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.api import json_response, page_body, page_params, time_param
 from shared.audit import AuditEvent
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.request import page_params, time_param
+from shared.http.response import json_response, page_body
 from shared.services import services
 
 bp = func.Blueprint()

@@ -9,13 +9,14 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.api import flag_param, json_response, page_body, page_params
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.backups.inventory import InventoryEntry, list_inventory
 from shared.backups.sets import BackupSet, delete_backup_set, get_backup_set, get_manifest, list_backup_sets
+from shared.http.request import flag_param, page_params
+from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
 from shared.jobs.backup import RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR, request_backup
 from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url

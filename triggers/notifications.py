@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.api import flag_param, json_response, page_body, page_params
 from shared.auth.gate import authenticated_route
 from shared.auth.principal import Principal
+from shared.http.request import flag_param, page_params
+from shared.http.response import json_response, page_body
 from shared.notifications import Notification, list_notifications, mark_read
 from shared.services import services
 

@@ -8,10 +8,11 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.api import flag_param, json_response, object_id_param, page_body, page_params
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.request import flag_param, object_id_param, page_params
+from shared.http.response import json_response, page_body
 from shared.intune.versions import PolicyVersion, get_version, get_version_content, list_versions
 from shared.jobs.capture_snapshot import RUN_TYPE, CaptureJob, check_policy_type, request_capture
 from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url

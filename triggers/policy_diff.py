@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.api import InvalidQueryParameter, json_response, object_id_param
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.request import InvalidQueryParameter, object_id_param
+from shared.http.response import json_response
 from shared.intune.version_diff import diff_versions
 from shared.jobs.capture_snapshot import check_policy_type
 from shared.services import services

@@ -13,10 +13,11 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.api import flag_param, json_response
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.request import flag_param
+from shared.http.response import json_response
 from shared.jobs.restore_request import parse_body, request_restore, request_retry
 from shared.notifications import run_link
 from shared.restore.model import RESTORE_ORCHESTRATOR

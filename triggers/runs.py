@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.api import choice_param, flag_param, json_response, page_body, page_params
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
-from shared.problems import PROBLEM_CONTENT_TYPE
+from shared.http.problems import PROBLEM_CONTENT_TYPE
+from shared.http.request import choice_param, flag_param, page_params
+from shared.http.response import json_response, page_body
 from shared.run_access import run_for_access
 from shared.run_status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
 from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs

@@ -16,12 +16,13 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.api import json_response, page_body, page_params
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
+from shared.http.request import page_params
+from shared.http.response import json_response, page_body
 from shared.schedule_access import schedule_for_access
 from shared.schedules import Schedule, ScheduleStore, parse_schedule_spec
 from shared.services import Services, services

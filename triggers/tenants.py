@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.api import json_response
 from shared.auth.gate import authenticated_route
 from shared.auth.principal import Principal
+from shared.http.response import json_response
 from shared.services import services
 from shared.tenants import tenants_of
 

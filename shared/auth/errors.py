@@ -5,7 +5,7 @@ Callers branch on `code`; the detail says what to fix but never echoes the token
 
 from __future__ import annotations
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 
 
 class AuthError(ProblemError):

@@ -20,7 +20,7 @@ from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 from azure.storage.blob import ContainerClient
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 from shared.runs.model import RUN_ID_PATTERN
 from shared.storage import DEFAULT_PAGE_SIZE, Page, canonical_json, map_page, query_page
 

@@ -1,8 +1,8 @@
-"""User-facing errors of the Intune catalog and capture, with stable codes (see `shared.problems`)."""
+"""User-facing errors of the Intune catalog and capture, with stable codes (see `shared.http.problems`)."""
 
 from __future__ import annotations
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 
 
 class UnknownPolicyType(ProblemError):

@@ -16,10 +16,10 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
+from shared.http.problems import ProblemError
 from shared.intune.capture import capture_policy
 from shared.intune.catalog import object_type
 from shared.intune.versions import record_version
-from shared.problems import ProblemError
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, Run, record_items, start_or_reuse
 from shared.services import Services

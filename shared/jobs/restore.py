@@ -18,9 +18,9 @@ from typing import Any
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.http.problems import ProblemError
 from shared.jobs.lifecycle import begin_run
 from shared.notifications import run_link
-from shared.problems import ProblemError
 from shared.redact import redact
 from shared.restore import model
 from shared.restore.model import Chunk, PlannedItem, Selection, SourceItem

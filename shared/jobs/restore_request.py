@@ -30,11 +30,11 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import Authorizer, TenantAccess
 from shared.auth.roles import Role
 from shared.backups.sets import BackupSetNotFound, add_reference, get_backup_set
+from shared.http.problems import ProblemError
 from shared.intune.catalog import BY_NAME
 from shared.intune.versions import get_version
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.restore import failed_item_ids
-from shared.problems import ProblemError
 from shared.restore import model
 from shared.restore.source import SourceSpec
 from shared.run_access import run_for_access

@@ -19,8 +19,8 @@ from typing import Protocol
 from azure.core.exceptions import AzureError
 
 from shared.audit import SYSTEM
+from shared.http.problems import ProblemError
 from shared.jobs.scheduled_backups import StartedSlot
-from shared.problems import ProblemError
 from shared.redact import redact
 from shared.runs import (
     ItemOutcome,

@@ -1,8 +1,8 @@
-"""Typed run errors with stable codes, as problems (shared.problems) that the HTTP layer answers directly."""
+"""Typed run errors with stable codes: problems (shared.http.problems) the HTTP layer answers directly."""
 
 from __future__ import annotations
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 
 
 class RunError(ProblemError):

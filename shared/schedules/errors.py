@@ -1,11 +1,11 @@
-"""Typed schedule errors with stable codes, as problems (shared.problems) the HTTP layer answers directly.
+"""Typed schedule errors with stable codes: problems (shared.http.problems) the HTTP layer answers directly.
 
 Validation runs before any write, so every one of these leaves storage as it was.
 """
 
 from __future__ import annotations
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 
 
 class ScheduleError(ProblemError):

@@ -1,9 +1,9 @@
-"""Typed storage errors with stable codes, as problems (shared.problems) so the API maps them without
+"""Typed storage errors with stable codes, as problems (shared.http.problems) so the API maps them without
 reading messages: a bad paging token is the caller's 400, a corrupted payload is our 500."""
 
 from __future__ import annotations
 
-from shared.problems import ProblemError
+from shared.http.problems import ProblemError
 
 
 class StorageError(ProblemError):

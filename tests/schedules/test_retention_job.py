@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
+from shared.http.problems import ProblemError
 from shared.jobs.retention import (
     BACKUP_SET_ITEM,
     RETENTION_RUN_TYPE,
@@ -15,7 +16,6 @@ from shared.jobs.retention import (
     run_retention,
 )
 from shared.jobs.scheduled_backups import StartedSlot
-from shared.problems import ProblemError
 from shared.runs import ItemOutcome, RunStatus, RunTables, list_items, list_runs, start_or_reuse
 from shared.schedules import BackupSetSummary, RetentionPolicy
 

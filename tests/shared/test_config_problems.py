@@ -20,7 +20,7 @@ from azure.functions.decorators.function_app import Function, FunctionBuilder
 import shared.auth.gate
 import triggers
 import triggers.health
-from shared.problems import PROBLEM_CONTENT_TYPE
+from shared.http.problems import PROBLEM_CONTENT_TYPE
 
 ACCOUNT_KEY = "S2V5VGhhdE11c3ROb3RMZWFr" * 3 + "AAAA"
 BAD_TENANT_IDS = "contoso-Qx7Zt-not-a-guid"

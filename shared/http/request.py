@@ -1,18 +1,16 @@
-"""Request parsing and JSON answers shared by the HTTP routes, so every route pages, filters and
-fails the same way: bad query values are 400 problems with a stable code, never a 500."""
+"""Query and path parameters of the HTTP routes, parsed one way, so every route pages, filters and
+fails the same way: bad values are 400 problems with a stable code, never a 500."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import azure.functions as func
 
-from shared.problems import ProblemError
-from shared.storage import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from shared.http.problems import ProblemError
+from shared.storage import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 PAGE_SIZE_PARAM = "pageSize"
 CONTINUATION_PARAM = "continuationToken"
@@ -31,27 +29,6 @@ class InvalidPathParameter(ProblemError):
     status = 400
     code = "request.invalid_path"
     title = "A path parameter is invalid."
-
-
-def json_response(
-    body: Any,
-    status_code: int = 200,
-    headers: Mapping[str, str] | None = None,
-    mimetype: str = "application/json",
-) -> func.HttpResponse:
-    """A JSON answer that is never cached (run state changes under the caller)."""
-    return func.HttpResponse(
-        json.dumps(body, ensure_ascii=False, default=str),
-        status_code=status_code,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-        mimetype=mimetype,
-        charset="utf-8",
-    )
-
-
-def page_body[T](page: Page[T], to_api: Callable[[T], Any]) -> dict[str, Any]:
-    """`{"items": [...], "continuationToken": str | null}`: pass the token back to get the next page."""
-    return {"items": [to_api(item) for item in page.items], "continuationToken": page.continuation}
 
 
 def page_params(req: func.HttpRequest) -> tuple[int, str | None]:
