@@ -1,6 +1,6 @@
 """A schedule named in a tenant-scoped route, with the isolation rules of architecture section 5.
 
-As for runs (shared.run_access): a schedule of the caller's tenant is returned; one that exists
+As for runs (shared.runs.access): a schedule of the caller's tenant is returned; one that exists
 under another tenant is a 403, audited in the owner's trail; an ID no tenant holds is a 404.
 Schedules are partitioned by tenant, so finding the owner is a query across partitions; it runs
 only on that miss path, over a table of one small row per schedule.

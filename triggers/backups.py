@@ -19,8 +19,8 @@ from shared.http.request import flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
 from shared.jobs.backup import RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR, request_backup
-from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.runs import Run
+from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 from shared.storage import names
 

@@ -15,8 +15,8 @@ from shared.http.request import flag_param, object_id_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.versions import PolicyVersion, get_version, get_version_content, list_versions
 from shared.jobs.capture_snapshot import RUN_TYPE, CaptureJob, check_policy_type, request_capture
-from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.runs import Run
+from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 
 bp = df.Blueprint()

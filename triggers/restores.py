@@ -21,8 +21,8 @@ from shared.http.response import json_response
 from shared.jobs.restore_request import parse_body, request_restore, request_retry
 from shared.notifications import run_link
 from shared.restore.model import RESTORE_ORCHESTRATOR
-from shared.run_status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.runs import Run
+from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 
 bp = df.Blueprint()

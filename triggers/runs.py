@@ -10,9 +10,9 @@ from shared.auth.roles import Role
 from shared.http.problems import PROBLEM_CONTENT_TYPE
 from shared.http.request import choice_param, flag_param, page_params
 from shared.http.response import json_response, page_body
-from shared.run_access import run_for_access
-from shared.run_status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
 from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs
+from shared.runs.access import run_for_access
+from shared.runs.status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
 from shared.services import services
 
 bp = func.Blueprint()

@@ -37,8 +37,8 @@ from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.restore import failed_item_ids
 from shared.restore import model
 from shared.restore.source import SourceSpec
-from shared.run_access import run_for_access
 from shared.runs import Run, RunStatus, find_run, start_or_reuse
+from shared.runs.access import run_for_access
 from shared.runs.model import RUN_ID_PATTERN
 from shared.services import Services
 from shared.storage import names, stable_hash

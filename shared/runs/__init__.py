@@ -1,4 +1,9 @@
-"""Run records, dedupe, progress and item results (architecture section 4)."""
+"""Run records, dedupe, progress and item results (architecture section 4).
+
+The routes' side of runs is imported by module, not re-exported: `access` finds a run named in a
+tenant route under the isolation rules (it builds on auth and the worker's services, which import
+this package), and `status` answers the status URL that Logic Apps and Power Automate poll.
+"""
 
 from shared.runs.dedupe import dedupe_key, instance_id_for, start_or_reuse
 from shared.runs.errors import (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.run_status import api_base_of, status_answer, status_url
 from shared.runs import Run, RunStatus
+from shared.runs.status import api_base_of, status_answer, status_url
 
 URL = "https://app.example/api/tenants/t/runs/r/status"
 
