@@ -23,8 +23,8 @@ from shared.auth.roles import Role
 from shared.http.problems import ProblemError
 from shared.http.request import page_params
 from shared.http.response import json_response, page_body
-from shared.schedule_access import schedule_for_access
 from shared.schedules import Schedule, ScheduleStore, parse_schedule_spec
+from shared.schedules.access import schedule_for_access
 from shared.services import Services, services
 
 bp = func.Blueprint()
@@ -98,7 +98,7 @@ def delete_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRes
 
 
 def _named(req: func.HttpRequest, access: TenantAccess, action: str) -> Schedule:
-    """The schedule of the route: 404 when unknown, 403 when another tenant's (see shared.schedule_access)."""
+    """The route's schedule: 404 when unknown, 403 when another tenant's (see shared.schedules.access)."""
     svc, store = _stores()
     return schedule_for_access(svc, store, access, req.route_params["scheduleId"], action=action)
 
