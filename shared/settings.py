@@ -25,8 +25,8 @@ from azure.core.credentials import TokenCredential
 
 from shared.config_errors import ConfigurationError, MissingSetting
 from shared.graph.config import CLOUDS, ClientCertificate, ClientSecret, CloudEndpoints
+from shared.graph.credentials import GraphAppCredential, load_local_credentials
 from shared.graph.pacing import PacingPolicy
-from shared.graph_credentials import GraphAppCredential, load_local_credentials
 from shared.redact import register_secret_values
 from shared.storage import StorageConfig
 

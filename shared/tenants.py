@@ -19,7 +19,7 @@ from azure.data.tables import TableEntity, UpdateMode
 from shared.auth.principal import parse_principal_key
 from shared.auth.roles import Role
 from shared.graph.config import CLOUDS
-from shared.graph_credentials import CREDENTIAL_REF
+from shared.graph.credentials import CREDENTIAL_REF
 from shared.http.problems import ProblemError
 from shared.storage import StorageAccount, names
 

@@ -1,4 +1,9 @@
-"""Microsoft Graph client: tokens, retries, paging, `$batch` and read-only mode (architecture section 7)."""
+"""Microsoft Graph client: tokens, retries, paging, `$batch` and read-only mode (architecture section 7).
+
+`credentials` holds the app credentials a tenant record refers to by name; `tenant_clients` builds
+the client of one managed tenant from settings and its record. They are imported by module, not
+re-exported here: `tenant_clients` reads settings and tenant records, which import this package.
+"""
 
 from shared.graph.batch import MAX_BATCH_SIZE, BatchRequest, BatchResponse, chunked
 from shared.graph.client import GraphClient

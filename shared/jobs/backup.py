@@ -17,6 +17,7 @@ from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
+from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
 from shared.intune.model import ObjectType, Strategy
 from shared.jobs.capture_snapshot import TenantDisabled
@@ -34,7 +35,6 @@ from shared.runs import (
 )
 from shared.services import Services
 from shared.storage import names
-from shared.tenant_graph import graph_client_for
 from shared.tenants import TenantStatus
 
 TENANT_BACKUP_ORCHESTRATOR = "tenant_backup"

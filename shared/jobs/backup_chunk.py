@@ -16,13 +16,13 @@ from typing import Any
 from shared.backups import inventory, staging
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
+from shared.graph.tenant_clients import graph_client_for
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
 from shared.intune.versions import PolicyVersion, record_versions
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, record_items
 from shared.services import Services
 from shared.storage import names
-from shared.tenant_graph import graph_client_for
 
 STORAGE_THREADS = 8
 """Payload writes of one chunk in parallel; the version rows then go in one transaction

@@ -16,6 +16,7 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
+from shared.graph.tenant_clients import graph_client_for
 from shared.http.problems import ProblemError
 from shared.intune.capture import capture_policy
 from shared.intune.catalog import object_type
@@ -23,7 +24,6 @@ from shared.intune.versions import record_version
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, Run, record_items, start_or_reuse
 from shared.services import Services
-from shared.tenant_graph import graph_client_for
 from shared.tenants import TenantStatus
 
 RUN_TYPE = "policy.capture_snapshot"

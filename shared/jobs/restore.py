@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.graph.tenant_clients import graph_client_for
 from shared.http.problems import ProblemError
 from shared.jobs.lifecycle import begin_run
 from shared.notifications import run_link
@@ -30,7 +31,6 @@ from shared.restore.source import SourceSpec, load_content, resolve_source
 from shared.runs import ItemOutcome, ItemResult, Run, get_run, list_items, record_items, update_progress
 from shared.services import Services
 from shared.storage import MAX_PAGE_SIZE, names
-from shared.tenant_graph import graph_client_for
 
 THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
 

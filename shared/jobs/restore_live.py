@@ -16,6 +16,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.graph.tenant_clients import graph_client_for
 from shared.intune.versions import record_version
 from shared.jobs.restore import THROTTLED_TOO_LONG, graph_clients, handed_back, item_counts
 from shared.redact import redact
@@ -28,7 +29,6 @@ from shared.restore.source import load_content
 from shared.runs import ItemOutcome, ItemResult, Run, find_run, get_run, record_items
 from shared.services import Services
 from shared.storage import decode_key, encode_key, names
-from shared.tenant_graph import graph_client_for
 
 MAX_RETRY_CHAIN = 10
 """Retries of retries followed back this far when looking for what earlier runs created."""

@@ -14,6 +14,7 @@ from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from shared.audit import AuditLog
 from shared.graph import ReadOnlyViolation
 from shared.graph.batch import BatchRequest
+from shared.graph.tenant_clients import graph_client_for
 from shared.intune.capture import capture_policy
 from shared.intune.versions import get_version, get_version_content, record_version, version_id_for
 from shared.jobs import restore as job
@@ -25,7 +26,6 @@ from shared.runs import ItemOutcome, RunTables, advance_part, finish, get_run, l
 from shared.services import Services
 from shared.settings import Settings
 from shared.storage import StorageAccount, StorageConfig, encode_key, names
-from shared.tenant_graph import graph_client_for
 from shared.tenants import MembershipStore, TenantRegistry
 
 CONFIGURATIONS = "deviceManagement/deviceConfigurations"

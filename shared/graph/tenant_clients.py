@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared.config_errors import ConfigurationError
 from shared.graph import GraphClient, GraphClientConfig
-from shared.graph_credentials import GraphAppCredential
+from shared.graph.credentials import GraphAppCredential
 from shared.settings import Settings
 from shared.tenants import Tenant
 
