@@ -19,7 +19,7 @@ param principalId string = ''
 @description('What principalId is: User from a workstation, ServicePrincipal from a pipeline.')
 param principalType string = 'User'
 
-// shared/settings.py requires these outside local mode. An unset azd variable arrives as '', so
+// shared/config/settings.py requires these outside local mode. An unset azd variable arrives as '', so
 // @minLength(1) fails the deployment instead of deploying an app that answers every route with 503.
 @minLength(1)
 @description('Entra tenant ID(s), comma-separated, whose users and apps may call the API.')

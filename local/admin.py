@@ -16,9 +16,9 @@ import sys
 
 from local.tokens import demo_object_id
 from shared.auth.roles import Role
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
+from shared.config.settings import get_settings
 from shared.http.problems import ProblemError
-from shared.settings import get_settings
 from shared.storage import StorageAccount
 from shared.tenants import MembershipStore, TenantRegistry, TenantStatus
 

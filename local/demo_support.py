@@ -21,7 +21,7 @@ from local.graphsim.admin_client import AdminClient
 from local.live_progress import LiveProgress, RunTimedOut
 from local.stack import REPO_ROOT, Stack, app_settings
 from local.tokens import ensure_dev_signing_key, mint_token
-from shared.settings import DEV_AUTH_FOLDER
+from shared.config.settings import DEV_AUTH_FOLDER
 
 RESTORE_TIMEOUT_SECONDS = 90
 DIFF_LINES = 12

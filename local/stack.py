@@ -19,7 +19,7 @@ from local.devhost.config import read_settings
 from local.devhost.testing import DevhostProcess, start_devhost
 from local.graphsim.testing import GraphSim, GraphSimProcess
 from local.tokens import ensure_dev_signing_key
-from shared.settings import DEV_AUTH_FOLDER
+from shared.config.settings import DEV_AUTH_FOLDER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GRAPHSIM_CREDENTIAL_REF = "graphsim"

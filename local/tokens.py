@@ -28,7 +28,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.settings import (
+from shared.config.settings import (
     DEV_AUDIENCE,
     DEV_AUTH_FOLDER,
     DEV_ISSUER,

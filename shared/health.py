@@ -15,8 +15,8 @@ from azure.core.exceptions import AzureError
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
-from shared.config_errors import ConfigurationError
-from shared.settings import Settings, StorageSettings, packaged_version
+from shared.config.errors import ConfigurationError
+from shared.config.settings import Settings, StorageSettings, packaged_version
 
 PROBE_TIMEOUT_SECONDS = 5
 """Connect and read timeout of each probe: a health check must answer before the prober gives up."""

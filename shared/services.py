@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from azure.data.tables import TableClient
 
 from shared.audit import AuditLog
+from shared.config.settings import Settings, get_settings
 from shared.runs import RunTables
-from shared.settings import Settings, get_settings
 from shared.storage import StorageAccount, names, worker_account
 from shared.tenants import MembershipStore, TenantRegistry
 

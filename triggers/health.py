@@ -11,8 +11,8 @@ import json
 
 import azure.functions as func
 
+from shared.config.settings import get_settings
 from shared.health import StorageProbes, health_report
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 

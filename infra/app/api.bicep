@@ -1,5 +1,5 @@
 // The Function App on the Flex Consumption plan, Python 3.13, identity-based connections only.
-// Its app settings are everything shared/settings.py needs outside local mode; tests/deploy checks that.
+// Its app settings are everything shared/config/settings.py needs outside local mode; tests/deploy checks that.
 param name string
 param planName string
 param location string

@@ -32,9 +32,9 @@ from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenValidator, bearer_token
-from shared.config_errors import ConfigurationError, MissingSetting
+from shared.config.errors import ConfigurationError, MissingSetting
+from shared.config.settings import get_settings
 from shared.http.problems import ProblemError, problem_response
-from shared.settings import get_settings
 from shared.storage import worker_account
 from shared.tenants import InvalidTenantId, MembershipStore, TenantRegistry, normalize_tenant_id
 

@@ -22,7 +22,7 @@ from shared.auth.errors import (
 )
 from shared.auth.jwks import SIGNING_ALGORITHM, JwksCache
 from shared.auth.principal import Principal, principal_from_claims
-from shared.settings import AuthSettings
+from shared.config.settings import AuthSettings
 
 _REQUIRED_CLAIMS = ["exp", "iss", "aud"]
 _MAX_TOKEN_CHARS = 16_384

@@ -1,7 +1,7 @@
 """Graph app credentials: a tenant record holds a reference name, never the secret.
 
 In Azure the reference names two Key Vault secrets (`key_vault_secret_names`); in local runs
-it names a group of GRAPH_CREDENTIAL__<NAME>__* variables that `shared.settings` hands here.
+it names a group of GRAPH_CREDENTIAL__<NAME>__* variables that `shared.config.settings` hands here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config_errors import ConfigurationError, MissingSetting
+from shared.config.errors import ConfigurationError, MissingSetting
 from shared.graph.config import ClientCertificate, ClientSecret, Credential
 
 

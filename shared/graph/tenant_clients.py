@@ -6,10 +6,10 @@ configuration (GRAPH_CREDENTIAL__* locally), so no secret ever sits in a tenant 
 
 from __future__ import annotations
 
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
+from shared.config.settings import Settings
 from shared.graph import GraphClient, GraphClientConfig
 from shared.graph.credentials import GraphAppCredential
-from shared.settings import Settings
 from shared.tenants import Tenant
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.backups import inventory, staging
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched

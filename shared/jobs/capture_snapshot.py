@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
 from shared.graph import GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.http.problems import ProblemError

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.http.problems import ProblemError

@@ -14,7 +14,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.config_errors import ConfigurationError
+from shared.config.errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.versions import record_version

@@ -1,5 +1,5 @@
 """The Bicep reader the deploy tests stand on: a commented-out setting or a brace inside a string must
-never make a setting look set, or the cross-check with shared/settings.py would pass wrongly."""
+never make a setting look set, or the cross-check with shared/config/settings.py would pass wrongly."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """What infra/ deploys is what the app needs: the app settings the Bicep gives the Function App load
-through shared/settings.py outside local mode, and every setting the loader requires is among them.
+through shared/config/settings.py outside local mode, and every setting the loader requires is among them.
 
 The required settings are the loader's own, never a list kept here: loading names the first missing
-setting, a stand-in fills it and loading goes on, so a requirement added to shared/settings.py fails
+setting, a stand-in fills it and loading goes on, so a requirement added to shared/config/settings.py fails
 this test until infra sets it too.
 """
 
@@ -12,8 +12,8 @@ import json
 import re
 from collections.abc import Mapping
 
-from shared.config_errors import MissingSetting
-from shared.settings import ENVIRONMENT_SETTING, LOCAL_ENVIRONMENT, Settings
+from shared.config.errors import MissingSetting
+from shared.config.settings import ENVIRONMENT_SETTING, LOCAL_ENVIRONMENT, Settings
 from tests.deploy.bicep import BicepFile, evaluate
 from tests.deploy.infra import INFRA, app_settings
 
@@ -68,7 +68,7 @@ def required_but_unset(environ: Mapping[str, str]) -> list[str]:
 def test_infra_sets_every_setting_the_app_requires_outside_local_mode() -> None:
     unset = required_but_unset(deployed_environment())
     assert unset == [], (
-        f"infra/app/api.bicep does not set {', '.join(unset)}, which shared/settings.py requires "
+        f"infra/app/api.bicep does not set {', '.join(unset)}, which shared/config/settings.py requires "
         "outside local mode: every route would answer 503 config.invalid"
     )
 

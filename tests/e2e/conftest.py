@@ -19,7 +19,7 @@ from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from local.tokens import demo_object_id, ensure_dev_signing_key
 from shared.auth.roles import Role
-from shared.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
+from shared.config.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
 from shared.storage import StorageAccount, StorageConfig
 from shared.tenants import MembershipStore, TenantRegistry
 

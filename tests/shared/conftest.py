@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import shared.settings
+import shared.config.settings
 from shared.redact import clear_secret_values
 
 
@@ -17,11 +17,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     """No test sees the developer's settings: app variables are removed, local.settings.json is
     looked for in the test's tmp_path, and cached settings and registered secrets are dropped."""
     for name in list(os.environ):
-        if name.startswith(shared.settings.ENV_PREFIXES):
+        if name.startswith(shared.config.settings.ENV_PREFIXES):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(shared.settings, "LOCAL_SETTINGS_FILE", tmp_path / "local.settings.json")
-    shared.settings.get_settings.cache_clear()
+    monkeypatch.setattr(shared.config.settings, "LOCAL_SETTINGS_FILE", tmp_path / "local.settings.json")
+    shared.config.settings.get_settings.cache_clear()
     clear_secret_values()
     yield
-    shared.settings.get_settings.cache_clear()
+    shared.config.settings.get_settings.cache_clear()
     clear_secret_values()

@@ -26,7 +26,7 @@ from shared.auth.errors import (
 from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.principal import PrincipalKind
 from shared.auth.tokens import TokenValidator, bearer_token
-from shared.settings import DEV_AUDIENCE, DEV_ISSUER, AuthSettings, Settings
+from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, AuthSettings, Settings
 
 APP_ID = "3c1e5b7a-9d2f-4e6a-8b0c-1d2e3f4a5b6c"
 API_CLIENT_ID = "11111111-2222-3333-4444-555555555555"

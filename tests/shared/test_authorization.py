@@ -20,8 +20,8 @@ from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.principal import Principal, PrincipalKind
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenValidator
+from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, AuthSettings
 from shared.http.problems import PROBLEM_CONTENT_TYPE
-from shared.settings import DEV_AUDIENCE, DEV_ISSUER, AuthSettings
 from shared.storage import StorageAccount
 from shared.tenants import MembershipStore, TenantRegistry
 

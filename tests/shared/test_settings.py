@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from shared.config_errors import ConfigurationError, MissingSetting
+from shared.config.errors import ConfigurationError, MissingSetting
+from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, Settings, get_settings
 from shared.graph.config import ClientCertificate, ClientSecret
 from shared.redact import redact
-from shared.settings import DEV_AUDIENCE, DEV_ISSUER, Settings, get_settings
 
 TENANT = "8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
 ACCOUNT_KEY = "Zm9vYmFy" * 11  # 88 chars, shape of a storage key
@@ -203,7 +203,7 @@ def test_incomplete_graph_credentials_name_the_variable(overrides: dict[str, str
 def test_get_settings_reads_environment_over_local_settings_and_registers_secrets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import shared.settings
+    from shared.config import settings as settings_module
 
     values = env(
         TENANTATLAS_ENVIRONMENT="local",
@@ -211,7 +211,7 @@ def test_get_settings_reads_environment_over_local_settings_and_registers_secret
         GRAPH_CREDENTIAL__APP__CLIENT_ID="id",
     )
     values["GRAPH_CREDENTIAL__APP__CLIENT_SECRET"] = "Planted~Secret~Value~42"
-    shared.settings.LOCAL_SETTINGS_FILE.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+    settings_module.LOCAL_SETTINGS_FILE.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     monkeypatch.setenv("TENANTATLAS_VERSION", "from-environment")
     settings = get_settings()
     assert settings.version == "from-environment"
@@ -224,9 +224,9 @@ def test_get_settings_reads_environment_over_local_settings_and_registers_secret
 
 def test_outside_local_mode_local_settings_json_is_never_opened(monkeypatch: pytest.MonkeyPatch) -> None:
     """Azure names its environment: a local.settings.json shipped with the code is not even parsed."""
-    import shared.settings
+    from shared.config import settings as settings_module
 
-    shared.settings.LOCAL_SETTINGS_FILE.write_text("{ not json, and would fail if read")
+    settings_module.LOCAL_SETTINGS_FILE.write_text("{ not json, and would fail if read")
     for name, value in env().items():
         monkeypatch.setenv(name, value)
     assert not get_settings().is_local
@@ -234,11 +234,11 @@ def test_outside_local_mode_local_settings_json_is_never_opened(monkeypatch: pyt
     monkeypatch.setenv("TENANTATLAS_ENVIRONMENT", "local")
     with pytest.raises(ConfigurationError) as raised:
         get_settings()
-    assert raised.value.setting == str(shared.settings.LOCAL_SETTINGS_FILE), "the same file is read locally"
+    assert raised.value.setting == str(settings_module.LOCAL_SETTINGS_FILE), "the same file is read locally"
 
 
 def test_local_settings_json_plants_nothing_in_a_deployed_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    import shared.settings
+    from shared.config import settings as settings_module
 
     planted = {
         "TENANTATLAS_ENVIRONMENT": "local",
@@ -246,7 +246,7 @@ def test_local_settings_json_plants_nothing_in_a_deployed_app(monkeypatch: pytes
         "GRAPH_CREDENTIAL__PLANTED__CLIENT_ID": "planted-app",
         "GRAPH_CREDENTIAL__PLANTED__CLIENT_SECRET": "Planted~Secret~Value~42",
     }
-    shared.settings.LOCAL_SETTINGS_FILE.write_text(json.dumps({"Values": planted}))
+    settings_module.LOCAL_SETTINGS_FILE.write_text(json.dumps({"Values": planted}))
     for name, value in env().items():
         monkeypatch.setenv(name, value)
     settings = get_settings()
@@ -258,14 +258,15 @@ def test_local_settings_json_plants_nothing_in_a_deployed_app(monkeypatch: pytes
 def test_nothing_else_reads_the_environment() -> None:
     """settings.py is the one reader: no other app module touches os.environ or os.getenv."""
     root = Path(__file__).resolve().parents[2]
+    reader = root / "shared" / "config" / "settings.py"
     offenders = []
     for folder in ("shared", "triggers", "orchestrators", "activities"):
         for path in (root / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            if path.name != "settings.py" and ("os.environ" in text or "getenv" in text):
+            if path != reader and ("os.environ" in text or "getenv" in text):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
-    assert "os.environ" in (root / "shared" / "settings.py").read_text()
+    assert "os.environ" in reader.read_text()
     assert os.environ.get("TENANTATLAS_ENVIRONMENT") is None, "the autouse fixture cleans the environment"
 
 

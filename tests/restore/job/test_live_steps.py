@@ -12,6 +12,7 @@ import pytest
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from shared.audit import AuditLog
+from shared.config.settings import Settings
 from shared.graph import ReadOnlyViolation
 from shared.graph.batch import BatchRequest
 from shared.graph.tenant_clients import graph_client_for
@@ -24,7 +25,6 @@ from shared.restore.live import ALREADY_WRITTEN
 from shared.restore.model import Chunk
 from shared.runs import ItemOutcome, RunTables, advance_part, finish, get_run, list_items, start_or_reuse
 from shared.services import Services
-from shared.settings import Settings
 from shared.storage import StorageAccount, StorageConfig, encode_key, names
 from shared.tenants import MembershipStore, TenantRegistry
 

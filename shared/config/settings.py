@@ -23,14 +23,14 @@ from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 
-from shared.config_errors import ConfigurationError, MissingSetting
+from shared.config.errors import ConfigurationError, MissingSetting
 from shared.graph.config import CLOUDS, ClientCertificate, ClientSecret, CloudEndpoints
 from shared.graph.credentials import GraphAppCredential, load_local_credentials
 from shared.graph.pacing import PacingPolicy
 from shared.redact import register_secret_values
 from shared.storage import StorageConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_SETTINGS_FILE = REPO_ROOT / "local.settings.json"
 
 ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__")

@@ -1,4 +1,4 @@
-"""Configuration errors, apart from `shared.settings` so the modules it composes can raise them too."""
+"""Configuration errors, apart from `shared.config.settings` so the modules it composes can raise them too."""
 
 from __future__ import annotations
 
