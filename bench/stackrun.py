@@ -24,10 +24,11 @@ from local.devhost.testing import REPO_ROOT, DevhostProcess, start_devhost
 from local.graphsim.testing import GraphSim, GraphSimProcess
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, mint_token
+from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.config.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
 from shared.storage import StorageAccount, StorageConfig
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 
 STORAGE_PREFIX = "bench"
 WINDOW_SECONDS = 20.0

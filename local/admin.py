@@ -15,12 +15,13 @@ import argparse
 import sys
 
 from local.tokens import demo_object_id
+from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.config.errors import ConfigurationError
 from shared.config.settings import get_settings
 from shared.http.problems import ProblemError
 from shared.storage import StorageAccount
-from shared.tenants import MembershipStore, TenantRegistry, TenantStatus
+from shared.tenants import TenantRegistry, TenantStatus
 
 GRANTED_BY = "local-admin"
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from azure.data.tables import TableClient
 
 from shared.audit import AuditLog
+from shared.auth.memberships import MembershipStore
 from shared.config.settings import Settings, get_settings
 from shared.runs import RunTables
 from shared.storage import StorageAccount, names, worker_account
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""The registry of managed tenants and who holds which role on them, in Table Storage.
+"""The registry of managed tenants, in Table Storage.
 
 Tenants live in one partition (an MSP manages hundreds, not millions: listing them is one
-query). Memberships are keyed principal / tenant, so "the tenants I have a role on" is one
-partition query and the check on every request is one point read.
-A tenant record holds a *reference* to its Graph credential, never the secret.
+query). A tenant record holds a *reference* to its Graph credential, never the secret.
+Who holds which role on a tenant is auth's (`shared.auth.memberships`): this module imports
+nothing of `shared.auth`, so auth can build on the registry without a cycle.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from enum import StrEnum
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableEntity, UpdateMode
 
-from shared.auth.principal import parse_principal_key
-from shared.auth.roles import Role
 from shared.graph.config import CLOUDS
 from shared.graph.credentials import CREDENTIAL_REF
 from shared.http.problems import ProblemError
@@ -57,12 +55,6 @@ class TenantNotFound(ProblemError):
     title = "No such managed tenant."
 
 
-class InvalidPrincipal(ProblemError):
-    status = 400
-    code = "membership.invalid_principal"
-    title = "A principal is named `user:<object id>` or `app:<client id>`."
-
-
 @dataclass(frozen=True)
 class Tenant:
     tenant_id: str
@@ -74,30 +66,12 @@ class Tenant:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class Membership:
-    principal: str
-    """A principal key, `user:<oid>` or `app:<client id>`."""
-    tenant_id: str
-    role: Role
-    granted_by: str
-    granted_at: datetime
-
-
 def normalize_tenant_id(value: str) -> str:
     """The canonical (lower-case, hyphenated) form of a tenant GUID; raises InvalidTenantId."""
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):
         raise InvalidTenantId(f"{str(value)[:64]!r} is not a GUID.") from None
-
-
-def normalize_principal(value: str) -> str:
-    try:
-        kind, ident = parse_principal_key(value)
-    except ValueError:
-        raise InvalidPrincipal(f"{value[:80]!r} is not a principal key.") from None
-    return f"{kind}:{ident}"
 
 
 class TenantRegistry:
@@ -152,57 +126,6 @@ class TenantRegistry:
         return [_tenant_from(e) for e in entities]
 
 
-class MembershipStore:
-    def __init__(self, account: StorageAccount, registry: TenantRegistry) -> None:
-        self._table = account.table(names.MEMBERSHIPS)
-        self._registry = registry
-
-    def grant(self, principal: str, tenant_id: str, role: Role | str, granted_by: str) -> Membership:
-        """Give `principal` `role` on a registered tenant, replacing any role it had there."""
-        tenant = self._registry.require(tenant_id)
-        membership = Membership(
-            normalize_principal(principal), tenant.tenant_id, Role(role), granted_by, datetime.now(UTC)
-        )
-        self._table.upsert_entity(
-            {
-                "PartitionKey": membership.principal,
-                "RowKey": membership.tenant_id,
-                "Role": str(membership.role),
-                "GrantedBy": granted_by,
-                "GrantedAt": membership.granted_at,
-            },
-            mode=UpdateMode.REPLACE,
-        )
-        return membership
-
-    def revoke(self, principal: str, tenant_id: str) -> None:
-        self._table.delete_entity(normalize_principal(principal), normalize_tenant_id(tenant_id))
-
-    def get(self, principal: str, tenant_id: str) -> Membership | None:
-        try:
-            entity = self._table.get_entity(normalize_principal(principal), normalize_tenant_id(tenant_id))
-        except ResourceNotFoundError:
-            return None
-        return _membership_from(entity)
-
-    def for_principal(self, principal: str) -> list[Membership]:
-        entities = self._table.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": normalize_principal(principal)}
-        )
-        return [_membership_from(e) for e in entities]
-
-
-def tenants_of(
-    principal: str, registry: TenantRegistry, memberships: MembershipStore
-) -> list[tuple[Tenant, Role]]:
-    """The registered tenants `principal` has a role on, with that role, by display name."""
-    roles = {m.tenant_id: m.role for m in memberships.for_principal(principal)}
-    if not roles:
-        return []
-    found = [(t, roles[t.tenant_id]) for t in registry.list() if t.tenant_id in roles]
-    return sorted(found, key=lambda pair: (pair[0].display_name.lower(), pair[0].tenant_id))
-
-
 def _display_name(value: str) -> str:
     value = value.strip()
     if not value or len(value) > _MAX_DISPLAY_NAME:
@@ -245,14 +168,4 @@ def _tenant_from(entity: TableEntity) -> Tenant:
         entity["CredentialRef"],
         TenantStatus(entity["Status"]),
         entity["CreatedAt"],
-    )
-
-
-def _membership_from(entity: TableEntity) -> Membership:
-    return Membership(
-        entity["PartitionKey"],
-        entity["RowKey"],
-        Role(entity["Role"]),
-        entity["GrantedBy"],
-        entity["GrantedAt"],
     )

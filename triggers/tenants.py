@@ -5,10 +5,10 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.auth.gate import authenticated_route
+from shared.auth.memberships import tenants_of
 from shared.auth.principal import Principal
 from shared.http.response import json_response
 from shared.services import services
-from shared.tenants import tenants_of
 
 bp = func.Blueprint()
 

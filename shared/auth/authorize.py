@@ -12,9 +12,10 @@ from typing import Any
 
 from shared.audit import ANONYMOUS, AuditLog, AuditOutcome
 from shared.auth.errors import Forbidden, InsufficientRole, MissingToken
+from shared.auth.memberships import Membership, MembershipStore
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
-from shared.tenants import Membership, MembershipStore, normalize_tenant_id
+from shared.tenants import normalize_tenant_id
 
 DENIED_ACTION = "auth.denied"
 

@@ -29,6 +29,7 @@ from shared.audit import AuditLog
 from shared.auth.authorize import Authorizer, TenantAccess
 from shared.auth.errors import MissingToken, SigningKeysUnavailable, Unauthenticated
 from shared.auth.jwks import JwksCache, jwks_fetcher
+from shared.auth.memberships import MembershipStore
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenValidator, bearer_token
@@ -36,7 +37,7 @@ from shared.config.errors import ConfigurationError, MissingSetting
 from shared.config.settings import get_settings
 from shared.http.problems import ProblemError, problem_response
 from shared.storage import worker_account
-from shared.tenants import InvalidTenantId, MembershipStore, TenantRegistry, normalize_tenant_id
+from shared.tenants import InvalidTenantId, TenantRegistry, normalize_tenant_id
 
 logger = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ import requests
 from local.apptesting import CONFIGURATIONS, OPERATOR_A, App
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF
+from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.runs import RunTables, finish, mark_running, start_or_reuse
 from shared.storage import names
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 
 ADMIN = "ada@msp.example"
 OPERATOR = "otto@msp.example"

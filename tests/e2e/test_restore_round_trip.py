@@ -23,10 +23,11 @@ import pytest
 from local.apptesting import App
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF
+from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.intune.catalog import BY_NAME, TYPES
 from shared.storage import ContentStore, canonical_json, names
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 from tests.restore.roundtrip import (
     excludes,
     expected_in_target,

@@ -13,10 +13,11 @@ import pytest
 import requests
 
 from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, App
+from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.jobs.retention import RETENTION_RUN_TYPE
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore, slot_id
-from shared.tenants import MembershipStore, TenantRegistry, TenantStatus
+from shared.tenants import TenantRegistry, TenantStatus
 
 ADMIN_A = "ada@msp.example"
 """Admin on tenant A and reader on B (to ask for A's schedule under B)."""

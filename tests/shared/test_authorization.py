@@ -17,13 +17,14 @@ from shared.auth.authorize import Authorizer, TenantAccess
 from shared.auth.errors import Forbidden, InsufficientRole
 from shared.auth.gate import RequestGuard, authenticated_route, tenant_route
 from shared.auth.jwks import JwksCache, jwks_fetcher
+from shared.auth.memberships import MembershipStore
 from shared.auth.principal import Principal, PrincipalKind
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenValidator
 from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, AuthSettings
 from shared.http.problems import PROBLEM_CONTENT_TYPE
 from shared.storage import StorageAccount
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 
 TENANT_A = "8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
 TENANT_B = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"

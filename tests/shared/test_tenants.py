@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from shared.auth.memberships import InvalidPrincipal, MembershipStore, tenants_of
 from shared.auth.roles import Role
 from shared.storage import StorageAccount, names
 from shared.tenants import (
-    InvalidPrincipal,
     InvalidTenant,
     InvalidTenantId,
-    MembershipStore,
     TenantExists,
     TenantNotFound,
     TenantRegistry,
     TenantStatus,
-    tenants_of,
 )
 
 CONTOSO = "8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"

@@ -12,6 +12,7 @@ import pytest
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
 from shared.audit import AuditLog
+from shared.auth.memberships import MembershipStore
 from shared.config.settings import Settings
 from shared.graph import ReadOnlyViolation
 from shared.graph.batch import BatchRequest
@@ -26,7 +27,7 @@ from shared.restore.model import Chunk
 from shared.runs import ItemOutcome, RunTables, advance_part, finish, get_run, list_items, start_or_reuse
 from shared.services import Services
 from shared.storage import StorageAccount, StorageConfig, encode_key, names
-from shared.tenants import MembershipStore, TenantRegistry
+from shared.tenants import TenantRegistry
 
 CONFIGURATIONS = "deviceManagement/deviceConfigurations"
 
