@@ -3,7 +3,15 @@
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched, capture_policy
 from shared.intune.catalog import BY_NAME, TYPES, object_type, restore_sequence
 from shared.intune.errors import UnknownPolicyType, VersionNotFound
-from shared.intune.model import ObjectType, PathRead, SkipRule, Strategy, SubCollection, WriteOp
+from shared.intune.model import (
+    ObjectType,
+    PathRead,
+    SkipRule,
+    Strategy,
+    SubCollection,
+    WriteOp,
+    WriteStrategy,
+)
 from shared.intune.normalize import SECRETS_MARKER
 from shared.intune.versions import (
     PolicyVersion,
@@ -29,6 +37,7 @@ __all__ = [
     "UnknownPolicyType",
     "VersionNotFound",
     "WriteOp",
+    "WriteStrategy",
     "capture_policies_batched",
     "capture_policy",
     "get_version",

@@ -2,7 +2,8 @@
 
 Facts per type come from `shared/reference/graph-intune.md`; the restore order is scope tags,
 assignment filters, notification templates, then policies, with assignments written last by the
-restore engine (they refer to groups and filters remapped by then).
+restore engine (they refer to groups and filters remapped by then). A type written other than by
+POST and PATCH declares its `write_strategy`, which picks its writer in `shared/restore/write.py`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shared.intune.model import (
     Strategy,
     SubCollection,
     WriteOp,
+    WriteStrategy,
 )
 
 DM = "/deviceManagement"
@@ -105,7 +107,7 @@ def _capture_only(
 SCRIPT_VOLATILE = frozenset({"runSummary"})
 
 TYPES: tuple[ObjectType, ...] = (
-    _policy("deviceConfigurations", version="beta"),
+    _policy("deviceConfigurations", version="beta", write_strategy=WriteStrategy.KEEP_TARGET_SECRETS),
     _policy(
         "deviceCompliancePolicies",
         expand=("scheduledActionsForRule($expand=scheduledActionConfigurations)", "assignments"),
@@ -129,6 +131,7 @@ TYPES: tuple[ObjectType, ...] = (
                 "POST", "/{id}/scheduleActionsForRules", body_key="deviceComplianceScheduledActionForRules"
             ),
         ),
+        write_strategy=WriteStrategy.COMPLIANCE_ACTIONS,
         depends_on=(*POLICY_REFERENCES, "notificationMessageTemplates", "deviceComplianceScripts"),
     ),
     _policy(
@@ -148,6 +151,7 @@ TYPES: tuple[ObjectType, ...] = (
             ),
         ),
         update=(WriteOp("PUT", "/{id}", note="the whole policy including settings"),),
+        write_strategy=WriteStrategy.PUT_WHOLE,
     ),
     _policy(
         "groupPolicyConfigurations",
@@ -184,6 +188,7 @@ TYPES: tuple[ObjectType, ...] = (
             WriteOp("PATCH", "/{id}"),
             WriteOp("POST", "/{id}/updateDefinitionValues", note='{"added", "updated", "deletedIds"}'),
         ),
+        write_strategy=WriteStrategy.DEFINITION_VALUES,
     ),
     _policy(
         "intents",
@@ -199,6 +204,7 @@ TYPES: tuple[ObjectType, ...] = (
             ),
         ),
         update=(WriteOp("PATCH", "/{id}"), WriteOp("POST", "/{id}/updateSettings", body_key="settings")),
+        write_strategy=WriteStrategy.FROM_TEMPLATE,
     ),
     _policy(
         "deviceManagementScripts",
@@ -245,6 +251,7 @@ TYPES: tuple[ObjectType, ...] = (
         assign_key="enrollmentConfigurationAssignments",
         read_only=frozenset({"deviceEnrollmentConfigurationType"}),
         update=(WriteOp("PATCH", "/{id}"), WriteOp("POST", "/{id}/setPriority", note='{"priority": n}')),
+        write_strategy=WriteStrategy.SET_PRIORITY,
         skip=SkipRule(
             "Intune's default enrollment configurations exist in every tenant and cannot be created.",
             id_suffixes=(
@@ -298,6 +305,7 @@ TYPES: tuple[ObjectType, ...] = (
             WriteOp("POST", ""),
             WriteOp("POST", "/{id}/localizedNotificationMessages", note="one request per locale"),
         ),
+        write_strategy=WriteStrategy.LOCALIZED_MESSAGES,
         restore_order=ORDER_TEMPLATES,
         depends_on=("roleScopeTags",),
     ),
@@ -346,6 +354,7 @@ TYPES: tuple[ObjectType, ...] = (
             WriteOp("PATCH", "{typed_collection}/{id}"),
             WriteOp("POST", "{typed_collection}/{id}/targetApps"),
         ),
+        write_strategy=WriteStrategy.TARGET_APPS,
         assign=WriteOp("POST", "{typed_collection}/{id}/assign", body_key="assignments"),
         restore_order=ORDER_APP_POLICIES,
     ),

@@ -27,7 +27,7 @@ COMMON_VOLATILE = frozenset(
 
 
 class Strategy(Enum):
-    """How an object is read beyond the generic GET (+ `$expand`); each has one plug-in in `strategies.py`."""
+    """How an object is read beyond the generic GET (+ `$expand`); `reads.py` follows it."""
 
     GENERIC = "generic"
     GROUP_POLICY = "group_policy"
@@ -36,6 +36,31 @@ class Strategy(Enum):
     """A mixed-type list (app protection): each item is read from the typed collection of its @odata.type."""
     SINGLETON = "singleton"
     """One object per tenant at the collection path itself (no `/{id}`)."""
+
+
+class WriteStrategy(Enum):
+    """How the restore engine writes an object beyond the generic POST to the collection and PATCH of
+    `/{id}` (assignments are always written last, from `assign`); each has one writer in
+    `shared/restore/write.py`."""
+
+    GENERIC = "generic"
+    KEEP_TARGET_SECRETS = "keep_target_secrets"
+    """An update sends back the target's own value of each secret OMA setting the backup lacks."""
+    PUT_WHOLE = "put_whole"
+    """An update is one PUT of the whole object, settings included (settings catalog)."""
+    SET_PRIORITY = "set_priority"
+    """An update sends `priority` through `/setPriority`, not in the PATCH."""
+    COMPLIANCE_ACTIONS = "compliance_actions"
+    """Created with exactly one block action; an update writes the actions through
+    `/scheduleActionsForRules`."""
+    DEFINITION_VALUES = "definition_values"
+    """The container first, then its ADMX values synced through `/updateDefinitionValues`."""
+    LOCALIZED_MESSAGES = "localized_messages"
+    """The template first, then one localized message per locale, synced."""
+    FROM_TEMPLATE = "from_template"
+    """Created through its template's `/createInstance`; an update sends settings to `/updateSettings`."""
+    TARGET_APPS = "target_apps"
+    """Each write is followed by `/targetApps` with the policy's apps (app protection)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +144,11 @@ class ObjectType:
     """Properties kept in a backup (they describe the object) that Graph sets itself: never written."""
     display_name: str = "displayName"
     create: tuple[WriteOp, ...] = ()
+    """The requests a create makes, in order (the reference's facts; `write_strategy` makes them)."""
     update: tuple[WriteOp, ...] = ()
+    """The requests an update makes, in order."""
+    write_strategy: WriteStrategy = WriteStrategy.GENERIC
+    """Which writer of the restore engine creates and updates objects of this type."""
     assign: WriteOp | None = None
     restore_order: int = 100
     depends_on: tuple[str, ...] = ()

@@ -1,9 +1,13 @@
-"""Write one restore item into the target tenant, following its type's strategy from the catalog.
+"""Write one restore item into the target tenant, following its type's write strategy from the catalog.
 
-Generic types are a POST or PATCH and `/assign`; settings catalog policies are PUT whole; ADMX
-values go through `updateDefinitionValues`; compliance actions through `scheduleActionsForRules`;
-notification templates get one localized message per locale; intents come from their template;
-app protection goes to its typed collection; Autopilot and terms take one assignment per target.
+Each catalog entry declares a `WriteStrategy` (`ObjectType.write_strategy`); `WRITERS` holds one
+writer per strategy. The generic writer POSTs to the collection, PATCHes `/{id}` and assigns; the
+others change what a create or an update sends, or write parts after it: settings catalog policies
+are PUT whole; ADMX values go through `updateDefinitionValues`; compliance actions through
+`scheduleActionsForRules`; notification templates get one localized message per locale; intents
+come from their template; app protection gets its target apps; enrollment configurations set their
+priority; custom profiles keep the target's secrets. Mixed lists (app protection) write to the
+typed collection of their `@odata.type`; Autopilot and terms take one assignment per target.
 
 Exactly once: a create whose answer was lost (`GraphWriteOutcomeUnknown`) is looked up by natural
 key and a single new match is adopted instead of creating again. Every follow-up write is either
@@ -15,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from shared.graph import GraphClient, GraphWriteOutcomeUnknown
 from shared.intune.catalog import object_type
-from shared.intune.model import ObjectType
+from shared.intune.model import ObjectType, WriteStrategy
 from shared.redact import register_secret_values
 from shared.restore.lookup import find_matches, natural_key
 from shared.restore.payload import Payload, build_payload
@@ -86,7 +91,9 @@ def write_item(
     if remapped.blocked:
         raise RestoreWouldWiden(" ".join(remapped.blocked), remapped.missing_exclusions)
     payload = build_payload(policy_type, remapped.content)
-    writer = _Writer(client, entry, payload, natural_key(policy_type, content), remapped.content)
+    writer = WRITERS[entry.write_strategy](
+        client, entry, payload, natural_key(policy_type, content), remapped.content
+    )
     if target_id is None:
         target_id, action = writer.create(existing), "created"
     else:
@@ -98,6 +105,10 @@ def write_item(
 
 @dataclass
 class _Writer:
+    """The generic writer: POST to the collection, PATCH `/{id}`, then the assignments. The writers
+    of the other strategies override its hooks: `_create_request`, `_after_create`, `_write_update`
+    and `_after_update`."""
+
     client: GraphClient
     entry: ObjectType
     payload: Payload
@@ -157,6 +168,7 @@ class _Writer:
             created = {"id": self._adopt_or_retry(path, body, before, odata_type)}
         object_id = str(created["id"])
         self._after_create(object_id)
+        self._note_unwritten_parts()
         return object_id
 
     def _adopt_or_retry(self, path: str, body: Any, before: set[str], odata_type: Any) -> str:
@@ -178,61 +190,70 @@ class _Writer:
         return str(self._post(path, body)["id"])
 
     def _create_request(self) -> tuple[str, dict[str, Any]]:
-        body = dict(self.payload.body)
-        name = self.entry.name
-        if name == "intents":
-            template = self.content.get("templateId")
-            if not template:
-                raise RestoreNotPossible("The intent's content has no templateId, so it cannot be created.")
-            body["settingsDelta"] = self.payload.parts.get("settings", [])
-            return f"/deviceManagement/templates/{template}/createInstance", body
-        if name == "deviceCompliancePolicies":
-            body["scheduledActionsForRule"] = self._rules_with_one_block()
-        return self.collection, body
+        """The path and body of the create."""
+        return self.collection, dict(self.payload.body)
 
     def _after_create(self, object_id: str) -> None:
-        name = self.entry.name
-        if name == "groupPolicyConfigurations":
-            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), True, 1)
-        elif name == "notificationMessageTemplates":
-            self._sync_again_if_lost(
-                lambda fresh: self._sync_localized_messages(object_id, fresh), True, self._part_size()
-            )
-        elif name == "managedAppPolicies":
-            self._target_apps(object_id)
-        self._note_unwritten_parts()
+        """Writes that follow the create (parts written apart), before the assignments."""
 
     # update
 
     def update(self, object_id: str) -> None:
-        name = self.entry.name
-        body = dict(self.payload.body)
         item = f"{self.collection}/{object_id}"
-        if name == "deviceConfigurations" and self.payload.left_out:
-            self._keep_target_secrets(object_id, body)
-        if name == "configurationPolicies":
-            body.setdefault("settings", [])
-            self._again_if_lost(lambda: self.client.put(item, body, version=self.entry.version))
-        else:
-            priority = body.pop("priority", None) if name == "deviceEnrollmentConfigurations" else None
-            self._again_if_lost(lambda: self.client.patch(item, body, version=self.entry.version))
-            if priority is not None:
-                self._again_if_lost(lambda: self._post(f"{item}/setPriority", {"priority": priority}))
-        if name == "deviceCompliancePolicies" and "scheduledActionsForRule" in self.payload.parts:
-            rules = {"deviceComplianceScheduledActionForRules": self._rules_with_one_block()}
-            self._again_if_lost(lambda: self._post(f"{item}/scheduleActionsForRules", rules))
-        elif name == "groupPolicyConfigurations":
-            self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), False, 1)
-        elif name == "notificationMessageTemplates":
-            self._sync_again_if_lost(
-                lambda fresh: self._sync_localized_messages(object_id, fresh), False, self._part_size()
-            )
-        elif name == "intents" and "settings" in self.payload.parts:
-            settings = {"settings": self.payload.parts["settings"]}
-            self._again_if_lost(lambda: self._post(f"{item}/updateSettings", settings))
-        elif name == "managedAppPolicies":
-            self._target_apps(object_id)
+        self._write_update(object_id, item, dict(self.payload.body))
+        self._after_update(object_id, item)
         self._note_unwritten_parts()
+
+    def _write_update(self, object_id: str, item: str, body: dict[str, Any]) -> None:
+        """The write of the object itself."""
+        self._again_if_lost(lambda: self.client.patch(item, body, version=self.entry.version))
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        """Writes that follow the update (parts written apart), before the assignments."""
+
+    def _note_unwritten_parts(self) -> None:
+        if self.payload.parts.get("roleAssignments"):
+            self.notes.append(
+                "Role assignments of this role were not restored: assign the role's members in Intune."
+            )
+
+    # assignments
+
+    def assign(self, object_id: str) -> None:
+        op = self.entry.assign
+        assignments = self.payload.assignments
+        if op is None or assignments is None:
+            return
+        if op.per_target:
+            self._sync_again_if_lost(
+                lambda fresh: self._sync_per_target(object_id, assignments), False, len(assignments)
+            )
+            return
+        path = op.path.replace("{typed_collection}", self.collection).replace("{id}", object_id)
+        if not path.startswith(self.collection):
+            path = f"{self.collection}{path}"
+        body = {op.body_key or "assignments": assignments}
+        self._again_if_lost(lambda: self._post(path, body))
+
+    def _sync_per_target(self, object_id: str, assignments: list[dict[str, Any]]) -> None:
+        """One `POST /{id}/assignments {"target"}` per missing target; targets not in the backup go."""
+        nav = f"{self.collection}/{object_id}/assignments"
+        current = self.client.get_all(nav, version=self.entry.version)
+        have = {canonical_json(item.get("target")): str(item["id"]) for item in current}
+        wanted = {canonical_json(item.get("target")): item for item in assignments}
+        for key, item in wanted.items():
+            if key not in have:
+                self._post(nav, {"target": item["target"]})
+        for key, assignment_id in have.items():
+            if key not in wanted:
+                self.client.delete(f"{nav}/{assignment_id}", version=self.entry.version)
+
+
+class _KeepTargetSecretsWriter(_Writer):
+    def _write_update(self, object_id: str, item: str, body: dict[str, Any]) -> None:
+        if self.payload.left_out:
+            self._keep_target_secrets(object_id, body)
+        super()._write_update(object_id, item, body)
 
     def _keep_target_secrets(self, object_id: str, body: dict[str, Any]) -> None:
         """OMA settings whose secret the backup lacks keep the target's own value (read as plain
@@ -260,16 +281,31 @@ class _Writer:
                 f"omaSettings[omaUri='{left_out.item.get('omaUri')}'] kept the target's current secret value."
             )
 
-    def _part_size(self) -> int:
-        return len(self.payload.parts.get("localizedNotificationMessages") or [])
 
-    def _note_unwritten_parts(self) -> None:
-        if self.payload.parts.get("roleAssignments"):
-            self.notes.append(
-                "Role assignments of this role were not restored: assign the role's members in Intune."
-            )
+class _PutWholeWriter(_Writer):
+    def _write_update(self, object_id: str, item: str, body: dict[str, Any]) -> None:
+        body.setdefault("settings", [])
+        self._again_if_lost(lambda: self.client.put(item, body, version=self.entry.version))
 
-    # sub-resources
+
+class _SetPriorityWriter(_Writer):
+    def _write_update(self, object_id: str, item: str, body: dict[str, Any]) -> None:
+        priority = body.pop("priority", None)
+        super()._write_update(object_id, item, body)
+        if priority is not None:
+            self._again_if_lost(lambda: self._post(f"{item}/setPriority", {"priority": priority}))
+
+
+class _ComplianceActionsWriter(_Writer):
+    def _create_request(self) -> tuple[str, dict[str, Any]]:
+        path, body = super()._create_request()
+        body["scheduledActionsForRule"] = self._rules_with_one_block()
+        return path, body
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        if "scheduledActionsForRule" in self.payload.parts:
+            rules = {"deviceComplianceScheduledActionForRules": self._rules_with_one_block()}
+            self._again_if_lost(lambda: self._post(f"{item}/scheduleActionsForRules", rules))
 
     def _rules_with_one_block(self) -> list[dict[str, Any]]:
         """Graph takes a compliance policy only with exactly one block action; a backup without one
@@ -290,6 +326,14 @@ class _Writer:
                 }
             )
         return rules
+
+
+class _DefinitionValuesWriter(_Writer):
+    def _after_create(self, object_id: str) -> None:
+        self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), True, 1)
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        self._sync_again_if_lost(lambda fresh: self._sync_definition_values(object_id, fresh), False, 1)
 
     def _sync_definition_values(self, object_id: str, fresh: bool) -> None:
         """`updateDefinitionValues` with `added`, `updated` and `deletedIds`, matched by ADMX definition."""
@@ -337,6 +381,21 @@ class _Writer:
             ],
         }
 
+
+class _LocalizedMessagesWriter(_Writer):
+    def _after_create(self, object_id: str) -> None:
+        self._sync_again_if_lost(
+            lambda fresh: self._sync_localized_messages(object_id, fresh), True, self._part_size()
+        )
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        self._sync_again_if_lost(
+            lambda fresh: self._sync_localized_messages(object_id, fresh), False, self._part_size()
+        )
+
+    def _part_size(self) -> int:
+        return len(self.payload.parts.get("localizedNotificationMessages") or [])
+
     def _sync_localized_messages(self, object_id: str, fresh: bool) -> None:
         """One POST per new locale, PATCH per changed one, DELETE per locale the backup lacks."""
         nav = f"{self.collection}/{object_id}/localizedNotificationMessages"
@@ -356,6 +415,29 @@ class _Writer:
             if locale not in wanted:
                 self.client.delete(f"{nav}/{message['id']}", version=self.entry.version)
 
+
+class _FromTemplateWriter(_Writer):
+    def _create_request(self) -> tuple[str, dict[str, Any]]:
+        template = self.content.get("templateId")
+        if not template:
+            raise RestoreNotPossible("The intent's content has no templateId, so it cannot be created.")
+        body = dict(self.payload.body)
+        body["settingsDelta"] = self.payload.parts.get("settings", [])
+        return f"/deviceManagement/templates/{template}/createInstance", body
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        if "settings" in self.payload.parts:
+            settings = {"settings": self.payload.parts["settings"]}
+            self._again_if_lost(lambda: self._post(f"{item}/updateSettings", settings))
+
+
+class _TargetAppsWriter(_Writer):
+    def _after_create(self, object_id: str) -> None:
+        self._target_apps(object_id)
+
+    def _after_update(self, object_id: str, item: str) -> None:
+        self._target_apps(object_id)
+
     def _target_apps(self, object_id: str) -> None:
         apps = self.payload.parts.get("apps")
         if apps is None:
@@ -363,33 +445,18 @@ class _Writer:
         body = {"apps": [{"mobileAppIdentifier": app.get("mobileAppIdentifier")} for app in apps]}
         self._again_if_lost(lambda: self._post(f"{self.collection}/{object_id}/targetApps", body))
 
-    # assignments
 
-    def assign(self, object_id: str) -> None:
-        op = self.entry.assign
-        assignments = self.payload.assignments
-        if op is None or assignments is None:
-            return
-        if op.per_target:
-            self._sync_again_if_lost(
-                lambda fresh: self._sync_per_target(object_id, assignments), False, len(assignments)
-            )
-            return
-        path = op.path.replace("{typed_collection}", self.collection).replace("{id}", object_id)
-        if not path.startswith(self.collection):
-            path = f"{self.collection}{path}"
-        body = {op.body_key or "assignments": assignments}
-        self._again_if_lost(lambda: self._post(path, body))
-
-    def _sync_per_target(self, object_id: str, assignments: list[dict[str, Any]]) -> None:
-        """One `POST /{id}/assignments {"target"}` per missing target; targets not in the backup go."""
-        nav = f"{self.collection}/{object_id}/assignments"
-        current = self.client.get_all(nav, version=self.entry.version)
-        have = {canonical_json(item.get("target")): str(item["id"]) for item in current}
-        wanted = {canonical_json(item.get("target")): item for item in assignments}
-        for key, item in wanted.items():
-            if key not in have:
-                self._post(nav, {"target": item["target"]})
-        for key, assignment_id in have.items():
-            if key not in wanted:
-                self.client.delete(f"{nav}/{assignment_id}", version=self.entry.version)
+WRITERS: Mapping[WriteStrategy, type[_Writer]] = MappingProxyType(
+    {
+        WriteStrategy.GENERIC: _Writer,
+        WriteStrategy.KEEP_TARGET_SECRETS: _KeepTargetSecretsWriter,
+        WriteStrategy.PUT_WHOLE: _PutWholeWriter,
+        WriteStrategy.SET_PRIORITY: _SetPriorityWriter,
+        WriteStrategy.COMPLIANCE_ACTIONS: _ComplianceActionsWriter,
+        WriteStrategy.DEFINITION_VALUES: _DefinitionValuesWriter,
+        WriteStrategy.LOCALIZED_MESSAGES: _LocalizedMessagesWriter,
+        WriteStrategy.FROM_TEMPLATE: _FromTemplateWriter,
+        WriteStrategy.TARGET_APPS: _TargetAppsWriter,
+    }
+)
+"""The writer of each write strategy a catalog entry can declare."""

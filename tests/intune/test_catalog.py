@@ -14,9 +14,11 @@ from shared.intune import (
     SECRETS_MARKER,
     TYPES,
     UnknownPolicyType,
+    WriteStrategy,
     object_type,
     restore_sequence,
 )
+from shared.intune.model import ObjectType
 from shared.intune.normalize import normalize
 from shared.storage import canonical_json
 
@@ -129,6 +131,41 @@ def test_per_target_and_unassignable_types() -> None:
         assert assign is not None and assign.per_target
     for name in ("assignmentFilters", "notificationMessageTemplates", "conditionalAccessPolicies"):
         assert BY_NAME[name].assign is None
+
+
+def test_write_strategies_are_declared_per_type() -> None:
+    """The restore engine dispatches on these; every other type is written generically."""
+    generic = WriteStrategy.GENERIC
+    declared = {entry.name: entry.write_strategy for entry in TYPES if entry.write_strategy is not generic}
+    assert declared == {
+        "deviceConfigurations": WriteStrategy.KEEP_TARGET_SECRETS,
+        "deviceCompliancePolicies": WriteStrategy.COMPLIANCE_ACTIONS,
+        "configurationPolicies": WriteStrategy.PUT_WHOLE,
+        "groupPolicyConfigurations": WriteStrategy.DEFINITION_VALUES,
+        "intents": WriteStrategy.FROM_TEMPLATE,
+        "deviceEnrollmentConfigurations": WriteStrategy.SET_PRIORITY,
+        "notificationMessageTemplates": WriteStrategy.LOCALIZED_MESSAGES,
+        "managedAppPolicies": WriteStrategy.TARGET_APPS,
+    }
+
+
+STRATEGY_REQUESTS = {
+    WriteStrategy.PUT_WHOLE: "PUT /{id}",
+    WriteStrategy.SET_PRIORITY: "POST /{id}/setPriority",
+    WriteStrategy.COMPLIANCE_ACTIONS: "POST /{id}/scheduleActionsForRules",
+    WriteStrategy.DEFINITION_VALUES: "POST /{id}/updateDefinitionValues",
+    WriteStrategy.LOCALIZED_MESSAGES: "POST /{id}/localizedNotificationMessages",
+    WriteStrategy.FROM_TEMPLATE: "POST /deviceManagement/templates/{templateId}/createInstance",
+    WriteStrategy.TARGET_APPS: "POST {typed_collection}/{id}/targetApps",
+}
+
+
+@pytest.mark.parametrize("entry", TYPES, ids=lambda entry: entry.name)
+def test_a_write_strategy_goes_with_the_requests_its_entry_lists(entry: ObjectType) -> None:
+    """The requests an entry lists (`create`, `update`) and the strategy that makes them agree."""
+    requests = {f"{op.method} {op.path}" for op in (*entry.create, *entry.update)}
+    for strategy, request in STRATEGY_REQUESTS.items():
+        assert (request in requests) == (entry.write_strategy is strategy), strategy
 
 
 def test_list_queries_and_reads_follow_the_reference() -> None:
