@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
+
+from orchestrators.plumbing import ACTIVITY_RETRY, Task, timer
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 MAX_CAPTURE_ATTEMPTS = 4
 """Capture activity calls in all; between them the orchestrator waits what Graph asked for."""
-MIN_WAIT_SECONDS = 1.0
-MAX_WAIT_SECONDS = 300.0
-ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=3)
-"""For activity failures (storage hiccups), retried by the host; Graph errors are outcomes, not failures."""
-
-Task = Any
 
 
 @bp.orchestration_trigger(context_name="context")
@@ -54,10 +49,9 @@ def _capture(context: df.DurableOrchestrationContext, job: dict[str, Any]) -> Ge
         )
         if outcome["outcome"] != "throttled":
             return outcome
-        wait = min(max(float(outcome["retryAfter"]), MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
         if not context.is_replaying:
-            log.info("Run %s throttled (attempt %d); waiting %.1f s", job["run_id"], attempt, wait)
-        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+            log.info("Run %s throttled (attempt %d)", job["run_id"], attempt)
+        yield timer(context, float(outcome["retryAfter"]))
     return (
         yield context.call_activity_with_retry(
             "capture_policy_item", ACTIVITY_RETRY, {"job": job, "final_attempt": True}

@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
+
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-MIN_WAIT_SECONDS = 1.0
-MAX_WAIT_SECONDS = 300.0
-ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=3)
 SETTLED = ("succeeded", "failed", "skipped", "conflict")
 """The outcome counts of a chunk's answer; a throttled item handed back has none yet."""
-
-Task = Any
 
 
 @bp.orchestration_trigger(context_name="context")
@@ -65,7 +60,7 @@ def _safety(context: df.DurableOrchestrationContext, ref: dict[str, Any]) -> Gen
         if not answer.get("throttled"):
             return answer.get("error")
         if attempt < MAX_ATTEMPTS - 1:
-            yield _timer(context, float(answer["retryAfter"]))
+            yield timer(context, float(answer["retryAfter"]))
     return "Graph kept throttling the safety backup; nothing was written."
 
 
@@ -75,51 +70,19 @@ def _chunks(
     activity: str,
     chunks: list[dict[str, Any]],
     part: str,
-) -> Generator[Task, Any]:
-    """Run the chunks in parallel, reporting the part's progress as each ends; throttled items are
-    called again (only them) after a durable timer, and on the last attempt they are recorded as failed."""
-    pending = list(chunks)
-    processed = 0
-    for attempt in range(MAX_ATTEMPTS):
-        final = attempt == MAX_ATTEMPTS - 1
-        tasks = [
-            context.call_activity_with_retry(
-                activity,
-                ACTIVITY_RETRY,
-                {"tenantId": ref["tenant_id"], "runId": ref["run_id"], "chunk": chunk, "finalAttempt": final},
-            )
-            for chunk in pending
-        ]
-        retry: list[tuple[dict[str, Any], float]] = []
-        running = list(tasks)
-        while running:
-            finished = yield context.task_any(running)
-            running.remove(finished)
-            answer = _result(finished)
-            if answer["throttled"]:
-                chunk = pending[tasks.index(finished)]
-                retry.append(({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"])))
-            settled = sum(int(answer[outcome]) for outcome in SETTLED)
-            if settled:
-                processed += settled
-                yield context.call_activity_with_retry(
-                    "restore_progress", ACTIVITY_RETRY, {**ref, "part": part, "processed": processed}
-                )
-        if not retry:
-            return
-        pending = [chunk for chunk, _ in retry]
-        if not context.is_replaying:
-            log.info("%s: %d chunk(s) throttled (attempt %d)", activity, len(retry), attempt + 1)
-        yield _timer(context, max(wait for _, wait in retry))
-
-
-def _result(task: Task) -> Any:
-    """A finished task's result; task_any hands back a failed task as finished: raise its error."""
-    if isinstance(task.result, Exception):
-        raise task.result
-    return task.result
-
-
-def _timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
-    wait = min(max(seconds, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
-    return context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+) -> Generator[Task, Any, dict[str, int]]:
+    """The chunks of one part (the plan, a write group), reporting the part's progress as each ends."""
+    return (
+        yield from run_chunks(
+            context,
+            activity,
+            chunks,
+            lambda chunk, final: {
+                "tenantId": ref["tenant_id"], "runId": ref["run_id"], "chunk": chunk, "finalAttempt": final
+            },
+            SETTLED,
+            lambda processed: context.call_activity_with_retry(
+                "restore_progress", ACTIVITY_RETRY, {**ref, "part": part, "processed": processed}
+            ),
+        )
+    )

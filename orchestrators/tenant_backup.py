@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
 from shared.intune.catalog import object_type
 
 bp = df.Blueprint()
@@ -26,12 +26,6 @@ CHUNK_SIZE = 20
 """Objects per chunk activity: one `$batch` round of GETs (more rounds only where a type needs them)."""
 COMPLETE_LIST_CHUNK_SIZE = 100
 """Types whose list holds everything cost no Graph request per object, only storage writes."""
-MAX_ATTEMPTS = 5
-MIN_WAIT_SECONDS = 1.0
-MAX_WAIT_SECONDS = 300.0
-ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=3)
-
-Task = Any
 
 
 @bp.orchestration_trigger(context_name="context")
@@ -82,7 +76,7 @@ def _list_all(
             return done
         pending = [a["policyType"] for a in throttled]
         if attempt < MAX_ATTEMPTS - 1:
-            yield _timer(context, max(float(a["retryAfter"]) for a in throttled))
+            yield timer(context, max(float(a["retryAfter"]) for a in throttled))
     raise RuntimeError(f"Graph kept throttling the listing of {pending}.")
 
 
@@ -113,38 +107,18 @@ def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Tas
     job: dict[str, Any] = context.get_input()
     size = COMPLETE_LIST_CHUNK_SIZE if object_type(job["policyType"]).list_is_complete else CHUNK_SIZE
     base = {"tenantId": job["tenantId"], "runId": job["runId"], "policyType": job["policyType"]}
-    pending = [
+    chunks = [
         {**base, "start": start, "end": min(start + size, job["count"])}
         for start in range(0, job["count"], size)
     ]
-    totals = {"succeeded": 0, "failed": 0, "skipped": 0}
-    for attempt in range(MAX_ATTEMPTS):
-        final = attempt == MAX_ATTEMPTS - 1
-        tasks = [
-            context.call_activity_with_retry(
-                "backup_capture_chunk", ACTIVITY_RETRY, {**chunk, "finalAttempt": final}
-            )
-            for chunk in pending
-        ]
-        retry: list[tuple[dict[str, Any], float]] = []
-        running = list(tasks)
-        while running:
-            finished = yield context.task_any(running)
-            running.remove(finished)
-            answer = _result(finished)
-            for key in totals:
-                totals[key] += int(answer[key])
-            if answer["throttled"]:
-                chunk = pending[tasks.index(finished)]
-                retry.append(({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"])))
-            if any(int(answer[key]) for key in totals):
-                yield _report_progress(context, job, sum(totals.values()))
-        if not retry:
-            break
-        pending = [chunk for chunk, _ in retry]
-        if not context.is_replaying:
-            log.info("%s: %d chunk(s) throttled (attempt %d)", job["policyType"], len(retry), attempt + 1)
-        yield _timer(context, max(wait for _, wait in retry))
+    totals = yield from run_chunks(
+        context,
+        "backup_capture_chunk",
+        chunks,
+        lambda chunk, final: {**chunk, "finalAttempt": final},
+        ("succeeded", "failed", "skipped"),
+        lambda processed: _report_progress(context, job, processed),
+    )
     return {"policyType": job["policyType"], **totals, "processed": sum(totals.values())}
 
 
@@ -161,14 +135,3 @@ def _report_progress(context: df.DurableOrchestrationContext, job: dict[str, Any
         },
     )
 
-
-def _result(task: Task) -> Any:
-    """A finished task's result; task_any hands back a failed task as finished: raise its error."""
-    if isinstance(task.result, Exception):
-        raise task.result
-    return task.result
-
-
-def _timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
-    wait = min(max(seconds, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
-    return context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))

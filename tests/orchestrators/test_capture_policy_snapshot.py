@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 
-from orchestrators.capture_policy_snapshot import (
-    MAX_CAPTURE_ATTEMPTS,
-    MAX_WAIT_SECONDS,
-    capture_policy_snapshot,
-)
+from orchestrators.capture_policy_snapshot import MAX_CAPTURE_ATTEMPTS, capture_policy_snapshot
+from orchestrators.plumbing import MAX_WAIT_SECONDS
 
 JOB = {"tenant_id": "t", "run_id": "r", "policy_type": "deviceConfigurations", "policy_id": "p"}
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)

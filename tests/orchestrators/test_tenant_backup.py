@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
+from orchestrators.plumbing import MAX_ATTEMPTS, MAX_WAIT_SECONDS
 from orchestrators.tenant_backup import (
     CHUNK_SIZE,
     COMPLETE_LIST_CHUNK_SIZE,
-    MAX_ATTEMPTS,
-    MAX_WAIT_SECONDS,
     TYPE_ORCHESTRATOR,
     tenant_backup,
     tenant_backup_type,

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrators.restore import MAX_ATTEMPTS, restore
+from orchestrators.plumbing import MAX_ATTEMPTS
+from orchestrators.restore import restore
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 REF = {"tenant_id": "t", "run_id": "r"}

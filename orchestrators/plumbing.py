@@ -1,0 +1,90 @@
+"""What every orchestrator needs from Durable Functions, written once: retry options for activities, timers
+clamped to sane bounds, results of tasks handed back by `task_any`, and the chunked loop that runs chunk
+activities in parallel, reports progress as each ends and waits out throttling with a durable timer before
+running the throttled items again.
+
+Deterministic like the orchestrators that use it: no I/O, time from the context, logs only when not
+replaying. Long waits belong here, in durable timers, never in a sleeping activity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+log = logging.getLogger(__name__)
+
+Task = Any
+"""A durable task as the SDK hands it out (it exports no public task type)."""
+
+ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=3)
+"""For activity failures (storage hiccups), retried by the host; Graph errors are outcomes, not failures."""
+MAX_ATTEMPTS = 5
+"""Rounds of a throttled step: the last one records what Graph still throttles as failed."""
+MIN_WAIT_SECONDS = 1.0
+MAX_WAIT_SECONDS = 300.0
+
+
+def timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
+    """A durable timer of `seconds`, clamped to [MIN_WAIT_SECONDS, MAX_WAIT_SECONDS]."""
+    wait = min(max(seconds, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
+    return context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+
+
+def result(task: Task) -> Any:
+    """A finished task's result; task_any hands back a failed task as finished: raise its error."""
+    if isinstance(task.result, Exception):
+        raise task.result
+    return task.result
+
+
+def run_chunks(
+    context: df.DurableOrchestrationContext,
+    activity: str,
+    chunks: Sequence[dict[str, Any]],
+    request: Callable[[dict[str, Any], bool], Any],
+    outcomes: Sequence[str],
+    report: Callable[[int], Task],
+) -> Generator[Task, Any, dict[str, int]]:
+    """Run `activity` once per chunk, in parallel; the counts of each outcome over all chunks.
+
+    `request(chunk, final_attempt)` is the activity's input. An answer counts its items under `outcomes`
+    and hands back the IDs Graph throttled (`throttled`, with `retryAfter`). As each chunk ends with
+    items settled, `report(processed so far)` is yielded: absolute, so a replayed report changes nothing.
+    Throttled items are run again, only them, after a durable timer; on the last attempt the activity
+    records them as failed.
+    """
+    pending = list(chunks)
+    totals = dict.fromkeys(outcomes, 0)
+    for attempt in range(MAX_ATTEMPTS):
+        final = attempt == MAX_ATTEMPTS - 1
+        tasks = [
+            context.call_activity_with_retry(activity, ACTIVITY_RETRY, request(chunk, final))
+            for chunk in pending
+        ]
+        retry: list[tuple[dict[str, Any], float]] = []
+        running = list(tasks)
+        while running:
+            finished = yield context.task_any(running)
+            running.remove(finished)
+            answer = result(finished)
+            settled = 0
+            for outcome in outcomes:
+                totals[outcome] += int(answer[outcome])
+                settled += int(answer[outcome])
+            if answer["throttled"]:
+                chunk = pending[tasks.index(finished)]
+                retry.append(({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"])))
+            if settled:
+                yield report(sum(totals.values()))
+        if not retry:
+            break
+        pending = [chunk for chunk, _ in retry]
+        if not context.is_replaying:
+            log.info("%s: %d chunk(s) throttled (attempt %d)", activity, len(retry), attempt + 1)
+        yield timer(context, max(wait for _, wait in retry))
+    return totals
