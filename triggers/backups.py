@@ -19,10 +19,10 @@ from shared.http.request import flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
 from shared.jobs.backup import RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR, request_backup
-from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 from shared.storage import names
+from triggers.start import ensure_started
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ async def start_backup(
     """202 with the run (`reused` when one is active) and `Location` = its status URL; no Graph call."""
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     run, reused = await asyncio.to_thread(request_backup, services(), access)
-    await _ensure_started(client, run, reused)
+    await ensure_started(
+        client, run, reused, TENANT_BACKUP_ORCHESTRATOR, {"tenantId": run.tenant_id, "runId": run.run_id}
+    )
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {**run.to_api(), "reused": reused, "statusUrl": location},
@@ -107,20 +109,3 @@ def policy_inventory(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
         continuation=token,
     )
     return json_response(page_body(page, InventoryEntry.to_api))
-
-
-async def _ensure_started(client: df.DurableOrchestrationClient, run: Run, reused: bool) -> None:
-    """Start the run's orchestration once (as the capture route does: a reused queued run whose
-    request crashed before starting it is started here; a duplicate start is refused by the host)."""
-    if reused and (not run.status.is_active or run.started_at is not None):
-        return
-    if reused and await client.get_status(run.instance_id):
-        return
-    try:
-        await client.start_new(
-            TENANT_BACKUP_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id}
-        )
-    except Exception:  # the durable client raises bare Exception, also for "already exists"
-        if not await client.get_status(run.instance_id):
-            raise
-        log.info("Orchestration %s was started by a concurrent request", run.instance_id)

@@ -15,9 +15,9 @@ from shared.http.request import flag_param, object_id_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.versions import PolicyVersion, get_version, get_version_content, list_versions
 from shared.jobs.capture_snapshot import RUN_TYPE, CaptureJob, check_policy_type, request_capture
-from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
+from triggers.start import ensure_started
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ async def capture_snapshot(
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     policy_type, policy_id = _policy_params(req)
     run, reused = await asyncio.to_thread(request_capture, services(), access, policy_type, policy_id)
-    await _ensure_started(client, run, reused, CaptureJob(run.tenant_id, run.run_id, policy_type, policy_id))
+    job = CaptureJob(run.tenant_id, run.run_id, policy_type, policy_id)
+    await ensure_started(client, run, reused, ORCHESTRATOR, job.to_json())
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {**run.to_api(), "reused": reused, "statusUrl": location},
@@ -73,25 +74,3 @@ def get_policy_version(req: func.HttpRequest, access: TenantAccess) -> func.Http
 
 def _policy_params(req: func.HttpRequest) -> tuple[str, str]:
     return check_policy_type(req.route_params.get("policyType", "")), object_id_param(req, "policyId")
-
-
-async def _ensure_started(
-    client: df.DurableOrchestrationClient, run: Run, reused: bool, job: CaptureJob
-) -> None:
-    """Start the run's orchestration once.
-
-    A new run starts it. A reused run that is still queued may belong to a request that crashed
-    before starting it, so it is started here unless the instance exists; the host refuses a
-    duplicate start of a pending or running instance, and that refusal is the expected outcome
-    of two such requests racing.
-    """
-    if reused and (not run.status.is_active or run.started_at is not None):
-        return
-    if reused and await client.get_status(run.instance_id):
-        return
-    try:
-        await client.start_new(ORCHESTRATOR, run.instance_id, job.to_json())
-    except Exception:  # the durable client raises bare Exception, also for "already exists"
-        if not await client.get_status(run.instance_id):
-            raise
-        log.info("Orchestration %s was started by a concurrent request", run.instance_id)

@@ -24,6 +24,7 @@ from shared.restore.model import RESTORE_ORCHESTRATOR
 from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
+from triggers.start import ensure_started
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ async def _accepted(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, run: Run, reused: bool
 ) -> func.HttpResponse:
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
-    await _ensure_started(client, run, reused)
+    await ensure_started(
+        client, run, reused, RESTORE_ORCHESTRATOR, {"tenantId": run.tenant_id, "runId": run.run_id}
+    )
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {
@@ -69,19 +72,3 @@ async def _accepted(
         202,
         {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
-
-
-async def _ensure_started(client: df.DurableOrchestrationClient, run: Run, reused: bool) -> None:
-    """Start the run's orchestration once (a reused queued run whose request crashed is started here)."""
-    if reused and (not run.status.is_active or run.started_at is not None):
-        return
-    if reused and await client.get_status(run.instance_id):
-        return
-    try:
-        await client.start_new(
-            RESTORE_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id}
-        )
-    except Exception:  # the durable client raises bare Exception, also for "already exists"
-        if not await client.get_status(run.instance_id):
-            raise
-        log.info("Orchestration %s was started by a concurrent request", run.instance_id)

@@ -20,6 +20,7 @@ from shared.jobs.retention_store import TableBackupSets
 from shared.jobs.scheduled_backups import OrchestrationStartFailed, StartBackup, start_due_backups
 from shared.schedules import ScheduleStore
 from shared.services import services
+from triggers.start import start_once
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ async def _start_once(
 ) -> None:
     """Start the instance; one that already exists (an earlier tick started it) is fine."""
     try:
-        await client.start_new(orchestrator, instance_id, payload)
-    except Exception as exc:  # the durable client raises bare Exception, also for "already exists"
-        if await client.get_status(instance_id):
-            return
+        await start_once(client, orchestrator, instance_id, payload)
+    except Exception as exc:  # the durable client raises bare Exception
         raise OrchestrationStartFailed(f"{orchestrator} {instance_id}: {exc}") from exc

@@ -33,6 +33,7 @@ from shared.runs import (
     record_items,
     start_or_reuse,
 )
+from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
 from shared.storage import names
 from shared.tenants import TenantStatus
@@ -40,8 +41,7 @@ from shared.tenants import TenantStatus
 TENANT_BACKUP_ORCHESTRATOR = "tenant_backup"
 """Orchestrator function name; its input is `{"tenantId": str, "runId": str}`."""
 RUN_TYPE = "backup.tenant"
-SCHEDULED_RUN_TYPE = "backup.scheduled"
-BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_RUN_TYPE})
+BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
 REQUESTED_ACTION = RUN_TYPE + ".requested"
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
