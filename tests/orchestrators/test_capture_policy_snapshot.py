@@ -2,61 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from orchestrators.capture_policy_snapshot import MAX_CAPTURE_ATTEMPTS, capture_policy_snapshot
 from orchestrators.plumbing import MAX_WAIT_SECONDS
+from tests.orchestrators import fakes
+from tests.orchestrators.fakes import Answer, FakeTask
 
 JOB = {"tenant_id": "t", "run_id": "r", "policy_type": "deviceConfigurations", "policy_id": "p"}
-NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class FakeContext:
-    """Records what the orchestrator schedules; tasks are plain tuples fed back by `drive`."""
-
-    is_replaying: bool = False
-    current_utc_datetime: datetime = NOW
-    scheduled: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def get_input(self) -> dict[str, Any]:
-        return dict(JOB)
-
-    def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> tuple[Any, ...]:
-        task = ("activity", name, payload)
-        self.scheduled.append(task)
-        return task
-
-    def create_timer(self, fire_at: datetime) -> tuple[Any, ...]:
-        task = ("timer", (fire_at - NOW).total_seconds())
-        self.scheduled.append(task)
-        return task
+def drive(answer: Answer) -> tuple[Any, list[FakeTask]]:
+    """Run the orchestrator to its end: its result and what it scheduled."""
+    orchestrators = {"capture_policy_snapshot": capture_policy_snapshot}
+    return fakes.drive(orchestrators, "capture_policy_snapshot", dict(JOB), answer)
 
 
-Answer = Callable[[str, Any], Any]
-
-
-def drive(answer: Answer) -> tuple[Any, FakeContext]:
-    """Run the orchestrator to its end; `answer(name, payload)` is an activity's result or an exception."""
-    context = FakeContext()
-    user_function = capture_policy_snapshot.build().get_user_function().orchestrator_function
-    generator: Generator[Any, Any, Any] = user_function(context)
-    task = next(generator)
-    try:
-        while True:
-            result = answer(task[1], task[2]) if task[0] == "activity" else None
-            task = generator.throw(result) if isinstance(result, Exception) else generator.send(result)
-    except StopIteration as stop:
-        return stop.value, context
-
-
-def names(context: FakeContext) -> list[str]:
-    return [task[1] if task[0] == "activity" else f"timer {task[1]:g}s" for task in context.scheduled]
+def names(log: list[FakeTask]) -> list[str]:
+    return fakes.names(log, seconds=True)
 
 
 def test_a_capture_begins_captures_and_ends_the_run() -> None:
@@ -70,7 +35,7 @@ def test_a_capture_begins_captures_and_ends_the_run() -> None:
     result, context = drive(answer)
     assert result == {"status": "succeeded"}
     assert names(context) == ["begin_run", "capture_policy_item", "end_run"]
-    assert context.scheduled[-1][2] == {"tenant_id": "t", "run_id": "r", "error": None}
+    assert context[-1].payload == {"tenant_id": "t", "run_id": "r", "error": None}
 
 
 def test_throttling_beyond_the_activity_budget_is_waited_out_with_durable_timers() -> None:
@@ -103,7 +68,7 @@ def test_the_last_attempt_is_told_so_and_its_failure_ends_the_run() -> None:
 
     _, context = drive(answer)
     assert attempts == [False] * (MAX_CAPTURE_ATTEMPTS - 1) + [True]
-    assert context.scheduled[-1][2]["error"] == "Graph kept throttling"
+    assert context[-1].payload["error"] == "Graph kept throttling"
 
 
 def test_an_activity_that_keeps_failing_ends_the_run_as_failed() -> None:
@@ -114,7 +79,7 @@ def test_an_activity_that_keeps_failing_ends_the_run_as_failed() -> None:
 
     _, context = drive(answer)
     assert names(context)[-1] == "end_run"
-    assert "storage down" in context.scheduled[-1][2]["error"]
+    assert "storage down" in context[-1].payload["error"]
 
 
 @pytest.mark.parametrize("status", ["succeeded", "failed"])

@@ -3,9 +3,6 @@ sub-orchestrations driven in place, fan-outs (task_all / task_any) resolved in t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,106 +15,17 @@ from orchestrators.tenant_backup import (
     tenant_backup,
     tenant_backup_type,
 )
+from tests.orchestrators import fakes
+from tests.orchestrators.fakes import Answer, FakeTask, calls, names, timers
 
-NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 RUN = {"tenantId": "t", "runId": "r"}
-Answer = Callable[[str, Any], Any]
-"""`answer(activity name, payload)`: the activity's result, or an exception it failed with."""
-
-
-@dataclass(eq=False)
-class FakeTask:
-    kind: str
-    name: str = ""
-    payload: Any = None
-    children: list[FakeTask] = field(default_factory=list)
-    result: Any = None
-    done: bool = False
-
-
-@dataclass
-class FakeContext:
-    """Records every task the orchestrator schedules, in order, into `log` (shared with children)."""
-
-    payload: dict[str, Any]
-    log: list[FakeTask]
-    instance_id: str = "backup-1"
-    is_replaying: bool = False
-    current_utc_datetime: datetime = NOW
-
-    def get_input(self) -> dict[str, Any]:
-        return self.payload
-
-    def _schedule(self, task: FakeTask) -> FakeTask:
-        self.log.append(task)
-        return task
-
-    def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> FakeTask:
-        return self._schedule(FakeTask("activity", name, payload))
-
-    def call_sub_orchestrator(self, name: str, payload: Any, instance_id: str) -> FakeTask:
-        return self._schedule(FakeTask("sub", name, {**payload, "instanceId": instance_id}))
-
-    def create_timer(self, fire_at: datetime) -> FakeTask:
-        return self._schedule(FakeTask("timer", payload=(fire_at - NOW).total_seconds()))
-
-    def task_all(self, tasks: list[FakeTask]) -> FakeTask:
-        return FakeTask("all", children=list(tasks))
-
-    def task_any(self, tasks: list[FakeTask]) -> FakeTask:
-        return FakeTask("any", children=list(tasks))
-
-
 ORCHESTRATORS = {"tenant_backup": tenant_backup, TYPE_ORCHESTRATOR: tenant_backup_type}
 
 
 def drive(name: str, payload: dict[str, Any], answer: Answer, log: list[FakeTask] | None = None) -> Any:
     """Run orchestrator `name` to its end; returns its result (sub-orchestrations get the same answers)."""
-    log = [] if log is None else log
-    function = ORCHESTRATORS[name].build().get_user_function().orchestrator_function
-    generator: Generator[Any, Any, Any] = function(FakeContext(payload, log))
-
-    def resolve(task: FakeTask) -> Any:
-        if task.done:
-            return task.result
-        if task.kind == "activity":
-            task.result = answer(task.name, task.payload)
-        elif task.kind == "sub":
-            try:
-                task.result = drive(task.name, {k: v for k, v in task.payload.items() if k != "instanceId"},
-                                    answer, log)
-            except Exception as exc:
-                task.result = exc
-        elif task.kind == "all":
-            task.result = [resolve(child) for child in task.children]
-            failed = [r for r in task.result if isinstance(r, Exception)]
-            task.result = failed[0] if failed else task.result
-        elif task.kind == "any":
-            first = task.children[0]
-            resolve(first)
-            task.result = first
-        task.done = True
-        return task.result
-
-    try:
-        result = resolve(next(generator))
-        while True:
-            step = generator.throw(result) if isinstance(result, Exception) else generator.send(result)
-            result = resolve(step)
-    except StopIteration as stop:
-        return stop.value
-
-
-def calls(log: list[FakeTask], name: str) -> list[Any]:
-    return [task.payload for task in log if task.name == name]
-
-
-def timers(log: list[FakeTask]) -> list[float]:
-    return [task.payload for task in log if task.kind == "timer"]
-
-
-def names(log: list[FakeTask]) -> list[str]:
-    return [task.name or task.kind for task in log]
+    result, _ = fakes.drive(ORCHESTRATORS, name, payload, answer, log=log)
+    return result
 
 
 def backup_answers(counts: dict[str, int], chunk: Answer | None = None) -> Answer:
@@ -154,7 +62,7 @@ def test_a_backup_lists_every_type_captures_the_listed_ones_and_ends_with_the_ma
     assert calls(log, "backup_progress")[0] == {"tenant_id": "t", "run_id": "r", "total": 5}
     subs = calls(log, TYPE_ORCHESTRATOR)
     assert [s["policyType"] for s in subs] == ["configurationPolicies", "deviceConfigurations"]
-    assert [s["instanceId"] for s in subs] == [f"backup-1:{s['policyType']}" for s in subs]
+    assert [s["instanceId"] for s in subs] == [f"instance-1:{s['policyType']}" for s in subs]
     assert names(log)[-2:] == ["finish_backup", "end_run"]
     assert calls(log, "end_run") == [{"tenant_id": "t", "run_id": "r", "error": None}]
 

@@ -2,94 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from orchestrators.plumbing import MAX_ATTEMPTS
 from orchestrators.restore import restore
+from tests.orchestrators import fakes
+from tests.orchestrators.fakes import Answer, FakeTask, calls
 
-NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 REF = {"tenant_id": "t", "run_id": "r"}
 
 
-@dataclass(eq=False)
-class FakeTask:
-    kind: str
-    name: str = ""
-    payload: Any = None
-    children: list[FakeTask] = field(default_factory=list)
-    result: Any = None
+def drive(answer: Answer, *, last_first: bool = False) -> tuple[Any, list[FakeTask]]:
+    """Run the orchestrator to its end: its result and what it scheduled; `task_any` hands back the
+    first unfinished task scheduled (or the last one, `last_first`, as when chunks end out of order)."""
+    return fakes.drive({"restore": restore}, "restore", {"tenantId": "t", "runId": "r"}, answer,
+                       last_first=last_first)
 
 
-@dataclass
-class FakeContext:
-    """Records every activity and timer the orchestrator schedules, in order, into `scheduled`."""
-
-    is_replaying: bool = False
-    current_utc_datetime: datetime = NOW
-    scheduled: list[FakeTask] = field(default_factory=list)
-
-    def get_input(self) -> dict[str, Any]:
-        return {"tenantId": "t", "runId": "r"}
-
-    def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> FakeTask:
-        task = FakeTask("activity", name, payload)
-        self.scheduled.append(task)
-        return task
-
-    def task_all(self, tasks: list[FakeTask]) -> FakeTask:
-        return FakeTask("all", children=list(tasks))
-
-    def task_any(self, tasks: list[FakeTask]) -> FakeTask:
-        return FakeTask("any", children=list(tasks))
-
-    def create_timer(self, fire_at: datetime) -> FakeTask:
-        task = FakeTask("timer", payload=(fire_at - NOW).total_seconds())
-        self.scheduled.append(task)
-        return task
-
-
-Answer = Callable[[str, Any], Any]
-"""`answer(activity name, payload)`: the activity's result, or an exception it failed with."""
-
-
-def drive(answer: Answer, *, last_first: bool = False) -> tuple[Any, FakeContext]:
-    """Run the orchestrator to its end; `task_any` hands back the first unfinished task scheduled (or
-    the last one, `last_first`, as when chunks end out of order)."""
-    context = FakeContext()
-    user_function = restore.build().get_user_function().orchestrator_function
-    generator: Generator[Any, Any, Any] = user_function(context)
-
-    def resolve(task: FakeTask) -> Any:
-        if task.kind == "activity":
-            task.result = answer(task.name, task.payload)
-            return task.result
-        if task.kind == "all":
-            results = [resolve(child) for child in task.children]
-            return next((r for r in results if isinstance(r, Exception)), results)
-        if task.kind == "any":
-            chosen = task.children[-1] if last_first else task.children[0]
-            resolve(chosen)
-            return chosen
-        return None
-
-    try:
-        result = resolve(next(generator))
-        while True:
-            task = generator.throw(result) if isinstance(result, Exception) else generator.send(result)
-            result = resolve(task)
-    except StopIteration as stop:
-        return stop.value, context
-
-
-def names(context: FakeContext) -> list[str]:
-    return [t.name if t.kind == "activity" else f"timer {t.payload:g}s" for t in context.scheduled]
-
-
-def calls(context: FakeContext, name: str) -> list[Any]:
-    return [t.payload for t in context.scheduled if t.name == name]
+def names(log: list[FakeTask]) -> list[str]:
+    return fakes.names(log, seconds=True)
 
 
 def chunk_answer(throttled: list[str] | None = None, wait: float = 0) -> dict[str, Any]:
@@ -199,7 +130,7 @@ def test_a_begin_error_or_a_failing_activity_ends_the_run_failed_without_writing
 
     _, context = drive(answer)
     assert names(context) == ["begin_restore", "end_run"]
-    assert context.scheduled[-1].payload == {**REF, "error": "The restore could not start: gone"}
+    assert context[-1].payload == {**REF, "error": "The restore could not start: gone"}
 
     def broken(name: str, payload: Any) -> Any:
         if name == "restore_plan_chunk":
@@ -209,7 +140,7 @@ def test_a_begin_error_or_a_failing_activity_ends_the_run_failed_without_writing
         return {"status": "failed"}
 
     _, context = drive(broken)
-    assert names(context)[-1] == "end_run" and "internal error" in context.scheduled[-1].payload["error"]
+    assert names(context)[-1] == "end_run" and "internal error" in context[-1].payload["error"]
 
 
 def outcomes(succeeded: int = 0, failed: int = 0, skipped: int = 0, conflict: int = 0) -> dict[str, Any]:
