@@ -1,10 +1,10 @@
 """Benchmark tenant backups through the product app, at Graph's throttle limits and latency.
 
 The bench starts its own stack (a fresh on-disk Azurite, graphsim with the `sized` profile, the
-reference throttle limits and 100 ms +/- 30 ms latency per HTTP request, and a devhost serving
-`function_app.py`), registers graphsim's tenants in the app's storage, starts the backups over the
-HTTP API (`POST /api/tenants/{t}/backups`, as an operator with a dev token), polls the status
-URLs, and stops every process it started at the end.
+throttle limits of Graph (docs/graph-intune.md#throttling) and 100 ms +/- 30 ms latency per HTTP
+request, and a devhost serving `function_app.py`), registers graphsim's tenants in the app's
+storage, starts the backups over the HTTP API (`POST /api/tenants/{t}/backups`, as an operator with
+a dev token), polls the status URLs, and stops every process it started at the end.
 
 Scenarios (targets on the 2-core dev machine):
 - `scale`: 20 tenants x 300 objects backed up at once: wall time < 120 s, no item lost (the

@@ -1,14 +1,15 @@
-"""Benchmark a live restore of 300 objects into an empty tenant at Graph's write limit (issue 6).
+"""Benchmark a live restore of 300 objects into an empty tenant at Graph's write limit.
 
 The bench starts its own stack: a fresh on-disk Azurite, graphsim (`sized` profile: one source
-tenant with `--objects` objects; the reference throttle limits, 100 writes per 20 s per app per
-tenant; latency per HTTP request) and a devhost serving `function_app.py` with the app's pacing at
-scale 1. It adds an empty target tenant (Intune's defaults only) that holds the source's groups and
-apps under the same names and new IDs, as a customer's tenant has its own (restore never creates
-them; `--bare-target` leaves them out, so assignments to them are dropped and items that exclude
-them are skipped). Then, through the HTTP API as an admin of both tenants: back the source up
-(`POST /api/tenants/{source}/backups`), preview a restore of that backup set into the target, and
-restore it live (`mode: live`, the preview's run ID, `confirm: true`).
+tenant with `--objects` objects; Graph's throttle limits (docs/graph-intune.md#throttling), 100
+writes per 20 s per app per tenant; latency per HTTP request) and a devhost serving
+`function_app.py` with the app's pacing at scale 1. It adds an empty target tenant (Intune's
+defaults only) that holds the source's groups and apps under the same names and new IDs, as a
+customer's tenant has its own (restore never creates them; `--bare-target` leaves them out, so
+assignments to them are dropped and items that exclude them are skipped). Then, through the HTTP API
+as an admin of both tenants: back the source up (`POST /api/tenants/{source}/backups`), preview a
+restore of that backup set into the target, and restore it live (`mode: live`, the preview's run ID,
+`confirm: true`).
 
 Measured for the live restore: wall time (POST to ended run), writes made (non-GET requests of the
 target tenant as Graph's throttling counts them: each inner `$batch` request is one), the ideal time
@@ -46,7 +47,8 @@ from shared.auth.roles import Role
 
 ADMIN = "bench-admin@msp.example"
 WRITES_PER_WINDOW = 100
-"""Graph's reference write budget per app per tenant (configuration area) in WINDOW_SECONDS."""
+"""Graph's write budget per app per tenant (configuration area) in WINDOW_SECONDS
+(docs/graph-intune.md#throttling)."""
 WRITE_RATE = WRITES_PER_WINDOW / WINDOW_SECONDS
 REFERENCES = ("groups", "deviceAppManagement/mobileApps")
 """What the customer's tenant already has (restore maps to them by name and never creates them)."""

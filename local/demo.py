@@ -36,7 +36,7 @@ from local.stack import GRAPHSIM_CREDENTIAL_REF, Stack, StackError, exit_on_sigt
 
 DEMO_LATENCY_MS = 100
 DEMO_JITTER_MS = 30
-"""Graph answers as slowly as in the issue's reference runs, so progress is seen, not only the end."""
+"""Graph answers as slowly as in the benchmarks (bench/README.md), so progress is seen, not only the end."""
 BACKUP_TIMEOUT_SECONDS = 60
 
 

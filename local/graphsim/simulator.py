@@ -128,7 +128,8 @@ class Simulator:
 
 
 def throttled_response(request: GraphRequest, wait: float, config: SimConfig) -> GraphResponse:
-    """Graph's 429 body, exactly as in the reference, with the configured Retry-After style."""
+    """Graph's 429 body (docs/graph-intune.md#retry-after-and-retries), with the configured Retry-After
+    style."""
     response = graph_error(429, "TooManyRequests", "Please retry again later.", request)
     inner = response.body["error"]["innerError"]
     response.body["error"]["innerError"] = {

@@ -1,6 +1,6 @@
 """Intune's throttling: sliding windows per tenant and per app per tenant, writes and all requests apart.
 
-Limits per 20 s window (graph-intune.md): device configuration and most areas allow 200 writes
+Limits per 20 s window (docs/graph-intune.md#throttling): device configuration and most areas allow 200 writes
 per tenant / 100 per app per tenant and 2,000 / 1,000 requests of any kind; the devices area
 (managed devices and scripts) allows twice that. A throttled request still counts, as on the
 real service, so a client that retries at once stays throttled.

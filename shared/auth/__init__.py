@@ -1,4 +1,4 @@
-"""Who the caller is and what they may do on a tenant (architecture section 5).
+"""Who the caller is and what they may do on a tenant (docs/architecture.md#security-model).
 
 `tokens` and `jwks` validate bearer tokens into a `principal`; `roles` orders the roles;
 `memberships` stores who holds which role on which tenant; `authorize` decides and audits refusals;

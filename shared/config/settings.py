@@ -88,7 +88,7 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """How callers' bearer tokens are validated (architecture section 5)."""
+    """How callers' bearer tokens are validated (docs/architecture.md#caller-tokens)."""
 
     audiences: tuple[str, ...]
     issuers: tuple[str, ...]
@@ -110,8 +110,8 @@ class GraphSettings:
     local_credentials: Mapping[str, GraphAppCredential] = field(default_factory=dict, repr=False)
     """In local runs: credentials by reference name, from GRAPH_CREDENTIAL__<name>__* variables."""
     pacing: PacingPolicy = field(default_factory=PacingPolicy)
-    """TENANTATLAS_GRAPH_PACING_SCALE scales Graph's reference limits (a scaled-down simulator);
-    TENANTATLAS_GRAPH_PACING=false turns client-side pacing off."""
+    """TENANTATLAS_GRAPH_PACING_SCALE scales Graph's limits (docs/graph-intune.md#throttling) for a
+    scaled-down simulator; TENANTATLAS_GRAPH_PACING=false turns client-side pacing off."""
 
     def cloud(self, name: str) -> CloudEndpoints:
         try:

@@ -1,4 +1,4 @@
-"""Microsoft Graph client: tokens, retries, paging, `$batch` and read-only mode (architecture section 7).
+"""Microsoft Graph client: tokens, retries, paging, `$batch` and read-only mode (docs/graph-intune.md).
 
 `credentials` holds the app credentials a tenant record refers to by name; `tenant_clients` builds
 the client of one managed tenant from settings and its record. They are imported by module, not

@@ -36,7 +36,8 @@ budget (5% of 100) the headroom cannot absorb 20. Writes go one by one, so their
 
 @dataclass(frozen=True)
 class PacingPolicy:
-    """Graph's reference limits times `scale` (a test against a slower simulator scales both)."""
+    """Graph's limits (docs/graph-intune.md#throttling) times `scale` (a test against a slower
+    simulator scales both)."""
 
     scale: float = 1.0
     enabled: bool = True

@@ -1,4 +1,5 @@
-"""The catalog of Intune object types, their capture, and policy versions (architecture sections 6, 8)."""
+"""The catalog of Intune object types (docs/graph-intune.md#object-types), their capture, and policy
+versions (docs/architecture.md#policy-versions)."""
 
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched, capture_policy
 from shared.intune.catalog import BY_NAME, TYPES, object_type, restore_sequence

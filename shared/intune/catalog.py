@@ -1,6 +1,6 @@
 """Every Intune object type TenantAtlas captures, one declarative entry each.
 
-Facts per type come from `shared/reference/graph-intune.md`; the restore order is scope tags,
+Facts per type are in docs/graph-intune.md#object-types; the restore order is scope tags,
 assignment filters, notification templates, then policies, with assignments written last by the
 restore engine (they refer to groups and filters remapped by then). A type written other than by
 POST and PATCH declares its `write_strategy`, which picks its writer in `shared/restore/write.py`.

@@ -144,7 +144,8 @@ class ObjectType:
     """Properties kept in a backup (they describe the object) that Graph sets itself: never written."""
     display_name: str = "displayName"
     create: tuple[WriteOp, ...] = ()
-    """The requests a create makes, in order (the reference's facts; `write_strategy` makes them)."""
+    """The requests a create makes, in order (docs/graph-intune.md#object-types; `write_strategy`
+    makes them)."""
     update: tuple[WriteOp, ...] = ()
     """The requests an update makes, in order."""
     write_strategy: WriteStrategy = WriteStrategy.GENERIC

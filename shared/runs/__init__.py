@@ -1,4 +1,4 @@
-"""Run records, dedupe, progress and item results (architecture section 4).
+"""Run records, dedupe, progress and item results (docs/architecture.md#run-model).
 
 The routes' side of runs is imported by module, not re-exported: `access` finds a run named in a
 tenant route under the isolation rules (it builds on auth and the worker's services, which import

@@ -1,4 +1,4 @@
-"""A run named in a tenant-scoped route, with the isolation rules of architecture section 5.
+"""A run named in a tenant-scoped route, under docs/architecture.md#401-403-and-404.
 
 The caller has passed the gate for tenant A. A run of A is returned; a run that exists but
 belongs to another tenant is a 403 (audited in the owner's trail, where the attempt matters);

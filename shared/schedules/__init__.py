@@ -1,5 +1,6 @@
 """Scheduled tenant backups: schedules (NCRONTAB in a time zone, retention), their storage and due
-index, exactly-once slots for the timer, and the retention plan (architecture section 3).
+index, exactly-once slots for the timer, and the retention plan
+(docs/architecture.md#scheduled-backups-and-retention).
 
 `access` (a schedule named in a tenant route, under the isolation rules) serves the HTTP routes and
 is imported by module, not re-exported: it builds on auth and the worker's services.

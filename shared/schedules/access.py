@@ -1,4 +1,4 @@
-"""A schedule named in a tenant-scoped route, with the isolation rules of architecture section 5.
+"""A schedule named in a tenant-scoped route, under docs/architecture.md#401-403-and-404.
 
 As for runs (shared.runs.access): a schedule of the caller's tenant is returned; one that exists
 under another tenant is a 403, audited in the owner's trail; an ID no tenant holds is a 404.

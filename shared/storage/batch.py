@@ -1,6 +1,7 @@
 """Batched Table writes: one entity-group transaction per partition and per 100 entities.
 
-Recording a chunk of item results costs one round trip instead of one per item (architecture §10).
+Recording a chunk of item results costs one round trip instead of one per item
+(docs/architecture.md#chunked-activities).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Round trip through the API on the devhost: back up a demo tenant, preview and run a live restore of
 that whole backup set into an empty tenant, back the target up, and compare the two backup sets type
-by type (issue 6's first acceptance item; tests/restore/engine/test_round_trip.py proves the same at
+by type (docs/architecture.md#restore; tests/restore/engine/test_round_trip.py proves the same at
 the library level).
 
 The source is a fresh tenant seeded like the demo profile's first one, so the other e2e tests cannot

@@ -100,7 +100,8 @@ def test_intunecd_backs_up_a_demo_tenant_without_errors(sim: GraphSim, tmp_path:
     state = sim.admin.tenant_state(tenant.id)["collections"]
     assert len(catalog) == len(state["deviceManagement/configurationPolicies"])
     # IntuneCD reads `/settings?&top=1000` inside `$batch` and never follows its nextLink, so it
-    # keeps the first page of 25: the silent loss the reference warns of, reproduced faithfully.
+    # keeps the first page of 25: the silent loss of docs/graph-intune.md#settings-catalog-pages-of-25,
+    # reproduced faithfully.
     assert [len(policy["settings"]) for policy in catalog] == [
         min(policy["settingCount"], 25) for policy in catalog
     ]

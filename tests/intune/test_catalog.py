@@ -1,5 +1,5 @@
-"""The catalog as data: every type of the reference table, sane restore order, the facts per type,
-and the payload normalisation that makes hashes stable."""
+"""The catalog as data: every type of docs/graph-intune.md#object-types, sane restore order, the facts
+per type, and the payload normalisation that makes hashes stable."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ REFERENCE_TYPES = {
     "vppTokens",
     "deviceManagementPartners",
 }
-"""One key per row of the reference's object-type table (the three update profiles and the two shell
-script types are one row each there); capture-only: the last five."""
+"""One key per row of the object-type table in docs/graph-intune.md#object-types; capture-only: the
+last five."""
 
 CAPTURE_ONLY = {
     "mobileApps",
@@ -72,7 +72,7 @@ def test_every_reference_type_has_exactly_one_entry() -> None:
 
 
 def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
-    """The simulator models the reference table (and more); our paths must be among its collections."""
+    """The simulator models every catalog type (and more); our paths must be among its collections."""
     served = {spec.collection for spec in SIM_TYPES}
     for entry in TYPES:
         assert entry.collection.lstrip("/") in served, entry.name

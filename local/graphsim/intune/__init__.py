@@ -1,4 +1,4 @@
-"""graphsim's Intune object model: every object type of the reference table, its semantics,
+"""graphsim's Intune object model: every object type of docs/graph-intune.md#object-types, its semantics,
 queries, write validation and seed data. Pure Python, no I/O: the server calls `GraphModel.handle`.
 
 Raw object shape for the admin calls (`put_raw`, `dump_tenant`): an object exactly as a Graph GET

@@ -1,4 +1,4 @@
-"""The declarative table of every object type graphsim serves (the reference's object-type table).
+"""The declarative table of every object type graphsim serves (docs/graph-intune.md#object-types).
 
 One row per collection. Families with special semantics (settings catalog, group policy,
 compliance, intents, scripts, app protection) still get their row here; their extra routes
