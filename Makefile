@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup lint typecheck check test demo run package protos clean
+.PHONY: setup lint typecheck check test test-fast demo run package protos clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -31,8 +31,14 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
+# Everything, the slow tests too, one process; the 20 slowest tests are listed at the end (CI shows them).
 test: setup check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=20 $(PYTEST_ARGS)
+
+# The tests not marked slow, one pytest-xdist worker per core, each with its own Azurite, graphsim and
+# devhosts (the session fixtures). About 2 minutes on a 2-core machine (the whole suite: 7). No lint.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/python -m local.demo
