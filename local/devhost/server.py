@@ -158,7 +158,10 @@ class DevHost:
     def _write_ready(self, keys_file: os.PathLike[str]) -> None:
         ready = {"baseUrl": self.base_url, "keysFile": str(keys_file), "pid": os.getpid()}
         path = self.config.options.state_dir / READY_FILE
-        path.write_text(json.dumps(ready))
+        # Written aside and renamed: a harness polling for the file must never read it half written.
+        temporary = path.with_name(f".{READY_FILE}.tmp")
+        temporary.write_text(json.dumps(ready))
+        os.replace(temporary, path)
 
     async def stop(self) -> None:
         (self.config.options.state_dir / READY_FILE).unlink(missing_ok=True)
