@@ -23,7 +23,7 @@ def greet(name: str) -> str:
 
 
 async def double(value: int) -> int:
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # a real await: the activity is a coroutine the engine must await
     return value * 2
 
 
@@ -105,7 +105,7 @@ def test_fan_out_of_1000_activities(azurite: AzuriteEndpoints) -> None:
 
 def test_sync_activity_invokers_run_off_the_event_loop(azurite: AzuriteEndpoints) -> None:
     def blocking(input_json: str) -> str:
-        time.sleep(0.05)
+        time.sleep(0.05)  # what is tested: an activity that blocks, which must not block the loop
         return json.dumps(f"Hello {json.loads(input_json)}")
 
     functions = FunctionMaps({"sequence": orchestrator_invoker(sequence)}, {"greet": blocking})  # type: ignore[dict-item]

@@ -13,6 +13,7 @@ from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
 from local.devhost.engine.testing import function_maps, run_engine, unique_hub
 from local.devhost.engine_api import InstanceExistsError, InvalidInstanceIdError, UnknownFunctionError
+from tests.polling import wait_until_async
 
 RUNS: list[Any] = []
 
@@ -90,8 +91,11 @@ def test_200_concurrent_starts_of_one_id_run_exactly_one_instance(azurite: Azuri
             winners = [outcome for outcome in outcomes if outcome == "the-one"]
             refused = [outcome for outcome in outcomes if isinstance(outcome, InstanceExistsError)]
             assert (len(winners), len(refused)) == (1, 199)
-            await asyncio.sleep(0.5)
-            assert len(RUNS) == 1
+
+            async def runs() -> int:
+                return len(RUNS)
+
+            assert await wait_until_async(runs, message="the winner's activity") == 1
         finally:
             await other.stop()
         # Whichever engine ran it, this one finishes it (resuming it from storage if it was the other's).

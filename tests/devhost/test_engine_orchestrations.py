@@ -15,6 +15,7 @@ from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
 from local.devhost.engine.testing import function_maps, run_engine, unique_hub
 from local.devhost.engine_api import InstanceNotFoundError, InstanceNotRunningError
+from tests.polling import wait_until_async
 
 CHILD_CALLS: dict[str, int] = {}
 
@@ -112,20 +113,33 @@ def test_durable_timer_fires(azurite: AzuriteEndpoints) -> None:
     run_engine(azurite.connection_string, FUNCTIONS, scenario)
 
 
+async def _custom_status(engine: Engine, instance_id: str, expected: Any) -> dict[str, Any] | None:
+    """The instance's status once its custom status is `expected` (None before)."""
+    status = await engine.get_status(instance_id)
+    return status if status is not None and status["customStatus"] == expected else None
+
+
+async def _running(engine: Engine, *instance_ids: str) -> None:
+    """Wait until each instance has run its first episode (Pending until then)."""
+
+    async def all_running() -> bool:
+        statuses = [await engine.get_status(instance_id) for instance_id in instance_ids]
+        return all(status is not None and status["runtimeStatus"] == "Running" for status in statuses)
+
+    await wait_until_async(all_running, message=f"{', '.join(instance_ids)} to run")
+
+
 @pytest.mark.parametrize("early", [True, False])
 def test_external_events_before_and_after_the_wait(azurite: AzuriteEndpoints, early: bool) -> None:
     async def scenario(engine: Engine) -> None:
         instance_id = await engine.start_new("approval", None, None)
         if early:
             await engine.raise_event(instance_id, "Second", json.dumps("arrived early"))
-        await asyncio.sleep(0.3)
-        status = await engine.get_status(instance_id)
-        assert status is not None and status["runtimeStatus"] == "Running"
-        assert status["customStatus"] == "waiting"
+        status = await wait_until_async(lambda: _custom_status(engine, instance_id, "waiting"))
+        assert status["runtimeStatus"] == "Running"
         await engine.raise_event(instance_id, "Approval", json.dumps(True))
         if not early:
-            await asyncio.sleep(0.3)
-            assert (await engine.get_status(instance_id))["customStatus"] == {"decision": True}  # type: ignore[index]
+            await wait_until_async(lambda: _custom_status(engine, instance_id, {"decision": True}))
             await engine.raise_event(instance_id, "Second", json.dumps("arrived late"))
         done = await engine.wait_for_completion(instance_id, 30)
         assert done["output"] == [True, "arrived early" if early else "arrived late"]
@@ -141,7 +155,7 @@ def test_when_any_takes_the_first_to_finish(azurite: AzuriteEndpoints) -> None:
     async def scenario(engine: Engine) -> None:
         by_timer = await engine.start_new("race", None, "200")
         by_event = await engine.start_new("race", None, "60000")
-        await asyncio.sleep(0.2)
+        await _running(engine, by_event)  # the event comes to an orchestration already waiting for it
         await engine.raise_event(by_event, "Go", json.dumps("event won"))
         assert (await engine.wait_for_completion(by_timer, 30))["output"] == "timer"
         assert (await engine.wait_for_completion(by_event, 30))["output"] == "event won"
@@ -169,7 +183,7 @@ def test_terminate_purge_and_query(azurite: AzuriteEndpoints) -> None:
         second = await engine.start_new("waits_forever", "batch-a-2", None)
         other = await engine.start_new("sleeper", "other-1", "10")
         await engine.wait_for_completion(other, 30)
-        await asyncio.sleep(0.2)
+        await _running(engine, first, second)
         await engine.terminate(first, "operator said stop")
         terminated = await engine.get_status(first)
         assert terminated is not None
@@ -206,7 +220,7 @@ def test_timers_and_waits_survive_a_restart(azurite: AzuriteEndpoints) -> None:
     async def before(engine: Engine) -> None:
         await engine.start_new("sleeper", "sleeps-across-restart", "1500")
         await engine.start_new("approval", "waits-across-restart", None)
-        await asyncio.sleep(0.3)
+        await _running(engine, "sleeps-across-restart", "waits-across-restart")  # timer armed, wait begun
 
     async def after(engine: Engine) -> None:
         assert (await engine.wait_for_completion("sleeps-across-restart", 30))["output"] == "woke"

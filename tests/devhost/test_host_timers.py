@@ -11,21 +11,13 @@ import requests
 
 from local.azurite import AzuriteEndpoints
 from local.devhost.testing import DevhostProcess, start_devhost
+from tests.polling import wait_until
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 
 
 def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
-
-
-def _wait_for(condition: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_schedule_and_run_on_startup(azurite: AzuriteEndpoints, tmp_path: Path) -> None:
@@ -40,7 +32,7 @@ def test_schedule_and_run_on_startup(azurite: AzuriteEndpoints, tmp_path: Path) 
         timers=True,
     )
     with host:
-        assert _wait_for(lambda: _lines(out / "every_second.txt") >= 3, timeout=8)
+        wait_until(lambda: _lines(out / "every_second.txt") >= 3, message="three runs of every_second")
         assert _lines(out / "yearly_with_startup.txt") == 1
         assert "Functions.every_second' (Succeeded" in host.log_text()
     seen = [json.loads(line) for line in (out / "every_second.txt").read_text().splitlines()]
@@ -50,7 +42,7 @@ def test_schedule_and_run_on_startup(azurite: AzuriteEndpoints, tmp_path: Path) 
 
 
 def test_no_timers_flag_and_admin_run(plain_host: DevhostProcess, sample_out: Path) -> None:
-    time.sleep(1.5)
+    time.sleep(1.5)  # the test itself: with --no-timers, a second-by-second timer stays silent meanwhile
     assert not (sample_out / "every_second.txt").exists()
     assert not (sample_out / "yearly_with_startup.txt").exists()
     run = plain_host.url("admin/functions/yearly_with_startup")
@@ -59,7 +51,7 @@ def test_no_timers_flag_and_admin_run(plain_host: DevhostProcess, sample_out: Pa
     assert requests.post(run, json={"input": ""}, headers=wrong_key, timeout=10).status_code == 401
     master = {"x-functions-key": plain_host.keys.master}
     assert requests.post(run, json={"input": ""}, headers=master, timeout=10).status_code == 202
-    assert _wait_for(lambda: _lines(sample_out / "yearly_with_startup.txt") == 1, timeout=5)
+    wait_until(lambda: _lines(sample_out / "yearly_with_startup.txt") == 1, message="the run asked for")
     unknown = plain_host.url("admin/functions/nope")
     assert requests.post(unknown, json={}, headers=master, timeout=10).status_code == 404
     http_function = plain_host.url("admin/functions/hello")

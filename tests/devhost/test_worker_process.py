@@ -12,6 +12,7 @@ import pytest
 
 from local.devhost.rpc.function_rpc_pb2 import ParameterBinding, RpcHttp, StatusResult, TypedData
 from local.devhost.worker_process import WorkerExitedError, WorkerProcess
+from tests.polling import wait_until_async
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 
@@ -62,12 +63,15 @@ def test_a_worker_that_dies_fails_what_is_pending_and_is_replaced() -> None:
             pending = asyncio.create_task(worker.invoke(
                 sleeping.function_id, "async_sleep", [ParameterBinding(name="req", data=TypedData(http=http))]
             ))
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # one turn of the loop: the invocation is sent, then the worker dies
             os.kill(first, signal.SIGKILL)
             with pytest.raises(WorkerExitedError):
                 await pending
-            while worker.pid == first:  # the host learns of the exit from the closed stream
-                await asyncio.sleep(0.02)
+
+            async def replaced() -> bool:  # the host learns of the exit from the closed stream
+                return worker.pid != first
+
+            await wait_until_async(replaced, interval=0.02, message="a new worker process")
             value = await _read_setting(worker, "SAMPLE_SETTING")
             second = worker.pid
             assert second is not None

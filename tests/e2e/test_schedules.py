@@ -4,8 +4,6 @@ through the admin endpoint starting one backup run per slot, a missed slot caugh
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +16,7 @@ from shared.auth.roles import Role
 from shared.jobs.retention import RETENTION_RUN_TYPE
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore, slot_id
 from shared.tenants import TenantRegistry, TenantStatus
+from tests.polling import wait_until
 
 ADMIN_A = "ada@msp.example"
 """Admin on tenant A and reader on B (to ask for A's schedule under B)."""
@@ -137,14 +136,6 @@ def test_readers_and_operators_cannot_write_and_other_tenants_are_refused(app: A
     assert requests.get(app.devhost.url(_path(app)), timeout=30).status_code == 401
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.1)
-
-
 def _run_timer(app: App) -> None:
     """Run the timer function now and wait until this invocation has been logged as executed."""
     executed = f"Executed 'Functions.{TIMER}' (Succeeded"
@@ -156,7 +147,7 @@ def _run_timer(app: App) -> None:
         timeout=30,
     )
     assert answer.status_code == 202, answer.text
-    _wait_for(lambda: app.devhost.log_text().count(executed) > before)
+    wait_until(lambda: app.devhost.log_text().count(executed) > before, message=f"{TIMER} to have run")
 
 
 def _missed_schedule(app: App, admin: str) -> tuple[dict[str, Any], datetime]:

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from local.graphsim.testing import GRAPH_SCOPE, GraphSim
+from tests.polling import wait_until
 
 DC = "deviceManagement/deviceConfigurations"
 
@@ -148,7 +149,8 @@ def test_short_token_lifetime_expires_into_graph_401(sim: GraphSim, http: reques
     token = sim.token(sim.tenants[0].id)
     headers = {"Authorization": f"Bearer {token}"}
     assert http.get(sim.graph_url(DC), headers=headers, timeout=10).status_code == 200
-    time.sleep(1.2)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    wait_until(lambda: time.time() > expires, message="the token's exp to pass")
     expired = http.get(sim.graph_url(DC), headers=headers, timeout=10)
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "InvalidAuthenticationToken"

@@ -41,6 +41,7 @@ def test_429_past_the_app_budget_then_recovery_after_the_window(
     assert inner["request-id"] == throttled.headers["request-id"] and "date" in inner
     wait = int(throttled.headers["Retry-After"])
     assert 1 <= wait <= 2
+    # Sleeps in this file are what is tested: windows pass in real time, and polling would add requests.
     time.sleep(1.6)
     assert http.get(sim.graph_url(DC), headers=headers, timeout=10).status_code == 200
 
@@ -49,7 +50,7 @@ def test_throttled_requests_still_count(sim: GraphSim, http: requests.Session) -
     headers = auth(sim)
     sim.admin.set_throttle(scale=0.01, window_seconds=1.0)
     statuses(http, sim.graph_url(DC), headers, 10)
-    time.sleep(0.6)
+    time.sleep(0.6)  # into the window (a sleep under test, as above)
     assert statuses(http, sim.graph_url(DC), headers, 5) == [429] * 5  # hammering during the window
     time.sleep(0.5)  # the first ten left the window, the five throttled ones did not
     assert http.get(sim.graph_url(DC), headers=headers, timeout=10).status_code == 200

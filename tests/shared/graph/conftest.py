@@ -29,7 +29,7 @@ def make_client(sim: GraphSim, sleeps: list[float]) -> Callable[..., GraphClient
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        time.sleep(seconds)
+        time.sleep(seconds)  # the client's backoff, under test: it must really wait out graphsim's windows
 
     def make(
         tenant_id: str | None = None,

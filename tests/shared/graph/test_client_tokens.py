@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import jwt
 import msal
 import pytest
 
 from local.graphsim.testing import GraphSim
 from shared.graph import ClientCertificate, ClientSecret, GraphAuthError, GraphClient
 from shared.graph.auth import shared_token_provider
+from tests.polling import wait_until
 
 DEVICE_CONFIGURATIONS = "/deviceManagement/deviceConfigurations"
 ClientFactory = Callable[..., GraphClient]
@@ -97,10 +99,11 @@ def test_a_token_graph_calls_expired_is_dropped_and_refetched_once(
     client_id, secret = _fresh_app(sim, tenant)
     client = make_client(tenant, client_id=client_id, credential=ClientSecret(secret))
     client.get(DEVICE_CONFIGURATIONS)
-    time.sleep(1.2)
-    # MSAL still trusts the token (as with clock skew or a revocation): its cache says an hour left.
     cache = shared_token_provider(client.config)._msal_app().token_cache
     [entry] = cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, now=0)  # now=0: do not prune it
+    expires = jwt.decode(entry["secret"], options={"verify_signature": False})["exp"]
+    wait_until(lambda: time.time() > expires, message="the token's exp to pass")
+    # MSAL still trusts the token (as with clock skew or a revocation): its cache says an hour left.
     cache.modify(
         msal.TokenCache.CredentialType.ACCESS_TOKEN, entry, {"expires_on": str(int(time.time()) + 3600)}
     )
