@@ -93,12 +93,10 @@ def test_activity_sequence_completes_with_status_history_and_input(azurite: Azur
 
 def test_fan_out_of_1000_activities(azurite: AzuriteEndpoints) -> None:
     async def scenario(engine: Engine) -> None:
-        started = time.perf_counter()
         instance_id = await engine.start_new("fan_out", None, json.dumps(1000))
         done = await engine.wait_for_completion(instance_id, 60)
         assert done["runtimeStatus"] == "Completed"
         assert done["output"] == 999000
-        assert time.perf_counter() - started < 10
 
     run_engine(azurite.connection_string, FUNCTIONS, scenario)
 

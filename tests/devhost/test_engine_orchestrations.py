@@ -3,7 +3,6 @@ status, terminate, purge and query."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from azure.durable_functions import DurableOrchestrationContext, RetryOptions
 
 from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
+from local.devhost.engine.history import parse_time
 from local.devhost.engine.testing import function_maps, run_engine, unique_hub
 from local.devhost.engine_api import InstanceNotFoundError, InstanceNotRunningError
 from tests.polling import wait_until_async
@@ -105,10 +105,16 @@ def test_sub_orchestrations_with_and_without_retry(azurite: AzuriteEndpoints) ->
 
 def test_durable_timer_fires(azurite: AzuriteEndpoints) -> None:
     async def scenario(engine: Engine) -> None:
-        started = asyncio.get_running_loop().time()
-        done = await engine.wait_for_completion(await engine.start_new("sleeper", None, "500"), 30)
+        instance_id = await engine.start_new("sleeper", None, "500")
+        done = await engine.wait_for_completion(instance_id, 30)
         assert done["output"] == "woke"
-        assert asyncio.get_running_loop().time() - started >= 0.5
+        history = (await engine.get_status(instance_id, show_history=True))["historyEvents"]  # type: ignore[index]
+        events = {event["EventType"]: event for event in history}
+        assert list(events) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
+        fire_at = parse_time(events["TimerCreated"]["FireAt"])
+        # Set for half a second after the orchestrator ran, and not fired before that.
+        assert fire_at - parse_time(events["ExecutionStarted"]["Timestamp"]) >= timedelta(milliseconds=500)
+        assert parse_time(events["TimerFired"]["Timestamp"]) >= fire_at
 
     run_engine(azurite.connection_string, FUNCTIONS, scenario)
 

@@ -134,5 +134,6 @@ def test_latency_is_added_per_request(sim: GraphSim, http: requests.Session) -> 
     sim.admin.set_latency(base_ms=150, jitter_ms=50)
     started = time.monotonic()
     assert http.get(sim.graph_url(DC), headers=headers, timeout=10).status_code == 200
-    assert 0.15 <= time.monotonic() - started < 1.5
+    # A lower bound only: the injected wait is the behaviour; how fast the rest is belongs in bench/.
+    assert time.monotonic() - started >= 0.15
     sim.admin.set_latency(0, 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -48,17 +47,13 @@ def _all_runs(tables: RunTables) -> list[Run]:
 
 
 def test_fifty_concurrent_starts_make_exactly_one_run(run_tables: RunTables) -> None:
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=50) as pool:
         results = list(pool.map(lambda _: _start(run_tables), range(50)))
-    elapsed = time.perf_counter() - started
     run_ids = {run.run_id for run, _ in results}
     assert len(run_ids) == 1
     assert sorted(reused for _, reused in results) == [False] + [True] * 49
     assert {run.instance_id for run, _ in results} == {results[0][0].instance_id}
     assert [r.run_id for r in _all_runs(run_tables)] == list(run_ids)
-    assert elapsed < 20, f"50 concurrent starts took {elapsed:.2f}s"
-    print(f"\n50 concurrent start_or_reuse: {elapsed * 1000:.0f} ms")
 
 
 def test_running_run_is_reused_and_ended_run_is_replaced(run_tables: RunTables) -> None:
