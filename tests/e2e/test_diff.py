@@ -10,6 +10,7 @@ import requests
 
 from local.apptesting import CONFIGURATIONS, OPERATOR_A, OPERATOR_B, READER_A, App
 from local.graphsim.testing import GraphSim
+from tests.e2e import trail
 
 
 def _capture(app: App, policy_id: str) -> str:
@@ -86,5 +87,11 @@ def test_versions_of_another_policy_unknown_types_and_bad_ids_are_problems(
 
 
 def test_diff_is_tenant_scoped(app: App, changed_policy: dict[str, Any]) -> None:
+    since = trail.now()
     _problem(app.get(_diff_path(app, changed_policy["id"]), OPERATOR_B), 403, "auth.forbidden")
-    assert requests.get(app.devhost.url(_diff_path(app, changed_policy["id"])), timeout=30).status_code == 401
+    anonymous = requests.get(app.devhost.url(_diff_path(app, changed_policy["id"])), timeout=30)
+    _problem(anonymous, 401, "auth.missing_token")
+    assert trail.denials(app, app.tenant_a, READER_A, since) == [
+        (app.principal_key(OPERATOR_B), "policy.versions.diff", "auth.forbidden"),
+        ("anonymous", "policy.versions.diff", "auth.missing_token"),
+    ]

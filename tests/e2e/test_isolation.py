@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, App
 from local.tokens import DevSigningKey, mint_token
+from tests.e2e import trail
 
 UNKNOWN_RUN = "999999999999999999-0123456789ab"
 
@@ -39,7 +40,7 @@ def test_tenants_lists_only_the_callers_tenants_with_the_role(app: App) -> None:
 
 
 def test_a_role_only_in_a_is_403_for_every_route_of_b(app: App, run_of_b: dict[str, Any]) -> None:
-    b, run_id = app.tenant_b, run_of_b["id"]
+    b, run_id, since = app.tenant_b, run_of_b["id"], trail.now()
     for path in (
         f"api/tenants/{b}/runs",
         f"api/tenants/{b}/runs/{run_id}",
@@ -50,15 +51,25 @@ def test_a_role_only_in_a_is_403_for_every_route_of_b(app: App, run_of_b: dict[s
     ):
         _problem(app.get(path, OPERATOR_A), 403, "auth.forbidden")
     _problem(app.post(app.capture_path(b, app.new_policy(b)), OPERATOR_A), 403, "auth.forbidden")
+    attempted = ["runs.list", "runs.view", "runs.items", "runs.status", "audit.list", "policy.versions.list",
+                 "policy.capture_snapshot"]
+    alice = app.principal_key(OPERATOR_A)
+    assert trail.denials(app, b, OPERATOR_B, since) == [(alice, a, "auth.forbidden") for a in attempted]
 
 
 def test_a_run_of_b_asked_for_under_a_is_403_and_an_unknown_run_404(
     app: App, run_of_b: dict[str, Any]
 ) -> None:
-    a, run_id = app.tenant_a, run_of_b["id"]
+    a, run_id, since = app.tenant_a, run_of_b["id"], trail.now()
     for suffix in ("", "/items", "/status"):
         _problem(app.get(f"api/tenants/{a}/runs/{run_id}{suffix}", OPERATOR_A), 403, "auth.forbidden")
         _problem(app.get(f"api/tenants/{a}/runs/{UNKNOWN_RUN}{suffix}", OPERATOR_A), 404, "run.not_found")
+    # Audited in B's trail, where the run is; the 404s and A's own trail hold nothing.
+    alice = app.principal_key(OPERATOR_A)
+    assert trail.denials(app, app.tenant_b, OPERATOR_B, since) == [
+        (alice, action, "auth.forbidden") for action in ("runs.view", "runs.items", "runs.status")
+    ]
+    assert trail.denials(app, a, READER_A, since) == []
 
 
 def test_denied_attempts_are_in_the_owners_audit_trail(app: App, run_of_b: dict[str, Any]) -> None:
@@ -93,7 +104,7 @@ def _other_key() -> DevSigningKey:
     ids=["missing", "expired", "wrong-audience", "badly-signed", "hs256"],
 )
 def test_bad_tokens_are_401_on_every_kind_of_route(app: App, make_header: Any, code: str) -> None:
-    token = make_header(app)
+    token, since = make_header(app), trail.now()
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     for method, path in (
         ("GET", "api/tenants"),
@@ -104,11 +115,18 @@ def test_bad_tokens_are_401_on_every_kind_of_route(app: App, make_header: Any, c
         answer = requests.request(method, app.devhost.url(path), headers=headers, timeout=30)
         _problem(answer, 401, code)
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    # The two tenant-scoped routes audit the refusal in A's trail; the caller is nobody known.
+    assert trail.denials(app, app.tenant_a, READER_A, since) == [
+        ("anonymous", "runs.list", code), ("anonymous", "policy.capture_snapshot", code)
+    ]
 
 
 def test_a_reader_cannot_start_a_capture_and_an_operator_can(app: App) -> None:
-    policy_id = app.new_policy(app.tenant_a)
+    policy_id, since = app.new_policy(app.tenant_a), trail.now()
     _problem(app.post(app.capture_path(app.tenant_a, policy_id), READER_A), 403, "auth.insufficient_role")
+    assert trail.denials(app, app.tenant_a, READER_A, since) == [
+        (app.principal_key(READER_A), "policy.capture_snapshot", "auth.insufficient_role")
+    ]
     started = app.post(app.capture_path(app.tenant_a, policy_id), OPERATOR_A)
     assert started.status_code == 202, started.text
     app.wait_until_ended(started.headers["Location"], READER_A)

@@ -28,6 +28,7 @@ from shared.auth.roles import Role
 from shared.runs import RunTables, finish, mark_running, start_or_reuse
 from shared.storage import names
 from shared.tenants import TenantRegistry
+from tests.e2e import trail
 
 ADMIN = "ada@msp.example"
 OPERATOR = "otto@msp.example"
@@ -398,6 +399,7 @@ def test_each_refusal_is_a_clear_4xx_with_a_stable_code(app: App, graph: GraphSi
     version = _snapshot(app, seeded, _policy(app, seeded))
     preview = _preview(app, seeded, {"versions": [version]})
     live = {"mode": "live", "previewRunId": preview["id"], "confirm": True}
+    since = trail.now()
 
     _refused(_start(app, seeded, OPERATOR, live), 403, "auth.insufficient_role")
     _refused(_start(app, seeded, ADMIN, {**live, "confirm": False}), 422, "restore.not_confirmed")
@@ -483,6 +485,16 @@ def test_each_refusal_is_a_clear_4xx_with_a_stable_code(app: App, graph: GraphSi
     cross = {"mode": "preview", "source": {"versions": [version], "tenantId": seeded}}
     _refused(_start(app, tenants.empty, TARGET_ONLY_ADMIN, cross), 403, "auth.forbidden")
     _refused(_start(app, seeded, OPERATOR_A, cross), 403, "auth.forbidden")
+    # The 403s are audited in the seeded tenant's trail, the cross-tenant ones too (its data was asked for).
+    otto, dora = app.principal_key(OPERATOR), app.principal_key(TARGET_ONLY_ADMIN)
+    assert trail.denials(app, seeded, ADMIN, since) == [
+        (otto, "restore.live", "auth.insufficient_role"),
+        (dora, "restore.source", "auth.forbidden"),
+        (otto, "restore.retry", "auth.insufficient_role"),
+        (dora, "restore.source", "auth.forbidden"),
+        (app.principal_key(OPERATOR_A), "restore.request", "auth.forbidden"),
+    ]
+    assert trail.denials(app, tenants.empty, CROSS_ADMIN, since) == []
 
 
 def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(

@@ -16,6 +16,7 @@ from shared.auth.roles import Role
 from shared.jobs.retention import RETENTION_RUN_TYPE
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore, slot_id
 from shared.tenants import TenantRegistry, TenantStatus
+from tests.e2e import trail
 from tests.polling import wait_until
 
 ADMIN_A = "ada@msp.example"
@@ -119,6 +120,7 @@ def test_invalid_schedules_are_problems_that_write_nothing(
 
 
 def test_readers_and_operators_cannot_write_and_other_tenants_are_refused(app: App, admin: str) -> None:
+    since = trail.now()
     _problem(_send(app, "POST", _path(app), READER_A, json=HOURLY), 403, "auth.insufficient_role")
     _problem(_send(app, "POST", _path(app), OPERATOR_A, json=HOURLY), 403, "auth.insufficient_role")
     schedule = _create(app, admin).json()
@@ -133,7 +135,19 @@ def test_readers_and_operators_cannot_write_and_other_tenants_are_refused(app: A
     _problem(_send(app, "GET", f"{_path(app)}/{'0' * 32}", READER_A), 404, "schedule.not_found")
     _problem(_send(app, "GET", f"{_path(app)}/not-an-id", READER_A), 404, "schedule.not_found")
     assert _send(app, "GET", one, READER_A).json()["etag"] == schedule["etag"]
-    assert requests.get(app.devhost.url(_path(app)), timeout=30).status_code == 401
+    _problem(requests.get(app.devhost.url(_path(app)), timeout=30), 401, "auth.missing_token")
+    # Every refusal is in A's trail, the one asked for under B too (A owns the schedule); 404s are not.
+    reader, operator, other = (app.principal_key(p) for p in (READER_A, OPERATOR_A, OPERATOR_B))
+    assert trail.denials(app, app.tenant_a, READER_A, since) == [
+        (reader, "schedule.create", "auth.insufficient_role"),
+        (operator, "schedule.create", "auth.insufficient_role"),
+        (reader, "schedule.update", "auth.insufficient_role"),
+        (reader, "schedule.delete", "auth.insufficient_role"),
+        (other, "schedule.view", "auth.forbidden"),
+        (other, "schedule.list", "auth.forbidden"),
+        (app.principal_key(admin), "schedule.view", "auth.forbidden"),
+        ("anonymous", "schedule.list", "auth.missing_token"),
+    ]
 
 
 def _run_timer(app: App) -> None:

@@ -223,7 +223,7 @@ def test_no_keys_at_all_is_a_503_not_a_401(tmp_path: Path) -> None:
     cache = JwksCache(jwks_fetcher((tmp_path / "missing.json").as_uri()))
     with pytest.raises(SigningKeysUnavailable) as raised:
         cache.get("any")
-    assert raised.value.status == 503
+    assert (raised.value.status, raised.value.code) == (503, "auth.signing_keys_unavailable")
 
 
 def test_jwks_over_plain_http_is_refused() -> None:

@@ -117,6 +117,9 @@ def test_isolation_a_role_in_a_gives_403_in_b_and_is_audited_there(world: World)
 def test_unregistered_tenant_is_403_like_any_tenant_without_a_role(world: World) -> None:
     response = gated(world, Role.READER)(world.request(UNREGISTERED, world.token("alice")))
     assert response.status_code == 403
+    assert problem(response)["code"] == "auth.forbidden"
+    alice = f"user:{demo_object_id('alice')}"
+    assert denials(world, UNREGISTERED) == [(alice, AuditOutcome.DENIED, "auth.forbidden")]
 
 
 def test_reader_cannot_start_an_operator_can(world: World) -> None:
@@ -152,6 +155,7 @@ def test_unauthenticated_is_401_with_www_authenticate_and_audited_on_registered_
     assert denials(world, TENANT_A) == [("anonymous", AuditOutcome.DENIED, code)]
     response = gated(world, Role.READER)(world.request(UNREGISTERED, token))
     assert response.status_code == 401
+    assert problem(response)["code"] == code
     assert denials(world, UNREGISTERED) == [], "anonymous callers cannot create audit partitions"
 
 
@@ -167,7 +171,9 @@ def test_badly_signed_token_is_401_and_never_echoed(world: World) -> None:
 
 def test_malformed_tenant_id_is_400_after_authentication(world: World) -> None:
     handler = gated(world, Role.READER)
-    assert handler(world.request("not-a-guid")).status_code == 401
+    anonymous = handler(world.request("not-a-guid"))
+    assert anonymous.status_code == 401
+    assert problem(anonymous)["code"] == "auth.missing_token"
     response = handler(world.request("not-a-guid", world.token("alice")))
     assert response.status_code == 400
     assert problem(response)["code"] == "tenant.invalid_id"
@@ -180,6 +186,8 @@ def test_problems_raised_by_the_handler_become_answers(world: World) -> None:
 
     response = view(world.request(TENANT_A, world.token("alice")))
     assert response.status_code == 403
+    assert problem(response)["code"] == "auth.insufficient_role"
+    assert denials(world, TENANT_A) == [], "the gate audits its own refusals, not the handler's"
 
 
 def test_async_handlers_with_bindings_keep_their_binding_signature(world: World) -> None:
@@ -193,6 +201,9 @@ def test_async_handlers_with_bindings_keep_their_binding_signature(world: World)
     assert (response.status_code, response.get_body()) == (202, b"durable:operator")
     refused = asyncio.run(start(req=world.request(TENANT_A, world.token("alice")), client="durable"))
     assert refused.status_code == 403
+    assert problem(refused)["code"] == "auth.insufficient_role"
+    alice = f"user:{demo_object_id('alice')}"
+    assert denials(world, TENANT_A) == [(alice, AuditOutcome.DENIED, "auth.insufficient_role")]
 
 
 def test_authenticated_route_gives_the_principal(world: World) -> None:
@@ -202,7 +213,10 @@ def test_authenticated_route_gives_the_principal(world: World) -> None:
 
     answer = me(world.request(TENANT_A, world.token("alice")))
     assert answer.get_body() == f"user:{demo_object_id('alice')}".encode()
-    assert me(world.request(TENANT_A)).status_code == 401
+    anonymous = me(world.request(TENANT_A))
+    assert anonymous.status_code == 401
+    assert problem(anonymous)["code"] == "auth.missing_token"
+    assert denials(world, TENANT_A) == [], "a route of no tenant audits in no tenant's trail"
 
 
 def test_gating_a_handler_without_the_parameter_fails_at_import_time(world: World) -> None:
