@@ -59,7 +59,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
 
 def _is_app_token(claims: Mapping[str, Any]) -> bool:
     """`idtyp` says so when the optional claim is configured; otherwise app tokens carry no `scp`."""
-    idtyp = claims.get("idtyp")
+    idtyp: object = claims.get("idtyp")
     if idtyp in ("app", "user"):
         return idtyp == "app"
     return "scp" not in claims

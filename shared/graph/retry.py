@@ -43,7 +43,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def backoff_ceiling(attempt: int, policy: RetryPolicy) -> float:
     """The longest backoff after the `attempt`-th failure (0-based): base * 2^attempt, capped."""
-    return min(policy.max_delay, policy.base_delay * 2 ** min(attempt, 32))
+    return min(policy.max_delay, policy.base_delay * 2.0 ** min(attempt, 32))
 
 
 def may_resend(status: int, *, idempotent: bool) -> bool:

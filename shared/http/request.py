@@ -80,7 +80,7 @@ def choice_param[T](req: func.HttpRequest, name: str, parse: Callable[[str], T])
 
 def object_id_param(req: func.HttpRequest, name: str) -> str:
     """A route parameter naming an object (a Graph policy ID, a version ID): short and URL-safe."""
-    value = req.route_params.get(name, "")
+    value: str = req.route_params.get(name, "")
     if not _SAFE_ID.match(value):
         raise InvalidPathParameter(
             f"`{name}` is 1 to 128 letters, digits, `.`, `_`, `~` or `-`, starting with a letter or digit."

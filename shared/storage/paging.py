@@ -56,7 +56,8 @@ def decode_continuation(token: str | None) -> dict[str, str | None] | None:
     )
     if not valid:
         raise InvalidContinuationToken("The continuation token is not one this API issued.")
-    return data
+    fields: dict[str, str | None] = data  # JSON's Any, checked just above
+    return fields
 
 
 def check_page_size(page_size: int) -> int:
