@@ -87,7 +87,7 @@ class RestoreUrls(StatusUrls):
         self._items = iter(items)
         self.items_asked: list[tuple[str, dict[str, str]]] = []
 
-    def get(  # type: ignore[override]
+    def get(
         self, url: str, headers: dict[str, str], timeout: float, params: dict[str, str] | None = None
     ) -> Answer:
         if url.endswith("/items"):

@@ -45,8 +45,8 @@ def app(
     tenant_a, tenant_b = graphsim.tenants[0].id, graphsim.tenants[1].id
     registry = TenantRegistry(storage)
     memberships = MembershipStore(storage, registry)
-    for tenant in graphsim.tenants[:2]:
-        registry.add(tenant.id, tenant.name, "public", GRAPHSIM_CREDENTIAL_REF)
+    for sim_tenant in graphsim.tenants[:2]:
+        registry.add(sim_tenant.id, sim_tenant.name, "public", GRAPHSIM_CREDENTIAL_REF)
     for principal, tenant, role in (
         (OPERATOR_A, tenant_a, Role.OPERATOR),
         (READER_A, tenant_a, Role.READER),

@@ -322,8 +322,8 @@ def test_retry_writes_only_the_failed_items_of_a_live_restore(
     assert retry["parameters"]["retryOf"] == first["id"]
     assert set(_items(app, tenants.seeded, retry["id"])) == {_item_id(failing)}
     assert _length(app, tenants.seeded, failing) == 11
-    writes = graph.admin.log(tenant=tenants.seeded, method="PATCH")
-    assert writes and all(failing in entry["path"] for entry in writes)
+    patches = graph.admin.log(tenant=tenants.seeded, method="PATCH")
+    assert patches and all(failing in entry["path"] for entry in patches)
     nothing_left = app.post(
         f"api/tenants/{tenants.seeded}/runs/{retry['id']}/retry", ADMIN, json={"confirm": True}
     )

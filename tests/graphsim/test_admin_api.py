@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ from local.graphsim.admin_client import AdminApiError
 from local.graphsim.testing import GraphSim
 
 DC = "deviceManagement/deviceConfigurations"
-RAW_PROFILE = {
+RAW_PROFILE: dict[str, Any] = {
     "@odata.type": "#microsoft.graph.windows10CustomConfiguration",
     "id": "11111111-2222-3333-4444-555555555555",
     "displayName": "WIN - OMA-URI - Raw",
@@ -96,6 +97,7 @@ def test_bad_admin_input_is_a_clear_4xx(sim: GraphSim, call: object, status: int
 
 def test_bad_object_input_is_400_not_500(sim: GraphSim, http: requests.Session) -> None:
     tenant = sim.tenants[0].id
+    body: dict[str, Any]
     for body in (
         {"collection": "deviceManagement/noSuchThing", "object": {}},
         {"collection": DC},

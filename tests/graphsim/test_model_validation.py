@@ -194,7 +194,7 @@ def test_assignment_targets_are_validated(client: ModelClient) -> None:
         "assignments": [{"target": {"@odata.type": G + "groupAssignmentTarget", "groupId": "SG-Pilot"}}]
     }
     assert client.post(f"{DC}/{object_id}/assign", bad_group).status == 400
-    wrong_key = {"deviceManagementScriptAssignments": []}
+    wrong_key: dict[str, list[Any]] = {"deviceManagementScriptAssignments": []}
     response = client.post(f"{DC}/{object_id}/assign", wrong_key)
     assert response.status == 400
     assert "'assignments'" in intune_message(response.body)

@@ -60,7 +60,8 @@ def test_empty_profile_state_folder_and_config_file(tmp_path: Path) -> None:
             )
             assert "access_token" in app.acquire_token_for_client([GRAPH_SCOPE])
     assert not (tmp_path / "ready.json").exists()
-    assert sim.secret_app.client_secret not in (tmp_path / "graphsim.log").read_text()
+    secret = sim.secret_app.client_secret
+    assert secret is not None and secret not in (tmp_path / "graphsim.log").read_text()
 
 
 def test_tenant_and_app_ids_are_deterministic(tmp_path: Path) -> None:

@@ -45,9 +45,9 @@ def test_every_type_is_captured_from_demo_data(
             kept = key not in entry.volatile and key not in entry.secret_properties
             if kept and not isinstance(value, list | dict) and value != "****":
                 assert captured.payload[key] == value, f"{entry.name}.{key}"
-        for sub in (*entry.sub_collections, *entry.path_reads):
-            if isinstance(obj.get(sub.name), list):
-                assert len(captured.payload[sub.name]) == len(obj[sub.name]), f"{entry.name}.{sub.name}"
+        for name in [sub.name for sub in entry.sub_collections] + [read.name for read in entry.path_reads]:
+            if isinstance(obj.get(name), list):
+                assert len(captured.payload[name]) == len(obj[name]), f"{entry.name}.{name}"
         text = canonical_json(captured.payload).decode()
         for secret in entry.secret_properties:
             if obj.get(secret):

@@ -530,7 +530,9 @@ def test_masked_values_in_two_live_reads_are_not_comparable() -> None:
 
 
 def test_missing_null_and_empty_are_alike_but_a_new_value_is_added() -> None:
-    before = {"displayName": "Edge", "description": None, "omaSettings": [], "assignments": []}
+    before: dict[str, Any] = {
+        "displayName": "Edge", "description": None, "omaSettings": [], "assignments": []
+    }
     after = {"displayName": "Edge", "notes": None, "description": "Managed by the MSP"}
     [change] = diff_policies("deviceConfigurations", before, after).changes
     assert change == FieldChange("added", "description", None, "Managed by the MSP")

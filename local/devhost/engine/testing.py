@@ -18,12 +18,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from local.devhost.engine.engine import Engine
-from local.devhost.engine_api import ActivityInvoker, FunctionMaps, OrchestratorInvoker
+from local.devhost.engine_api import ActivityInvoker, FunctionMaps
 
 OrchestratorFunction = Callable[[df.DurableOrchestrationContext], Generator[Any, Any, Any] | Any]
 
 
-def orchestrator_invoker(function: OrchestratorFunction) -> OrchestratorInvoker:
+def orchestrator_invoker(function: OrchestratorFunction) -> Callable[[str], str]:
     handle = df.Orchestrator.create(function)
 
     def invoke(context_json: str) -> str:

@@ -35,6 +35,7 @@ CONFIGURATIONS = "deviceManagement/deviceConfigurations"
 @pytest.fixture
 def services(sim: GraphSim, storage: StorageAccount, storage_config: StorageConfig) -> Services:
     tenant = sim.tenants[0].id
+    assert storage_config.connection_string is not None
     settings = Settings.from_env(
         {
             "AzureWebJobsStorage": storage_config.connection_string,

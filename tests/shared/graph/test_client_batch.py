@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from local.graphsim.testing import GraphSim
-from shared.graph import BatchRequest, GraphClient, ReadOnlyViolation, RetryPolicy
+from shared.graph import BatchRequest, GraphClient, GraphThrottled, ReadOnlyViolation, RetryPolicy
 
 DEVICE_CONFIGURATIONS = "/deviceManagement/deviceConfigurations"
 POLICIES = "/deviceManagement/configurationPolicies"
@@ -75,7 +75,8 @@ def test_items_still_throttled_when_the_budget_runs_out_come_back_with_their_wai
     answers = client.batch(requests)
     assert [answer.status for answer in answers] == [200, 429, 200]
     assert answers[1].retry_after == 40.0
-    assert answers[1].error().retry_after == 40.0
+    throttled = answers[1].error()
+    assert isinstance(throttled, GraphThrottled) and throttled.retry_after == 40.0
     assert sleeps == []
 
 
