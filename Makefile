@@ -36,7 +36,7 @@ test: setup check
 	$(BIN)/python -m pytest --durations=20 $(PYTEST_ARGS)
 
 # The tests not marked slow, one pytest-xdist worker per core, each with its own Azurite, graphsim and
-# devhosts (the session fixtures). About 2 minutes on a 2-core machine (the whole suite: 7). No lint.
+# devhosts (the session fixtures). 2 min 4 s measured on a 2-core machine (make test: 6 min 20 s). No lint.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
