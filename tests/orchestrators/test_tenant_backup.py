@@ -81,7 +81,7 @@ def test_a_throttled_listing_waits_on_a_timer_then_lists_only_the_throttled_type
     throttled_once: set[str] = set()
 
     def answer(name: str, payload: Any) -> Any:
-        kind = payload.get("policyType") if isinstance(payload, dict) else None
+        kind = str(payload["policyType"]) if name == "backup_list_type" else ""
         if name == "backup_list_type" and kind != "roleScopeTags" and kind not in throttled_once:
             throttled_once.add(kind)
             wait = 7 if kind == "deviceConfigurations" else 2
