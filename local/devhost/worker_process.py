@@ -262,7 +262,7 @@ class WorkerProcess:
         name = self._invocation_names.get(record.invocation_id)
         level = _LEVELS.get(record.level, logging.INFO)
         if record.log_category == RpcLog.System:
-            level = max(level, logging.DEBUG) if level >= logging.WARNING else logging.DEBUG
+            level = level if level >= logging.WARNING else logging.DEBUG
             logger = log
         else:
             logger = logging.getLogger(f"Function.{name}" if name else "Function")

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import socket
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -143,8 +144,6 @@ class Dispatcher:
 
 async def run(sock_fd: int) -> None:
     """Serve the host on the inherited socket; log records go to the host as RpcLog from here on."""
-    import socket
-
     sock = socket.socket(fileno=sock_fd)
     reader, writer = await asyncio.open_connection(sock=sock)
     dispatcher = Dispatcher(reader, writer)
