@@ -16,9 +16,10 @@ import azure.functions as func
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.body import json_body
 from shared.http.request import flag_param
 from shared.http.response import json_response
-from shared.jobs.restore_request import parse_body, request_restore, request_retry
+from shared.jobs.restore_request import InvalidRestoreRequest, parse_body, request_restore, request_retry
 from shared.notifications import run_link
 from shared.restore.model import RESTORE_ORCHESTRATOR
 from shared.runs import Run
@@ -37,7 +38,7 @@ async def start_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
 ) -> func.HttpResponse:
     """`mode: preview` (operator) or `mode: live` with `previewRunId` and `confirm: true` (admin)."""
-    body = parse_body(req.get_body())
+    body = parse_body(json_body(req, invalid=InvalidRestoreRequest))
     run, reused = await asyncio.to_thread(request_restore, services(), access, body)
     return await _accepted(req, client, run, reused)
 
@@ -49,7 +50,7 @@ async def retry_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
 ) -> func.HttpResponse:
     """A new live run with only the failed items of an ended live restore (admin, `confirm: true`)."""
-    body = parse_body(req.get_body())
+    body = parse_body(json_body(req, invalid=InvalidRestoreRequest))
     run, reused = await asyncio.to_thread(request_retry, services(), access, req.route_params["runId"], body)
     return await _accepted(req, client, run, reused)
 
