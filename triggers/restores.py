@@ -38,9 +38,10 @@ async def start_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
 ) -> func.HttpResponse:
     """`mode: preview` (operator) or `mode: live` with `previewRunId` and `confirm: true` (admin)."""
+    fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     body = parse_body(json_body(req, invalid=InvalidRestoreRequest))
     run, reused = await asyncio.to_thread(request_restore, services(), access, body)
-    return await _accepted(req, client, run, reused)
+    return await _accepted(req, client, run, reused, fail_on_error)
 
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
@@ -50,15 +51,17 @@ async def retry_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
 ) -> func.HttpResponse:
     """A new live run with only the failed items of an ended live restore (admin, `confirm: true`)."""
+    fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     body = parse_body(json_body(req, invalid=InvalidRestoreRequest))
     run, reused = await asyncio.to_thread(request_retry, services(), access, req.route_params["runId"], body)
-    return await _accepted(req, client, run, reused)
+    return await _accepted(req, client, run, reused, fail_on_error)
 
 
 async def _accepted(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient, run: Run, reused: bool
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, run: Run, reused: bool, fail_on_error: bool
 ) -> func.HttpResponse:
-    fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
+    """Every parameter is read before the run is recorded: a request refused after that would leave
+    a run (and its `.requested` audit event) behind."""
     await ensure_started(
         client, run, reused, RESTORE_ORCHESTRATOR, {"tenantId": run.tenant_id, "runId": run.run_id}
     )

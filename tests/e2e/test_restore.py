@@ -637,6 +637,11 @@ def test_malformed_requests_are_a_4xx_problem_and_write_nothing(
         assert (answer.status_code, _code(answer)) == (status, code), (name, answer.text[:300])
         assert answer.headers["Content-Type"].startswith("application/problem+json"), name
 
+    valid_preview = {"mode": "preview", "source": {"versions": [version]}}
+    restores = f"api/tenants/{seeded}/restores"
+    late_flag = app.post(restores, ADMIN, json=valid_preview, params={"failOnError": "ja"})
+    assert (late_flag.status_code, _code(late_flag)) == (400, "request.invalid_query")
+
     retry_cases: list[tuple[str, str, Any, tuple[int, str]]] = [
         ("body a list", ended["id"], [], invalid),
         ("body nested deep", ended["id"], _nested(100), (400, "request.body_too_deep")),
