@@ -48,7 +48,10 @@ class HttpTriggers:
         route, params = found
         if not is_authorized(request, route.auth_level, self._keys):
             return web.Response(status=401)
-        rpc_request = await to_rpc_http(request, params)
+        try:
+            rpc_request = await to_rpc_http(request, params)
+        except ValueError:  # yarl cannot build the URL: a Host header that names no host and port
+            return web.Response(status=400, text="Bad Request: invalid Host header")
         try:
             answer = await self._invoker.invoke_http(route.spec, rpc_request)
         except FunctionFailedError as error:

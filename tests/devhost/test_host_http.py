@@ -60,6 +60,15 @@ def test_header_bytes_that_are_not_utf8_reach_the_app_widened(plain_host: Devhos
     assert utf8.json()["header"] == "é"
 
 
+def test_a_host_header_that_names_no_host_is_a_400(plain_host: DevhostProcess) -> None:
+    key = plain_host.keys.function_default
+    for host in ("x:99999", "127.0.0.1:1/../x"):
+        answer = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "Host": host})
+        assert (answer.status_code, answer.text) == (400, "Bad Request: invalid Host header"), host
+    echo = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "Host": "example.test:8080"})
+    assert echo.json()["url"] == "http://example.test:8080/api/items/1"
+
+
 def test_admin_functions_lists_what_the_worker_indexed(plain_host: DevhostProcess) -> None:
     listing = plain_host.url("admin/functions")
     assert requests.get(listing, timeout=10).status_code == 401
