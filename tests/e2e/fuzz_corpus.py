@@ -143,6 +143,18 @@ HEADER_VALUES: list[Hostile] = [
 `Authorization`, which has its own corpus). No value starts with white space or holds CR or LF:
 HTTP clients refuse to send those."""
 
+HOST_VALUES: list[str | bytes] = [
+    "evil.example",
+    "evil.example:99999",
+    "127.0.0.1:1/../x",
+    "[::1",
+    "a b",
+    "x" * 300,
+    "évil.example".encode(),
+    "",
+]
+"""Sent as `Host` alone: the URL the app sees (and the status URLs it answers with) is built from it."""
+
 FUZZED_HEADERS = [
     "If-Match",
     "If-None-Match",

@@ -236,6 +236,8 @@ def _header_cases(base: Case) -> Iterator[Case]:
     for value in corpus.HEADER_VALUES:
         headers = {**base.headers, **dict.fromkeys(corpus.FUZZED_HEADERS, value)}
         yield _replace(base, "header", f"{value!r:.60}", headers=headers)
+    for host in corpus.HOST_VALUES:
+        yield _replace(base, "header", f"Host: {host!r:.60}", headers={**base.headers, "Host": host})
 
 
 def _body_cases(base: Case) -> Iterator[Case]:
