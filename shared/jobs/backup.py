@@ -22,6 +22,7 @@ from shared.intune.catalog import TYPES, object_type
 from shared.intune.model import ObjectType, Strategy
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
+from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
 from shared.redact import redact
 from shared.runs import (
     ItemOutcome,
@@ -38,8 +39,6 @@ from shared.services import Services
 from shared.storage import names
 from shared.tenants import TenantStatus
 
-TENANT_BACKUP_ORCHESTRATOR = "tenant_backup"
-"""Orchestrator function name; its input is `{"tenantId": str, "runId": str}`."""
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
@@ -67,19 +66,18 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     return run, reused
 
 
-def begin_backup(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun:
     """begin_run, refusing a run that is not a backup (the orchestrator is started by name)."""
     run = get_run(services.runs, tenant_id, run_id)
     if run.run_type not in BACKUP_RUN_TYPES:
-        return {
-            "active": False,
-            "status": run.status.value,
-            "error": f"run type {run.run_type!r} is no backup",
-        }
-    return {**begin_run(services, tenant_id, run_id), "types": list(BACKUP_TYPES)}
+        return BackupBegun(
+            active=False, status=run.status.value, error=f"run type {run.run_type!r} is no backup"
+        )
+    begun = begin_run(services, tenant_id, run_id)
+    return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
 
 
-def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> dict[str, Any]:
+def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> TypeListing:
     """List one type (all pages, skip rules applied) into a staging blob; returns the count.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
@@ -90,7 +88,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         client = graph_client_for(services.settings, services.tenants.require(tenant_id))
         objects = _list_objects(client, entry)
     except GraphThrottled as exc:
-        return {"policyType": policy_type, "throttled": True, "retryAfter": exc.retry_after}
+        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
     except (GraphError, ConfigurationError) as exc:
         error = redact(f"Listing {policy_type} failed: {exc}")
         record_items(
@@ -98,7 +96,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
             run_id,
             [ItemResult(f"{policy_type}:*", policy_type, ItemOutcome.FAILED, error=error)],
         )
-        return {"policyType": policy_type, "count": 0, "error": error}
+        return TypeListing(policy_type=policy_type, error=error)
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
     listing = staging.Listing(
         ids=[_object_id(entry, obj) for obj in kept],
@@ -106,7 +104,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         skipped=len(objects) - len(kept),
     )
     staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
-    return {"policyType": policy_type, "count": len(listing.ids), "skipped": listing.skipped}
+    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
 
 
 def _list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
@@ -126,7 +124,7 @@ def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:
     return str(obj.get("id") or entry.name)
 
 
-def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | None) -> dict[str, Any]:
+def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | None) -> BackupFinished:
     """Before the run ends (so a caller polling the run finds its set): write the manifest and the
     backup set, with the status the run will get, mark policies no longer listed as deleted, drop the
     staging files. Safe to run again: every name is derived from the run."""
@@ -157,7 +155,7 @@ def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | 
         services.account.table(names.INVENTORY), tenant_id, run_id, listed, datetime.now(UTC)
     )
     staging.delete_staging(container, run_id)
-    return {"backupId": run_id, "manifest": blob, "deletedInGraph": deleted}
+    return BackupFinished(backup_id=run_id, manifest=blob, deleted_in_graph=deleted)
 
 
 def _counts(services: Services, run: Run, listed: list[str]) -> dict[str, dict[str, int]]:
