@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, Task, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, Task, end_run, timer
 from shared.jobs.messages import (
     Activity,
     CaptureAttempt,
@@ -24,7 +24,6 @@ from shared.jobs.messages import (
     Output,
     RunBegun,
     RunEnd,
-    RunEnded,
     RunRef,
 )
 
@@ -51,11 +50,7 @@ def capture_policy_snapshot(
         error = outcome.error
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an activity that failed
         error = f"The capture stopped on an internal error: {exc}"
-    ended: RunEnded = yield context.call_activity_with_retry(
-        Activity.END_RUN, ACTIVITY_RETRY, RunEnd(tenant_id=job.tenant_id, run_id=job.run_id, error=error)
-    )
-    if not context.is_replaying:
-        log.info("Run %s ended %s", job.run_id, ended.status)
+    ended = yield from end_run(context, RunEnd(tenant_id=job.tenant_id, run_id=job.run_id, error=error))
     return ended.to_json()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.jobs.messages import Activity, ChunkOutcome, ChunkRequest
+from shared.jobs.messages import Activity, ChunkOutcome, ChunkRequest, RunEnd, RunEnded
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,14 @@ def timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
     """A durable timer of `seconds`, clamped to [MIN_WAIT_SECONDS, MAX_WAIT_SECONDS]."""
     wait = min(max(seconds, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
     return context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+
+
+def end_run(context: df.DurableOrchestrationContext, end: RunEnd) -> Generator[Task, Any, RunEnded]:
+    """The run's last step, whatever happened before: ended from its items (`end.error` makes it failed)."""
+    ended: RunEnded = yield context.call_activity_with_retry(Activity.END_RUN, ACTIVITY_RETRY, end)
+    if not context.is_replaying:
+        log.info("Run %s ended %s", end.run_id, ended.status)
+    return ended
 
 
 def result(task: Task) -> Any:

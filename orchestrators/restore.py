@@ -13,13 +13,12 @@ Deterministic: no I/O, time from the context, logs only when not replaying.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer
 from shared.jobs.messages import (
     Activity,
     ChunkRequest,
@@ -29,13 +28,11 @@ from shared.jobs.messages import (
     PartProgress,
     RestoreBegun,
     RunEnd,
-    RunEnded,
     RunRef,
     SafetyBackup,
 )
 
 bp = df.Blueprint()
-log = logging.getLogger(__name__)
 
 SETTLED = ("succeeded", "failed", "skipped", "conflict")
 """The outcome counts of a chunk's answer; a throttled item handed back has none yet."""
@@ -62,11 +59,7 @@ def restore(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Out
                 yield from _chunks(context, ref, Activity.RESTORE_APPLY_CHUNK, group, f"write{index}")
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an activity that failed
         error = f"The restore stopped on an internal error: {exc}"
-    ended: RunEnded = yield context.call_activity_with_retry(
-        Activity.END_RUN, ACTIVITY_RETRY, RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error)
-    )
-    if not context.is_replaying:
-        log.info("Restore run %s ended %s", ref.run_id, ended.status)
+    ended = yield from end_run(context, RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error))
     return ended.to_json()
 
 

@@ -9,13 +9,12 @@ sub-orchestration per type keeps each history to a few dozen events.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer
 from shared.intune.catalog import object_type
 from shared.jobs.messages import (
     Activity,
@@ -28,7 +27,6 @@ from shared.jobs.messages import (
     Output,
     PartProgress,
     RunEnd,
-    RunEnded,
     RunRef,
     TypeJob,
     TypeListing,
@@ -37,7 +35,6 @@ from shared.jobs.messages import (
 )
 
 bp = df.Blueprint()
-log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 20
 """Objects per chunk activity: one `$batch` round of GETs (more rounds only where a type needs them)."""
@@ -72,9 +69,7 @@ def tenant_backup(
     finished: BackupFinished = yield context.call_activity_with_retry(
         Activity.FINISH_BACKUP, ACTIVITY_RETRY, end
     )
-    ended: RunEnded = yield context.call_activity_with_retry(Activity.END_RUN, ACTIVITY_RETRY, end)
-    if not context.is_replaying:
-        log.info("Backup run %s ended %s", ref.run_id, ended.status)
+    ended = yield from end_run(context, end)
     return BackupEnded(status=ended.status, error=ended.error, backup_id=finished.backup_id).to_json()
 
 
