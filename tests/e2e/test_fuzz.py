@@ -5,8 +5,8 @@ The routes are the ones the worker indexed from function_app.py (`tests/e2e/fuzz
 route is fuzzed as soon as it exists. Each request is a valid baseline (an admin of a tenant of its
 own, real IDs of a run, backup, policy version, schedule and notification there, a valid body) with
 one kind of input made hostile: a path parameter, a query parameter the route reads (or one it does
-not), the other headers, the bearer token, the whole body, or one body field
-(`tests/e2e/fuzz_corpus.py`). The cases the issue tracker recorded as 500s carry the status they
+not), the other headers, the bearer token, or, on routes other than GET, the whole body or one body
+field (`tests/e2e/fuzz_corpus.py`). The cases the issue tracker recorded as 500s carry the status they
 must now get.
 
 Nothing stored: refused requests are sent a second time once the storage is quiet (the runs that
@@ -241,6 +241,9 @@ def _header_cases(base: Case) -> Iterator[Case]:
 
 
 def _body_cases(base: Case) -> Iterator[Case]:
+    """Every route but GET ones, which never read a body, gets every hostile body."""
+    if base.method == "GET":
+        return
     reads_body = (base.method, base.route.path) in BODY_ROUTES
     for index, body in enumerate(corpus.BODIES):
         expect = None
