@@ -33,7 +33,7 @@ from shared.storage import StorageConfig
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_SETTINGS_FILE = REPO_ROOT / "local.settings.json"
 
-ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__")
+ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__", "IDENTITY_HEADER")
 """Every variable this module reads starts with one of these (tests clear them)."""
 
 ENVIRONMENT_SETTING = "TENANTATLAS_ENVIRONMENT"
@@ -136,6 +136,9 @@ class Settings:
     storage: StorageSettings
     auth: AuthSettings
     graph: GraphSettings
+    identity_header: str | None = field(default=None, repr=False)
+    """IDENTITY_HEADER, the secret the platform gives the app for its managed identity endpoint: the
+    app never sends it itself (azure-identity does), it is read only so redaction knows it."""
 
     @property
     def is_local(self) -> bool:
@@ -143,7 +146,7 @@ class Settings:
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this configuration holds, for `shared.redact` to mask wherever it appears."""
-        values: list[str] = []
+        values: list[str] = [self.identity_header] if self.identity_header else []
         if self.storage.connection_string:
             values.append(self.storage.connection_string)
             values += _CONNECTION_SECRETS.findall(self.storage.connection_string)
@@ -169,6 +172,7 @@ class Settings:
             storage=_storage(env),
             auth=_auth(env, environment, state_dir),
             graph=_graph(env),
+            identity_header=env.get("IDENTITY_HEADER"),
         )
 
 

@@ -200,6 +200,7 @@ def test_federated_and_key_vault_credentials_hold_no_secret() -> None:
             GRAPH_CREDENTIAL__VAULT_CERT__KEY_VAULT_CERTIFICATE="graph-msp-cert",
             GRAPH_CREDENTIAL__VAULT_SECRET__CLIENT_ID="app-three",
             GRAPH_CREDENTIAL__VAULT_SECRET__KEY_VAULT_SECRET="graph-msp-secret",
+            IDENTITY_HEADER="platform-identity-header-value",
         )
     )
     assert settings.graph.credentials == {
@@ -210,7 +211,8 @@ def test_federated_and_key_vault_credentials_hold_no_secret() -> None:
     }
     assert settings.graph.managed_identity_client_id == MI_CLIENT_ID
     assert settings.graph.key_vault_refresh_seconds == 60
-    assert settings.secret_values() == (CONNECTION, ACCOUNT_KEY)
+    assert settings.secret_values() == ("platform-identity-header-value", CONNECTION, ACCOUNT_KEY)
+    assert "platform-identity-header-value" not in repr(settings)
 
 
 @pytest.mark.parametrize(
