@@ -36,7 +36,7 @@ from shared.runs import (
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
 from shared.storage import names
-from shared.tenants import TenantStatus
+from shared.tenants import TenantStatus, require_ready
 
 TENANT_BACKUP_ORCHESTRATOR = "tenant_backup"
 """Orchestrator function name; its input is `{"tenantId": str, "runId": str}`."""
@@ -53,6 +53,7 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     tenant = services.tenants.require(access.tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
         raise TenantDisabled(f"Tenant {tenant.tenant_id} is {tenant.status}; enable it first.")
+    require_ready(tenant, "backup")
     run, reused = start_or_reuse(
         services.runs, tenant.tenant_id, RUN_TYPE, [], access.principal.key, source={}
     )

@@ -30,7 +30,7 @@ from shared.schedules import (
     skip_slot,
     slot_id,
 )
-from shared.tenants import TenantRegistry, TenantStatus
+from shared.tenants import TenantNotReady, TenantRegistry, TenantStatus, require_ready
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def start_due_backups(
 
     A slot whose start or mark fails is logged and left claimed: after `CLAIM_LEASE` a later tick
     takes it over and, through the run's dedupe key, reuses the run made here instead of adding one.
-    The slot of a tenant that is not active is recorded as passed, with no run and no start.
+    The slot of a tenant that is not active, or whose last verification found it cannot back up, is
+    recorded as passed, with no run and no start.
     """
     started: list[StartedSlot] = []
     active: dict[str, bool] = {}
@@ -77,7 +78,7 @@ def start_due_backups(
             if not active[due.tenant_id]:
                 skip_slot(store, due, now)
                 log.info(
-                    "Scheduled backup skipped: tenant %s is not active (schedule %s, slot %s)",
+                    "Scheduled backup skipped: tenant %s is not active or not ready (schedule %s, slot %s)",
                     due.tenant_id,
                     due.schedule_id,
                     slot_id(due.slot),
@@ -109,7 +110,13 @@ def start_due_backups(
 
 def _is_active(tenants: TenantRegistry, tenant_id: str) -> bool:
     tenant = tenants.get(tenant_id)
-    return tenant is not None and tenant.status is TenantStatus.ACTIVE
+    if tenant is None or tenant.status is not TenantStatus.ACTIVE:
+        return False
+    try:
+        require_ready(tenant, "backup")
+    except TenantNotReady:
+        return False
+    return True
 
 
 def _start_slot(
