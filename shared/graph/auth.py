@@ -114,13 +114,14 @@ class TokenProvider:
         return self._acquire()
 
     def fresh_token(self) -> str:
-        """A token fetched now, not from the cache: its roles are the permissions consented today."""
+        """A token fetched now, by a new MSAL app: its roles are the permissions consented today.
+
+        A new app because the old one remembers more than tokens: MSAL answers an identical token
+        request that failed with HTTP 400 (AADSTS700016, not consented) from its own cache for a
+        minute, so a verification right after the customer's consent would still see it missing.
+        """
         with self._lock:
-            app = self._app
-        if app is not None:
-            cache = app.token_cache
-            for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-                cache.remove_at(entry)
+            self._app = None
         return self.access_token()
 
     def invalidate(self, token: str) -> None:
