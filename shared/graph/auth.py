@@ -99,6 +99,8 @@ class TokenProvider:
         self._app: msal.ConfidentialClientApplication | None = None
         self._app_fingerprint: str | None = None
         self._lock = threading.Lock()
+        self._acquiring = threading.Lock()
+        """One token request at a time: activities fanned out at once would each fetch the same token."""
 
     def access_token(self) -> str:
         """A valid token; raises GraphAuthError (with the AADSTS code) or GraphUnavailable.
@@ -140,7 +142,8 @@ class TokenProvider:
 
     def _acquire(self) -> str:
         try:
-            result = self._msal_app().acquire_token_for_client(scopes=[self._config.token_scope])
+            with self._acquiring:  # a cache hit holds it for microseconds; a miss makes the others wait
+                result = self._msal_app().acquire_token_for_client(scopes=[self._config.token_scope])
         except AzureError as exc:
             # The federated assertion could not be fetched: no managed identity, or its endpoint failed.
             raise GraphAuthError(

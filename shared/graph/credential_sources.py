@@ -81,6 +81,7 @@ class FederatedAssertion:
         self._scope = spec.assertion_audience.rstrip("/") + "/.default"
         self.name = f"federated:{spec.managed_identity_client_id}:{spec.assertion_audience}"
         self._assertion = ClientAssertion(self._fetch, self.name)
+        self._lock = threading.Lock()
 
     def current(self) -> Credential:
         return self._assertion
@@ -89,7 +90,8 @@ class FederatedAssertion:
         return False
 
     def _fetch(self) -> str:
-        token = self._identity.get_token(self._scope).token
+        with self._lock:  # token requests of many tenants at once need one identity token, not many
+            token = self._identity.get_token(self._scope).token
         register_secret_values([token])
         return token
 
