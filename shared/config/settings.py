@@ -129,6 +129,16 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """How the reconciler treats runs: a queued run whose orchestration has not started after
+    `start_grace_seconds` is started; a running one whose orchestration made no progress for
+    `stall_minutes` is reported."""
+
+    start_grace_seconds: int = 120
+    stall_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     version: str
@@ -136,6 +146,7 @@ class Settings:
     storage: StorageSettings
     auth: AuthSettings
     graph: GraphSettings
+    runs: RunSettings = RunSettings()
     identity_header: str | None = field(default=None, repr=False)
     """IDENTITY_HEADER, the secret the platform gives the app for its managed identity endpoint: the
     app never sends it itself (azure-identity does), it is read only so redaction knows it."""
@@ -172,6 +183,7 @@ class Settings:
             storage=_storage(env),
             auth=_auth(env, environment, state_dir),
             graph=_graph(env),
+            runs=_runs(env),
             identity_header=env.get("IDENTITY_HEADER"),
         )
 
@@ -200,6 +212,14 @@ class _Reader:
         if value not in {"true", "false", "1", "0"}:
             raise ConfigurationError(name, f"expected true or false, got {value!r}.")
         return value in {"true", "1"}
+
+    def whole(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+            raise ConfigurationError(name, f"a whole number from {low} to {high}, got {raw!r}.")
+        return int(raw)
 
     def https_url(self, name: str) -> str | None:
         value = self.get(name)
@@ -329,11 +349,11 @@ def _graph(env: _Reader) -> GraphSettings:
         ca_bundle=ca_bundle,
         key_vault_uri=key_vault_uri,
         managed_identity_client_id=_optional_guid(env, "TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID"),
-        key_vault_refresh_seconds=_whole_seconds(
-            env,
+        key_vault_refresh_seconds=env.whole(
             "TENANTATLAS_KEY_VAULT_REFRESH_SECONDS",
             DEFAULT_KEY_VAULT_REFRESH_SECONDS,
-            MAX_KEY_VAULT_REFRESH_SECONDS,
+            low=1,
+            high=MAX_KEY_VAULT_REFRESH_SECONDS,
         ),
         credentials=MappingProxyType(credentials),
         pacing=_pacing(env),
@@ -350,11 +370,11 @@ def _optional_guid(env: _Reader, name: str) -> str | None:
         raise ConfigurationError(name, f"a client ID (GUID), got {value!r}.") from None
 
 
-def _whole_seconds(env: _Reader, name: str, default: int, maximum: int) -> int:
-    text = env.get(name) or str(default)
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
-        raise ConfigurationError(name, f"whole seconds from 1 to {maximum}.")
-    return int(text)
+def _runs(env: _Reader) -> RunSettings:
+    return RunSettings(
+        start_grace_seconds=env.whole("TENANTATLAS_RUN_START_GRACE_SECONDS", 120, low=1, high=3600),
+        stall_minutes=env.whole("TENANTATLAS_RUN_STALL_MINUTES", 30, low=1, high=24 * 60),
+    )
 
 
 def _pacing(env: _Reader) -> PacingPolicy:
