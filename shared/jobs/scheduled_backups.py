@@ -70,16 +70,17 @@ def start_due_backups(
     recorded as passed, with no run and no start.
     """
     started: list[StartedSlot] = []
-    active: dict[str, bool] = {}
+    blocked: dict[str, str | None] = {}
     for due in due_backups(store, now):
         try:
-            if due.tenant_id not in active:
-                active[due.tenant_id] = _is_active(tenants, due.tenant_id)
-            if not active[due.tenant_id]:
+            if due.tenant_id not in blocked:
+                blocked[due.tenant_id] = _skip_reason(tenants, due.tenant_id)
+            if blocked[due.tenant_id] is not None:
                 skip_slot(store, due, now)
                 log.info(
-                    "Scheduled backup skipped: tenant %s is not active or not ready (schedule %s, slot %s)",
+                    "Scheduled backup skipped: tenant %s is %s (schedule %s, slot %s)",
                     due.tenant_id,
+                    blocked[due.tenant_id],
                     due.schedule_id,
                     slot_id(due.slot),
                 )
@@ -108,15 +109,16 @@ def start_due_backups(
     return started
 
 
-def _is_active(tenants: TenantRegistry, tenant_id: str) -> bool:
+def _skip_reason(tenants: TenantRegistry, tenant_id: str) -> str | None:
+    """Why the tenant's slots pass without a backup (not active, or found unable to back up); None to run."""
     tenant = tenants.get(tenant_id)
     if tenant is None or tenant.status is not TenantStatus.ACTIVE:
-        return False
+        return "not active"
     try:
         require_ready(tenant, "backup")
     except TenantNotReady:
-        return False
-    return True
+        return f"not ready ({tenant.health.status})"
+    return None
 
 
 def _start_slot(

@@ -51,7 +51,7 @@ CAPABILITIES: dict[str, tuple[Requirement, ...]] = {
     "scripts": (_write("DeviceManagementScripts"),),
     "apps": (_write("DeviceManagementApps"),),
 }
-"""Capability -> what it needs; `tests/onboarding` checks these against graphsim's own 403 rules."""
+"""Capability -> what it needs (tests/shared/test_onboarding_rules.py)."""
 
 ALL_PERMISSIONS = frozenset(r.permission for requirements in CAPABILITIES.values() for r in requirements)
 """What the MSP's app registration requests: a full admin consent grants all of it."""
