@@ -106,12 +106,17 @@ class TokenProvider:
         """A valid token; raises GraphAuthError (with the AADSTS code) or GraphUnavailable.
 
         When Entra refuses the credential and its source holds a newer one (a rotation), the
-        request is made once more with it.
+        request is made once more with it: newer than the one refused, whether this thread's
+        refresh found it or another thread's refresh did while this request was under way.
         """
+        used = credential_fingerprint(self._source.current())
         try:
             return self._acquire()
         except GraphAuthError as exc:
-            if exc.aadsts not in _REJECTED_CREDENTIAL or not self._source.refresh():
+            if exc.aadsts not in _REJECTED_CREDENTIAL:
+                raise
+            refreshed = self._source.refresh()
+            if not refreshed and credential_fingerprint(self._source.current()) == used:
                 raise
         return self._acquire()
 

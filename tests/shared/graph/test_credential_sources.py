@@ -15,13 +15,20 @@ from local.graphsim.admin_client import RegisteredApp
 from local.graphsim.profiles import ALL_INTUNE_PERMISSIONS
 from local.graphsim.testing import GraphSim
 from shared.graph import GraphAuthError, GraphClient, GraphClientConfig
+from shared.graph.auth import TokenProvider
+from shared.graph.config import ClientCertificate
 from shared.graph.credential_sources import (
     IdentityConfig,
     KeyVaultCertificate,
     KeyVaultSecret,
     source_for,
 )
-from shared.graph.credentials import FederatedCredentialSpec, KeyVaultCertificateSpec, KeyVaultSecretSpec
+from shared.graph.credentials import (
+    FederatedCredentialSpec,
+    KeyVaultCertificateSpec,
+    KeyVaultSecretSpec,
+    certificate_from_pem,
+)
 from shared.redact import redact
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -235,3 +242,46 @@ def test_a_missing_vault_item_is_an_auth_error_naming_it(
 
     assert raised.value.code == "credential_not_found"
     assert "graph-nowhere" in raised.value.message
+
+
+class RefreshedElsewhere:
+    """A source whose refresh finds nothing new because another thread's refresh already swapped in the
+    new credential: the race of many activities meeting a rotation at once, made deterministic."""
+
+    name = "refreshed-elsewhere"
+
+    def __init__(self, old: ClientCertificate, new: ClientCertificate) -> None:
+        self.served, self._new = old, new
+
+    def current(self) -> ClientCertificate:
+        return self.served
+
+    def refresh(self) -> bool:
+        self.served = self._new
+        return False
+
+
+def test_a_refusal_is_retried_when_another_refresh_already_found_the_new_credential(
+    platform: GraphSim,
+) -> None:
+    app, (tenant, _) = consented_app(platform, certificate=True)
+    successor = platform.admin.register_app("elsewhere successor", certificate=True)
+    platform.admin.add_certificate(app.client_id, successor.certificate_pem or "")
+    assert app.thumbprint is not None
+    platform.admin.remove_certificate(app.client_id, app.thumbprint)
+    source = RefreshedElsewhere(
+        certificate_from_pem(pem(app).decode()), certificate_from_pem(pem(successor).decode())
+    )
+    config = GraphClientConfig(
+        graph_base_url=platform.base_url,
+        login_base_url=platform.base_url,
+        tenant_id=tenant,
+        client_id=app.client_id,
+        credential=source,
+        ca_bundle=platform.ca_file,
+        graph_resource=GRAPH_RESOURCE,
+    )
+
+    assert TokenProvider(config).access_token()
+
+    assert [e["status"] for e in platform.admin.log(kind="token", tenant=tenant)] == [401, 200]
