@@ -39,7 +39,7 @@ from shared.runs import (
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
 from shared.storage import decode_key, names
-from shared.tenants import TenantStatus
+from shared.tenants import TenantStatus, require_ready
 
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
@@ -55,6 +55,7 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     tenant = services.tenants.require(access.tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
         raise TenantDisabled(f"Tenant {tenant.tenant_id} is {tenant.status}; enable it first.")
+    require_ready(tenant, "backup")
     run, reused = start_or_reuse(
         services.runs, tenant.tenant_id, RUN_TYPE, [], access.principal.key, source={}
     )

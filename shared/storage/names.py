@@ -10,6 +10,8 @@ from typing import Final
 
 TENANTS: Final = "tenants"
 MEMBERSHIPS: Final = "memberships"
+GROUP_ROLES: Final = "grouproles"
+"""Entra groups mapped to tenant roles (PK tenant, RK group object ID)."""
 RUNS: Final = "runs"
 RUN_IDS: Final = "runids"
 RUN_ITEMS: Final = "runitems"

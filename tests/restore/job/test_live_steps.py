@@ -34,7 +34,13 @@ CONFIGURATIONS = "deviceManagement/deviceConfigurations"
 
 
 @pytest.fixture
-def services(sim: GraphSim, storage: StorageAccount, storage_config: StorageConfig) -> Services:
+def services(
+    sim: GraphSim, storage: StorageAccount, storage_config: StorageConfig, monkeypatch: pytest.MonkeyPatch
+) -> Services:
+    """The worker's services with the stack's settings: Graph through federation, so the process has
+    the managed identity endpoint in its environment, as on Azure Functions."""
+    for name, value in sim.identity.environment().items():
+        monkeypatch.setenv(name, value)
     tenant = sim.tenants[0].id
     assert storage_config.connection_string is not None
     settings = Settings.from_env(
