@@ -22,9 +22,8 @@ CHOICE = {
     "settingDefinitionId": "linux_distribution_alloweddistros",
     "choiceSettingValue": {"value": "linux_distribution_alloweddistros_ubuntu", "children": []},
 }
-BLOCK = [
-    {"ruleName": None, "scheduledActionConfigurations": [{"actionType": "block", "gracePeriodHours": 0}]}
-]
+BLOCK_ACTION: dict[str, Any] = {"actionType": "block", "gracePeriodHours": 0}
+BLOCK = [{"ruleName": None, "scheduledActionConfigurations": [BLOCK_ACTION]}]
 REFERENCE = G + "deviceManagementConfigurationReferenceSettingValue"
 MFA = "00000000-0000-0000-0000-000000000002"
 ACTIONS = "scheduledActionsForRule($expand=scheduledActionConfigurations)"
@@ -68,7 +67,7 @@ def reference_setting(reusable_id: str) -> dict[str, Any]:
     return {
         "settingInstance": {
             "@odata.type": G + "deviceManagementConfigurationSimpleSettingCollectionInstance",
-            "settingDefinitionId": "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}_remoteaddresses",
+            "settingDefinitionId": "vendor_msft_firewall_mdmstore_firewallrules_remoteaddresses",
             "simpleSettingCollectionValue": [{"@odata.type": REFERENCE, "value": reusable_id}],
         }
     }
@@ -88,12 +87,12 @@ def test_settings_compliance_needs_one_block_action_and_keeps_actions_apart(clie
     read = client.get(path, query={"$expand": f"settings,{ACTIONS}"}).body
     assert read["settings"] == [] and read["settingCount"] == 0
     assert read["scheduledActionsForRule"][0]["scheduledActionConfigurations"][0]["actionType"] == "block"
-    two_blocks = [{"scheduledActionConfigurations": BLOCK[0]["scheduledActionConfigurations"] * 2}]
+    two_blocks = [{"scheduledActionConfigurations": [BLOCK_ACTION, BLOCK_ACTION]}]
     refused(client.post(f"{path}/setScheduledActions", {"scheduledActions": two_blocks}), 400, "one block")
     wipe = [
         {
             "scheduledActionConfigurations": [
-                *BLOCK[0]["scheduledActionConfigurations"],
+                BLOCK_ACTION,
                 {"actionType": "retire"},
             ]
         }
@@ -139,17 +138,18 @@ def test_conditional_access_names_only_existing_locations_strengths_and_contexts
     context = created(
         client, f"{CA}/authenticationContextClassReferences", {"id": "c2", "displayName": "Admin"}, "v1.0"
     )
-    policy = {
+    conditions: dict[str, Any] = {
+        "applications": {
+            "includeApplications": [],
+            "includeAuthenticationContextClassReferences": ["c2"],
+        },
+        "users": {"includeUsers": ["All"]},
+        "locations": {"includeLocations": ["All"], "excludeLocations": [location["id"]]},
+    }
+    policy: dict[str, Any] = {
         "displayName": "CA - Admins",
         "state": "enabled",
-        "conditions": {
-            "applications": {
-                "includeApplications": [],
-                "includeAuthenticationContextClassReferences": ["c2"],
-            },
-            "users": {"includeUsers": ["All"]},
-            "locations": {"includeLocations": ["All"], "excludeLocations": [location["id"]]},
-        },
+        "conditions": conditions,
         "grantControls": {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": MFA}},
     }
     made = created(client, f"{CA}/policies", policy, "v1.0")
@@ -160,7 +160,7 @@ def test_conditional_access_names_only_existing_locations_strengths_and_contexts
     assert context["id"] == "c2"
     unknown = {
         **policy,
-        "conditions": {**policy["conditions"], "locations": {"includeLocations": ["nowhere"]}},
+        "conditions": {**conditions, "locations": {"includeLocations": ["nowhere"]}},
     }
     refused(client.post(f"{CA}/policies", unknown, version="v1.0"), 400, "invalid named location")
     with_mfa = {
@@ -171,7 +171,7 @@ def test_conditional_access_names_only_existing_locations_strengths_and_contexts
     no_strength = {**policy, "grantControls": {"authenticationStrength": {"id": "nope"}}}
     refused(client.post(f"{CA}/policies", no_strength, version="v1.0"), 400, "strength")
     apps = {"includeAuthenticationContextClassReferences": ["c9"]}
-    no_context = {**policy, "conditions": {**policy["conditions"], "applications": apps}}
+    no_context = {**policy, "conditions": {**conditions, "applications": apps}}
     refused(client.post(f"{CA}/policies", no_context, version="v1.0"), 400, "c9")
     refused(
         client.request("DELETE", f"{CA}/namedLocations/{location['id']}", version="v1.0"), 400, "CA - Admins"
