@@ -273,8 +273,10 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
     ),
     TypeSpec(
         DM + "roleAssignments",
-        G + "deviceAndAppManagementRoleAssignment",
+        G + "roleAssignment",
         "rbac",
+        (G + "deviceAndAppManagementRoleAssignment",),
+        odata_type_required=False,
         v1=True,
         navs=(Nav("roleDefinition", G + "roleDefinition", single=True),),
         timestamps=(),

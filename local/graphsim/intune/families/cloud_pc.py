@@ -24,6 +24,8 @@ class CloudPcFamily(Family):
     def on_create(self, ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> None:
         check(spec, obj)
         obj.setdefault("assignments", [])
+        if spec.name == "provisioningPolicies":
+            obj["managedBy"] = "windows365"
 
     def on_update(self, ctx: Ctx, spec: TypeSpec, stored: dict[str, Any], changes: dict[str, Any]) -> None:
         check(spec, {**stored, **changes})

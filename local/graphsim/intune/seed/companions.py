@@ -131,7 +131,6 @@ def settings_compliance(world: World, index: int) -> dict[str, Any]:
             }
         )
     return {
-        "@odata.type": G + "deviceManagementCompliancePolicy",
         "id": policy_id,
         "name": f"{label} - Compliance - {source.pick(('Baseline', 'Strict', 'BYOD'))} {index + 1}",
         "description": "Settings catalog compliance",
@@ -227,7 +226,6 @@ def provisioning_policy(world: World, index: int) -> dict[str, Any]:
     source = world.source
     policy_id = source.guid()
     return {
-        "@odata.type": G + "cloudPcProvisioningPolicy",
         "id": policy_id,
         "displayName": f"W365 - {source.pick(('Standard', 'Developer', 'Frontline'))} - {index + 1}",
         "description": "Cloud PCs for the customer's staff",
@@ -256,7 +254,6 @@ def cloud_pc_user_setting(world: World, index: int) -> dict[str, Any]:
     source = world.source
     setting_id = source.guid()
     return {
-        "@odata.type": G + "cloudPcUserSetting",
         "id": setting_id,
         "displayName": f"W365 - User settings - {index + 1}",
         "localAdminEnabled": source.chance(0.2),
