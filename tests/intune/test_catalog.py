@@ -46,14 +46,28 @@ REFERENCE_TYPES = {
     "managedAppPolicies",
     "mobileAppConfigurations",
     "conditionalAccessPolicies",
+    "compliancePolicies",
+    "reusablePolicySettings",
+    "deviceCategories",
+    "roleAssignments",
+    "deviceManagementSettings",
+    "appleEnrollmentProfiles",
+    "cloudPcProvisioningPolicies",
+    "cloudPcUserSettings",
+    "mobileAppAssignments",
+    "namedLocations",
+    "authenticationStrengthPolicies",
+    "authenticationContextClassReferences",
     "mobileApps",
     "applePushNotificationCertificate",
     "depOnboardingSettings",
     "vppTokens",
     "deviceManagementPartners",
+    "androidManagedStoreAccountEnterpriseSettings",
+    "complianceManagementPartners",
+    "remoteAssistancePartners",
 }
-"""One key per row of the object-type table in docs/graph-intune.md#object-types; capture-only: the
-last five."""
+"""One key per row of the object-type table in docs/graph-intune.md#object-types."""
 
 CAPTURE_ONLY = {
     "mobileApps",
@@ -61,14 +75,24 @@ CAPTURE_ONLY = {
     "depOnboardingSettings",
     "vppTokens",
     "deviceManagementPartners",
+    "androidManagedStoreAccountEnterpriseSettings",
+    "complianceManagementPartners",
+    "remoteAssistancePartners",
 }
+NEVER_CREATED = {"deviceManagementSettings", "mobileAppAssignments"}
+"""Restorable types written only into an object the target already has."""
 
 
 def test_every_reference_type_has_exactly_one_entry() -> None:
     names = [entry.name for entry in TYPES]
     assert len(names) == len(set(names))
     assert set(names) == REFERENCE_TYPES
-    assert len(names) >= 25
+
+
+def test_at_least_40_types_are_captured_and_32_restored() -> None:
+    assert len(TYPES) >= 40
+    assert len(restore_sequence()) >= 32
+    assert len(TYPES) - len(restore_sequence()) == len(CAPTURE_ONLY)
 
 
 def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
@@ -78,6 +102,9 @@ def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
         assert entry.collection.lstrip("/") in served, entry.name
     for typed in BY_NAME["managedAppPolicies"].typed_collections.values():
         assert typed.lstrip("/") in served
+    for entry in TYPES:
+        if entry.parent is not None:
+            assert entry.parent.collection.lstrip("/") in served
 
 
 def test_unknown_type_is_a_404_problem_naming_the_known_types() -> None:
@@ -97,7 +124,15 @@ def test_restore_order_writes_every_dependency_first() -> None:
             if BY_NAME[dependency].restorable:
                 assert order[dependency] < order[entry.name], f"{dependency} must come before {entry.name}"
     names = [entry.name for entry in restore_sequence()]
-    assert names[:3] == ["roleScopeTags", "assignmentFilters", "notificationMessageTemplates"]
+    assert names[:4] == [
+        "roleScopeTags",
+        "deviceCategories",
+        "assignmentFilters",
+        "notificationMessageTemplates",
+    ]
+    assert order["namedLocations"] < order["conditionalAccessPolicies"]
+    assert order["reusablePolicySettings"] < order["configurationPolicies"]
+    assert order["roleDefinitions"] < order["roleAssignments"]
 
 
 def test_capture_only_types_say_why_and_have_no_writes() -> None:
@@ -106,8 +141,13 @@ def test_capture_only_types_say_why_and_have_no_writes() -> None:
             assert entry.not_restorable_reason
             assert not entry.create and not entry.update and entry.assign is None
             assert entry.name not in {restorable.name for restorable in restore_sequence()}
+        elif entry.name in NEVER_CREATED:
+            assert entry.restorable and entry.target_must_exist and not entry.create, entry.name
+            assert entry.update or entry.assign, entry.name
         else:
-            assert entry.restorable and entry.create and entry.update, entry.name
+            assert entry.restorable and entry.create and entry.update and not entry.target_must_exist, (
+                entry.name
+            )
 
 
 @pytest.mark.parametrize(
@@ -118,6 +158,9 @@ def test_capture_only_types_say_why_and_have_no_writes() -> None:
         ("deviceShellScripts", "deviceManagementScriptAssignments"),
         ("deviceHealthScripts", "deviceHealthScriptAssignments"),
         ("deviceEnrollmentConfigurations", "enrollmentConfigurationAssignments"),
+        ("mobileAppAssignments", "mobileAppAssignments"),
+        ("cloudPcProvisioningPolicies", "assignments"),
+        ("compliancePolicies", "assignments"),
     ],
 )
 def test_assign_body_keys_follow_the_reference(name: str, body_key: str) -> None:
@@ -129,7 +172,13 @@ def test_per_target_and_unassignable_types() -> None:
     for name in ("windowsAutopilotDeploymentProfiles", "termsAndConditions"):
         assign = BY_NAME[name].assign
         assert assign is not None and assign.per_target
-    for name in ("assignmentFilters", "notificationMessageTemplates", "conditionalAccessPolicies"):
+    for name in (
+        "assignmentFilters",
+        "notificationMessageTemplates",
+        "conditionalAccessPolicies",
+        "namedLocations",
+        "roleAssignments",
+    ):
         assert BY_NAME[name].assign is None
 
 
@@ -146,26 +195,38 @@ def test_write_strategies_are_declared_per_type() -> None:
         "deviceEnrollmentConfigurations": WriteStrategy.SET_PRIORITY,
         "notificationMessageTemplates": WriteStrategy.LOCALIZED_MESSAGES,
         "managedAppPolicies": WriteStrategy.TARGET_APPS,
+        "compliancePolicies": WriteStrategy.SETTINGS_COMPLIANCE,
+        "deviceManagementSettings": WriteStrategy.PARENT_PROPERTY,
+        "mobileAppAssignments": WriteStrategy.ASSIGN_ONLY,
+        "appleEnrollmentProfiles": WriteStrategy.IN_PARENT,
+        "authenticationContextClassReferences": WriteStrategy.CHOSEN_ID,
+        "authenticationStrengthPolicies": WriteStrategy.ALLOWED_COMBINATIONS,
+        "roleAssignments": WriteStrategy.ROLE_BINDING,
     }
 
 
 STRATEGY_REQUESTS = {
-    WriteStrategy.PUT_WHOLE: "PUT /{id}",
-    WriteStrategy.SET_PRIORITY: "POST /{id}/setPriority",
-    WriteStrategy.COMPLIANCE_ACTIONS: "POST /{id}/scheduleActionsForRules",
-    WriteStrategy.DEFINITION_VALUES: "POST /{id}/updateDefinitionValues",
-    WriteStrategy.LOCALIZED_MESSAGES: "POST /{id}/localizedNotificationMessages",
-    WriteStrategy.FROM_TEMPLATE: "POST /deviceManagement/templates/{templateId}/createInstance",
-    WriteStrategy.TARGET_APPS: "POST {typed_collection}/{id}/targetApps",
+    "PUT /{id}": {WriteStrategy.PUT_WHOLE, WriteStrategy.SETTINGS_COMPLIANCE},
+    "POST /{id}/setPriority": {WriteStrategy.SET_PRIORITY},
+    "POST /{id}/scheduleActionsForRules": {WriteStrategy.COMPLIANCE_ACTIONS},
+    "POST /{id}/setScheduledActions": {WriteStrategy.SETTINGS_COMPLIANCE},
+    "POST /{id}/updateDefinitionValues": {WriteStrategy.DEFINITION_VALUES},
+    "POST /{id}/localizedNotificationMessages": {WriteStrategy.LOCALIZED_MESSAGES},
+    "POST /deviceManagement/templates/{templateId}/createInstance": {WriteStrategy.FROM_TEMPLATE},
+    "POST {typed_collection}/{id}/targetApps": {WriteStrategy.TARGET_APPS},
+    "PATCH /deviceManagement": {WriteStrategy.PARENT_PROPERTY},
+    "POST {parent}": {WriteStrategy.IN_PARENT},
+    "POST /{id}/updateAllowedCombinations": {WriteStrategy.ALLOWED_COMBINATIONS},
 }
+"""The requests a strategy's writer makes, and the strategies that make each."""
 
 
 @pytest.mark.parametrize("entry", TYPES, ids=lambda entry: entry.name)
 def test_a_write_strategy_goes_with_the_requests_its_entry_lists(entry: ObjectType) -> None:
     """The requests an entry lists (`create`, `update`) and the strategy that makes them agree."""
     requests = {f"{op.method} {op.path}" for op in (*entry.create, *entry.update)}
-    for strategy, request in STRATEGY_REQUESTS.items():
-        assert (request in requests) == (entry.write_strategy is strategy), strategy
+    for request, strategies in STRATEGY_REQUESTS.items():
+        assert (request in requests) == (entry.write_strategy in strategies), request
 
 
 def test_list_queries_and_reads_follow_the_reference() -> None:
