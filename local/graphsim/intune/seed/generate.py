@@ -17,7 +17,7 @@ DM, DAM, CA = "deviceManagement/", "deviceAppManagement/", "identity/conditional
 Builder = Callable[[World, int], dict[str, Any]]
 
 MIX: tuple[tuple[str, float, Builder], ...] = (
-    ("groups", 0.08, directory.group),
+    ("groups", 0.07, directory.group),
     (DM + "roleScopeTags", 0.02, directory.scope_tag),
     (DM + "deviceCategories", 0.01, companions.device_category),
     (DM + "assignmentFilters", 0.03, directory.assignment_filter),
@@ -44,7 +44,7 @@ MIX: tuple[tuple[str, float, Builder], ...] = (
     (DM + "termsAndConditions", 0.01, updates_apps.terms),
     (DAM + "managedAppPolicies", 0.04, lambda world, index: {}),
     (DAM + "mobileApps", 0.04, directory.mobile_app),
-    (DAM + "mobileAppConfigurations", 0.02, updates_apps.app_configuration),
+    (DAM + "mobileAppConfigurations", 0.01, updates_apps.app_configuration),
     (CA + "namedLocations", 0.01, companions.named_location),
     ("policies/authenticationStrengthPolicies", 0.01, companions.authentication_strength),
     (CA + "authenticationContextClassReferences", 0.01, companions.authentication_context),
