@@ -18,7 +18,7 @@ from shared.intune import (
     object_type,
     restore_sequence,
 )
-from shared.intune.model import ObjectType
+from shared.intune.model import ObjectType, nested_id
 from shared.intune.normalize import normalize
 from shared.storage import canonical_json
 
@@ -337,3 +337,50 @@ def test_encrypted_and_masked_values_are_recorded_not_stored() -> None:
 def test_token_properties_of_capture_only_types_are_never_kept() -> None:
     payload, secrets = normalize(BY_NAME["vppTokens"], {"id": "v", "displayName": "VPP", "token": "c2VjcmV0"})
     assert "token" not in payload and secrets == ["token"]
+
+
+def test_expanded_references_keep_only_what_identifies_them() -> None:
+    """A CA policy's strength and a role assignment's role change with the referenced object, not
+    with the policy: only their ID (and a role's name) is kept, so the hash changes only with it."""
+    strength = {"id": "s1", "displayName": "MFA", "modifiedDateTime": "2024-01-01T00:00:00Z"}
+    policy = {
+        "id": "p",
+        "displayName": "CA",
+        "grantControls": {"operator": "OR", "authenticationStrength": strength},
+    }
+    payload, _ = normalize(BY_NAME["conditionalAccessPolicies"], policy)
+    assert payload["grantControls"] == {"operator": "OR", "authenticationStrength": {"id": "s1"}}
+    role = {"id": "r1", "displayName": "Helpdesk", "rolePermissions": [{"resourceActions": []}]}
+    payload, _ = normalize(
+        BY_NAME["roleAssignments"], {"id": "a", "displayName": "A", "roleDefinition": role}
+    )
+    assert payload["roleDefinition"] == {"id": "r1", "displayName": "Helpdesk"}
+
+
+def test_an_apps_assignments_are_captured_without_the_app() -> None:
+    app = {
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        "id": "a1",
+        "displayName": "7-Zip",
+        "publisher": "Igor Pavlov",
+        "installCommandLine": "msiexec /i 7z.msi /qn",
+        "assignments": [{"id": "x", "intent": "required", "target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+    payload, _ = normalize(BY_NAME["mobileAppAssignments"], app)
+    assert payload == {
+        "displayName": "7-Zip",
+        "publisher": "Igor Pavlov",
+        "assignments": [{"intent": "required", "target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+
+
+def test_a_nested_object_is_read_at_its_path_under_its_parent() -> None:
+    entry = BY_NAME["appleEnrollmentProfiles"]
+    object_id = nested_id("token-1", "profile-2")
+    assert object_id == "token-1_profile-2"
+    assert (
+        entry.item_path(object_id)
+        == "/deviceManagement/depOnboardingSettings/token-1/enrollmentProfiles/profile-2"
+    )
+    with pytest.raises(ValueError, match="parent ID"):
+        entry.item_path("profile-2")
