@@ -4,6 +4,8 @@ per type, and the payload normalisation that makes hashes stable."""
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -384,3 +386,23 @@ def test_a_nested_object_is_read_at_its_path_under_its_parent() -> None:
     )
     with pytest.raises(ValueError, match="parent ID"):
         entry.item_path("profile-2")
+
+
+def test_the_readme_lists_every_type_and_why_a_capture_only_one_is_not_restored() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## What is backed up and restored\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        name: row
+        for row in section.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`(\w+)`", row.split(" | ")[0])
+    }
+    assert set(rows) == set(BY_NAME)
+    assert f"{len(TYPES)} object types are backed up" in section
+    assert f"{len(restore_sequence())} of them are restored" in section
+    for entry in TYPES:
+        restored = rows[entry.name].rstrip(" |").rsplit(" | ", 1)[1]
+        if entry.restorable:
+            assert restored.startswith("yes"), entry.name
+        else:
+            assert restored == f"no: {entry.not_restorable_reason}", entry.name
