@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.intune.model import ParentCollection, nested_id, split_nested_id
+from shared.intune.model import ParentCollection, nested_id
 from shared.intune.normalize import PARENT_MARKER
 from shared.restore.writer import RestoreNotPossible, Writer
 
@@ -78,10 +78,6 @@ class InParentWriter(Writer):
                 f"The target has {len(found)} {where}; rename all but one, then restore again."
             )
         return found[0]
-
-    def assign(self, object_id: str) -> None:
-        split_nested_id(object_id)
-        super().assign(object_id)
 
 
 class ChosenIdWriter(Writer):
