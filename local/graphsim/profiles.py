@@ -35,6 +35,7 @@ ALL_INTUNE_PERMISSIONS = frozenset(
         "Group.Read.All",
         "Policy.Read.All",
         "Policy.ReadWrite.ConditionalAccess",
+        "CloudPC.ReadWrite.All",
     }
 )
 """What an MSP backup-and-restore app is consented with: Intune read/write plus what assignments refer to."""

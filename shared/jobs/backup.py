@@ -18,10 +18,11 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config.errors import ConfigurationError
-from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
+from shared.graph import GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
-from shared.intune.model import ObjectType, Strategy
+from shared.intune.listing import list_objects
+from shared.intune.model import ObjectType
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
 from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
@@ -90,7 +91,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
     entry = object_type(policy_type)
     try:
         client = graph_client_for(services.settings, services.tenants.require(tenant_id))
-        objects = _list_objects(client, entry)
+        objects = list_objects(client, entry)
     except GraphThrottled as exc:
         return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
     except (GraphError, ConfigurationError) as exc:
@@ -109,19 +110,6 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
     )
     staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
     return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
-
-
-def _list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
-    if entry.strategy is Strategy.SINGLETON:
-        try:
-            return [client.get(entry.collection, version=entry.version)]
-        except GraphNotFound:
-            # Graph answers 404 for a singleton the tenant never set up (no Apple push certificate):
-            # nothing to back up, not a failed type.
-            return []
-    expand = entry.expand if entry.list_expand is None else entry.list_expand
-    params = dict(entry.list_params) | ({"$expand": ",".join(expand)} if expand else {})
-    return list(client.get_all(entry.collection, params=params or None, version=entry.version))
 
 
 def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:

@@ -95,7 +95,7 @@ def apply_chunk(
     )
     try:
         target, source = graph_clients(services, tenant_id, selection.source_tenant_id, read_only=False)
-        ids = build_id_map(source, target)
+        ids = build_id_map(source, target, {item.source.policy_type for item in pending})
     except GraphThrottled as exc:
         return _throttled_or_failed(services, run_id, pending, exc, final_attempt)
     except (GraphError, ConfigurationError) as exc:

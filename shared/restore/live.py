@@ -18,9 +18,8 @@ from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled,
 from shared.intune.capture import CapturedPolicy, capture_policy
 from shared.intune.diff import diff_policies
 from shared.redact import redact
-from shared.restore.lookup import find_matches, natural_key
+from shared.restore.lookup import find_matches, match_filter, natural_key
 from shared.restore.model import WRITE_AUDIT_ACTION, Action, PlannedItem, bounded_notes, content_sha256
-from shared.restore.plan import match_filter
 from shared.restore.remap import IdMap, remap_content
 from shared.restore.write import RestoreNotPossible, write_item
 from shared.runs import ItemOutcome

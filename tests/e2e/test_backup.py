@@ -9,7 +9,7 @@ from typing import Any
 from local.apptesting import OPERATOR_A, App
 from local.graphsim.testing import GraphSim
 from shared.intune.catalog import TYPES
-from shared.intune.model import Strategy
+from shared.intune.model import Strategy, nested_id
 from shared.storage import ContentStore, canonical_json, names
 
 FORBIDDEN = (
@@ -49,6 +49,12 @@ def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_
         if entry.strategy is Strategy.SINGLETON:
             single = state[entry.collection.lstrip("/")]
             held = single if isinstance(single, list) else [single]
+        if entry.parent is not None:
+            held = [
+                {"id": nested_id(parent["id"], child["id"])}
+                for parent in state[entry.parent.collection.lstrip("/")]
+                for child in parent.get(entry.parent.navigation) or []
+            ]
         expected = {
             str(o.get("id") or entry.name) for o in held if not (entry.skip and entry.skip.applies_to(o))
         }

@@ -45,7 +45,9 @@ CROSS_TYPES = [
     "notificationMessageTemplates",
     "deviceCompliancePolicies",
     "deviceConfigurations",
+    "reusablePolicySettings",
 ]
+"""A baseline: policies and what they refer to (scope tags, filters, templates, reusable settings)."""
 _names = itertools.count(1)
 
 
