@@ -60,7 +60,7 @@ class SweepPlan:
     """What one sweep of a tenant deletes, out of how many."""
 
     versions: list[PolicyVersion]
-    payloads: list[str]
+    payloads: list[StoredPayload]
     versions_before: int
     payloads_before: int
 
@@ -103,7 +103,7 @@ def plan_sweep(
     kept_hashes = references.hashes | {v.content_sha256 for v in kept}
     return SweepPlan(
         versions=[v for v in versions if v.version_id not in kept_ids],
-        payloads=[p.sha256 for p in payloads if p.sha256 not in kept_hashes and p.last_modified <= cutoff],
+        payloads=[p for p in payloads if p.sha256 not in kept_hashes and p.last_modified <= cutoff],
         versions_before=len(versions),
         payloads_before=len(payloads),
     )
@@ -184,7 +184,7 @@ def sweep_tenant(
     )
     for version in plan.versions:
         delete_version(account, version)
-    deleted = sum(1 for digest in plan.payloads if store.delete(digest))
+    deleted = sum(1 for payload in plan.payloads if store.delete(payload))
     result = SweepResult(tenant_id, plan.versions_before, len(plan.versions), plan.payloads_before, deleted)
     log.info("Swept tenant %s: %s", tenant_id, result.to_summary())
     return result

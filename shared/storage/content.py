@@ -13,6 +13,7 @@ under the prefix (a lazy migration that makes reads right at once); `migrate_leg
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
 
 from shared.storage import names
@@ -80,6 +82,7 @@ class StoredPayload:
 
     sha256: str
     last_modified: datetime
+    etag: str | None = None
 
 
 class ContentStore:
@@ -109,8 +112,16 @@ class ContentStore:
         try:
             self._container.upload_blob(name, data, overwrite=False, content_settings=_JSON)
         except ResourceExistsError:
+            self._touch(name)
             return StoredContent(digest, name, len(data), created=False)
         return StoredContent(digest, name, len(data), created=True)
+
+    def _touch(self, name: str) -> None:
+        """Mark an existing payload as just used (new Last-Modified and ETag): retention leaves a blob
+        written within its grace alone and deletes only the blob it listed (ETag-conditional), so a
+        payload a new version re-uses is never freed under it."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._container.get_blob_client(name).set_blob_metadata({"used": "1"})
 
     def get_bytes(self, sha256_hex: str) -> bytes:
         """The stored canonical bytes, checked against their name; a payload found only under its
@@ -133,13 +144,17 @@ class ContentStore:
             name: str = blob.name
             digest = name[len(self._prefix) :].removesuffix(".json")
             if _SHA256_HEX.match(digest):
-                yield StoredPayload(digest, blob.last_modified)
+                yield StoredPayload(digest, blob.last_modified, blob.etag)
 
-    def delete(self, sha256_hex: str) -> bool:
-        """Delete one payload of the tenant; False when it was already gone."""
+    def delete(self, payload: StoredPayload) -> bool:
+        """Delete one listed payload of the tenant unless it changed (was re-used) since it was listed;
+        False when it was gone or re-used."""
+        conditions: dict[str, Any] = {}
+        if payload.etag is not None:
+            conditions = {"etag": payload.etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            self._container.delete_blob(blob_name_for(self._tenant_id, sha256_hex))
-        except ResourceNotFoundError:
+            self._container.delete_blob(blob_name_for(self._tenant_id, payload.sha256), **conditions)
+        except (ResourceNotFoundError, ResourceModifiedError):
             return False
         return True
 

@@ -81,8 +81,12 @@ def test_tenants_have_their_own_prefix_and_listing(storage: StorageAccount) -> N
     assert [p.sha256 for p in theirs.payloads()] == [shared.sha256]
     with pytest.raises(ContentNotFound):
         theirs.get_json(only_mine.sha256)
-    assert mine.delete(shared.sha256) is True
-    assert mine.delete(shared.sha256) is False
+    listed = {p.sha256: p for p in mine.payloads()}
+    assert mine.put_json({"only": "mine"}).created is False  # re-used since listed: its ETag changed
+    assert mine.delete(listed[only_mine.sha256]) is False
+    assert mine.get_json(only_mine.sha256) == {"only": "mine"}
+    assert mine.delete(listed[shared.sha256]) is True
+    assert mine.delete(listed[shared.sha256]) is False
     assert theirs.get_json(shared.sha256) == {"same": True}
     with pytest.raises(InvalidKey):
         ContentStore(container, "../other")
