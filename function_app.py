@@ -26,6 +26,7 @@ from triggers.restores import bp as restores_bp
 from triggers.runs import bp as runs_bp
 from triggers.schedule_timer import bp as schedule_timer_bp
 from triggers.schedules import bp as schedules_bp
+from triggers.storage_sweep import bp as storage_sweep_bp
 from triggers.tenant_verify_timer import bp as tenant_verify_timer_bp
 from triggers.tenants import bp as tenants_bp
 
@@ -44,6 +45,7 @@ for blueprint in (
     schedules_bp,
     schedule_timer_bp,
     reconcile_bp,
+    storage_sweep_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,

@@ -3,7 +3,8 @@ time key, so a partition query lists them newest first), each pointing at its ma
 
 The manifest (`backups/{tenant}/{run}.json` in the manifests container) lists per type every
 policy's ID, display name, version ID and content SHA-256: the snapshot blobs it references are
-content-addressed and shared between sets, so deleting a set deletes its manifest only.
+content-addressed and shared between the tenant's sets, so deleting a set deletes its manifest and row;
+retention then frees the versions and payloads no kept set needs (`shared.jobs.retention_sweep`).
 """
 
 from __future__ import annotations

@@ -136,6 +136,11 @@ class RunSettings:
 
     start_grace_seconds: int = 120
     stall_minutes: int = 30
+    retention_grace_hours: int = 168
+    """Retention keeps every version captured, and payload written, this recently (on-demand
+    snapshots, running backups, restores being begun): `shared.jobs.retention_sweep`."""
+    history_purge_days: int = 30
+    """The Durable history of a run is purged this long after the run ended."""
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,8 @@ def _runs(env: _Reader) -> RunSettings:
     return RunSettings(
         start_grace_seconds=env.whole("TENANTATLAS_RUN_START_GRACE_SECONDS", 120, low=1, high=3600),
         stall_minutes=env.whole("TENANTATLAS_RUN_STALL_MINUTES", 30, low=1, high=24 * 60),
+        retention_grace_hours=env.whole("TENANTATLAS_RETENTION_GRACE_HOURS", 168, low=1, high=24 * 366),
+        history_purge_days=env.whole("TENANTATLAS_HISTORY_PURGE_DAYS", 30, low=1, high=3660),
     )
 
 

@@ -105,7 +105,14 @@ def apply_chunk(
     for index, item in enumerate(pending):
         try:
             applied = _apply_one(
-                services, target, ids, item, ctx, made.get(_name_key(item), []), item.item_id in interrupted
+                services,
+                selection.source_tenant_id,
+                target,
+                ids,
+                item,
+                ctx,
+                made.get(_name_key(item), []),
+                item.item_id in interrupted,
             )
         except GraphThrottled as exc:
             answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
@@ -126,6 +133,7 @@ def apply_chunk(
 
 def _apply_one(
     services: Services,
+    source_tenant_id: str,
     target: GraphClient,
     ids: IdMap,
     item: PlannedItem,
@@ -133,7 +141,7 @@ def _apply_one(
     made_here: list[str],
     interrupted: bool,
 ) -> ItemApplied:
-    content = load_content(services.account, item.source)
+    content = load_content(services.account, source_tenant_id, item.source)
     return apply_item(target, ids, item, content, ctx, made_here=made_here, interrupted=interrupted)
 
 

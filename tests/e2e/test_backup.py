@@ -13,7 +13,7 @@ from local.graphsim.testing import GraphSim
 from shared.intune.catalog import BY_NAME, TYPES
 from shared.intune.model import Strategy, nested_id
 from shared.runs import RunTables, finish, start_or_reuse
-from shared.storage import ContentStore, canonical_json, names
+from shared.storage import canonical_json, names, payload_store
 
 FORBIDDEN = (
     "Application is not authorized to perform this operation. Application must have one of the "
@@ -45,7 +45,7 @@ def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_
     ).json()
     assert by_type == {t: c["succeeded"] for t, c in backup["countsByType"].items() if c["succeeded"]}
     state = clean_graph.admin.tenant_state(app.tenant_a)["collections"]
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, app.tenant_a)
     for entry in TYPES:
         collections = entry.typed_collections.values() if entry.typed_collections else [entry.collection]
         held = [o for c in collections for o in state.get(c.lstrip("/"), [])]
@@ -201,7 +201,7 @@ def test_a_150_setting_policy_and_every_nested_part_are_complete_in_a_tenant_bac
         canonical_json(s["settingInstance"]) for s in created["settings"]
     )
 
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, app.tenant_a)
 
     def stored(policy_type: str) -> dict[str, dict[str, Any]]:
         return {i["policyId"]: store.get_json(i["contentSha256"]) for i in backup["items"][policy_type]}
