@@ -43,7 +43,11 @@ class BodyTooDeep(ProblemError):
 
 def json_body(req: func.HttpRequest, *, invalid: type[ProblemError] = InvalidBody) -> Any:
     """The parsed JSON body, None when there is none; refusals as the module says."""
-    raw = req.get_body()
+    return parse_body_bytes(req.get_body(), invalid=invalid)
+
+
+def parse_body_bytes(raw: bytes, *, invalid: type[ProblemError] = InvalidBody) -> Any:
+    """`json_body` for a body already read: bounded in size and depth, None when empty."""
     if len(raw) > MAX_BODY_BYTES:
         raise BodyTooLarge(f"A request body is at most {MAX_BODY_BYTES} bytes.")
     if not raw.strip():

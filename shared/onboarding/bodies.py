@@ -3,16 +3,14 @@ missing field is a 400 naming it, before anything is read or written."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.auth.roles import Role, parse_role
+from shared.http.body import parse_body_bytes
 from shared.http.problems import ProblemError
 from shared.tenants import TenantStatus
-
-_MAX_BODY_BYTES = 16_384
 
 
 class InvalidOnboardingRequest(ProblemError):
@@ -37,12 +35,8 @@ class TenantChanges:
 
 
 def parse_json(raw: bytes) -> Mapping[str, Any]:
-    if len(raw) > _MAX_BODY_BYTES:
-        raise InvalidOnboardingRequest(f"The body is over {_MAX_BODY_BYTES} bytes.")
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidOnboardingRequest("The body is not JSON.") from None
+    """The body object, through the one body guard (size 413, depth 400, then JSON)."""
+    body = parse_body_bytes(raw, invalid=InvalidOnboardingRequest)
     if not isinstance(body, dict):
         raise InvalidOnboardingRequest("The body must be a JSON object.")
     return body
