@@ -38,7 +38,9 @@ def begin_backup(ref: RunRef) -> BackupBegun:
 @bp.function_name(Activity.BACKUP_LIST_TYPE)
 @bp.activity_trigger(input_name="request")
 def backup_list_type(request: TypeRequest) -> TypeListing:
-    return list_type(services(), request.tenant_id, request.run_id, request.policy_type)
+    return list_type(
+        services(), request.tenant_id, request.run_id, request.policy_type, retry_of=request.retry_of
+    )
 
 
 @bp.function_name(Activity.BACKUP_CAPTURE_CHUNK)

@@ -57,7 +57,7 @@ def tenant_backup(
         )
         if not begun.active:
             return begun.to_json()
-        listings = yield from _list_all(context, ref, begun.types)
+        listings = yield from _list_all(context, ref, begun.types, begun.retry_of)
         total = BackupTotal(
             tenant_id=ref.tenant_id, run_id=ref.run_id, total=sum(listing.count for listing in listings)
         )
@@ -76,9 +76,10 @@ def tenant_backup(
 
 
 def _list_all(
-    context: df.DurableOrchestrationContext, ref: RunRef, types: Sequence[str]
+    context: df.DurableOrchestrationContext, ref: RunRef, types: Sequence[str], retry_of: str | None
 ) -> Generator[Task, Any, list[TypeListing]]:
-    """Every type listed in parallel; a throttled list is waited out and listed again."""
+    """Every type listed in parallel; a throttled list is waited out and listed again. A retry's
+    listings keep only the failed items of the run it retries (`retry_of`)."""
     done: list[TypeListing] = []
     pending = list(types)
     for attempt in range(MAX_ATTEMPTS):
@@ -87,7 +88,9 @@ def _list_all(
                 context.call_activity_with_retry(
                     Activity.BACKUP_LIST_TYPE,
                     ACTIVITY_RETRY,
-                    TypeRequest(tenant_id=ref.tenant_id, run_id=ref.run_id, policy_type=policy_type),
+                    TypeRequest(
+                        tenant_id=ref.tenant_id, run_id=ref.run_id, policy_type=policy_type, retry_of=retry_of
+                    ),
                 )
                 for policy_type in pending
             ]

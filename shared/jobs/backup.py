@@ -23,9 +23,11 @@ from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
 from shared.intune.listing import list_objects
 from shared.intune.model import ObjectType
+from shared.jobs.backup_retry import RETRY_KIND, RETRY_OF, WHOLE_TYPE, failed_by_type, retry_of_run
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
 from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
+from shared.notifications import run_link
 from shared.redact import redact
 from shared.runs import (
     ItemOutcome,
@@ -36,17 +38,19 @@ from shared.runs import (
     get_run,
     record_items,
     start_or_reuse,
+    update_progress,
 )
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
 from shared.storage import decode_key, names
-from shared.tenants import TenantStatus
+from shared.tenants import TenantStatus, require_ready
 
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
 REQUESTED_ACTION = RUN_TYPE + ".requested"
 NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before it; back the tenant up again."
+GONE_SINCE_RETRIED_RUN = "Not in Graph any more: deleted since the backup this run retries."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
 
@@ -56,6 +60,7 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     tenant = services.tenants.require(access.tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
         raise TenantDisabled(f"Tenant {tenant.tenant_id} is {tenant.status}; enable it first.")
+    require_ready(tenant, "backup")
     run, reused = start_or_reuse(
         services.runs, tenant.tenant_id, RUN_TYPE, [], access.principal.key, source={}
     )
@@ -78,14 +83,31 @@ def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun
             active=False, status=run.status.value, error=f"run type {run.run_type!r} is no backup"
         )
     begun = begin_run(services, tenant_id, run_id)
-    return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
+    retried = retry_of_run(run)
+    if retried is None or not begun.active:
+        return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
+    failed = failed_by_type(services, retried)
+    run = get_run(services.runs, tenant_id, run_id)
+    links = {**(run.summary or {}).get("links", {}), RETRY_OF: run_link(tenant_id, retried)}
+    summary = {**(run.summary or {}), RETRY_OF: retried, "links": links}
+    update_progress(services.runs, tenant_id, run_id, summary=summary)
+    return BackupBegun(
+        active=True,
+        status=begun.status,
+        types=tuple(t for t in BACKUP_TYPES if t in failed),
+        retry_of=retried,
+    )
 
 
-def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> TypeListing:
+def list_type(
+    services: Services, tenant_id: str, run_id: str, policy_type: str, *, retry_of: str | None = None
+) -> TypeListing:
     """List one type (all pages, skip rules applied) into a staging blob; returns the count.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
     shows which permission or type is missing; a throttled list is handed back for a timer.
+    A retry (`retry_of`) stages only the IDs that failed in the run it retries (all of them when
+    the type's listing failed there), and records a failed ID no longer listed as skipped.
     """
     entry = object_type(policy_type)
     try:
@@ -102,13 +124,47 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         )
         return TypeListing(policy_type=policy_type, error=error)
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
+    skipped = len(objects) - len(kept)
+    if retry_of is not None:
+        kept = _only_failed(services, run_id, retry_of, entry, objects, kept)
     listing = staging.Listing(
         ids=[_object_id(entry, obj) for obj in kept],
         objects={_object_id(entry, obj): obj for obj in kept},
-        skipped=len(objects) - len(kept),
+        skipped=skipped,
     )
     staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
     return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
+
+
+def _only_failed(
+    services: Services,
+    run_id: str,
+    retry_of: str,
+    entry: ObjectType,
+    objects: Sequence[dict[str, Any]],
+    kept: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The listed objects a retry captures again: those that failed in `retry_of`, or the whole type
+    when its listing failed there. A failed ID Graph no longer lists is recorded skipped."""
+    wanted = failed_by_type(services, retry_of, entry.name).get(entry.name, set())
+    if WHOLE_TYPE in wanted:
+        return kept
+    listed = {_object_id(entry, obj) for obj in objects}
+    record_items(
+        services.runs,
+        run_id,
+        [
+            ItemResult(
+                f"{entry.name}:{policy_id}",
+                entry.name,
+                ItemOutcome.SKIPPED,
+                policy_id=policy_id,
+                reason=GONE_SINCE_RETRIED_RUN,
+            )
+            for policy_id in sorted(wanted - listed)
+        ],
+    )
+    return [obj for obj in kept if _object_id(entry, obj) in wanted]
 
 
 def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:
@@ -122,9 +178,13 @@ def finish_backup(
     object no chunk recorded (its type's capture stopped: `type_errors` says why), write the manifest
     and the backup set with the status the run will get, mark deleted what the listings no longer hold,
     drop the staging files. Safe to run again: every name is derived from the run, and a repeat after
-    the staging files are gone finds the set it wrote."""
+    the staging files are gone finds the set it wrote.
+
+    A retry's listings hold only the items it retried: its set is of kind `retry` (`retryOf`), and it
+    marks nothing deleted in Graph (that takes a complete listing)."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
+    retried = retry_of_run(run)
     listed = staging.listed_types(container, run_id)
     if not listed:
         with contextlib.suppress(sets.BackupSetNotFound):
@@ -156,6 +216,7 @@ def finish_backup(
         "tenantId": tenant_id,
         "runId": run_id,
         "createdAt": run.created_at.isoformat(),
+        **({"kind": RETRY_KIND, RETRY_OF: retried} if retried else {}),
         "types": {
             policy_type: sorted(entries.values(), key=lambda e: e["policyId"])
             for policy_type, entries in sorted(by_type.items())
@@ -165,10 +226,24 @@ def finish_backup(
     sets.put_manifest(container, blob, manifest)
     sets.save_backup_set(
         services.account.table(names.BACKUP_SETS),
-        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, _counts(listings, outcomes)),
+        sets.BackupSet(
+            run_id,
+            tenant_id,
+            run_id,
+            status,
+            run.created_at,
+            blob,
+            _counts(listings, outcomes),
+            kind=RETRY_KIND if retried else sets.FULL_KIND,
+            retry_of=retried,
+        ),
     )
-    deleted = inventory.mark_missing_deleted(
-        services.account.table(names.INVENTORY), tenant_id, run_id, listings, datetime.now(UTC)
+    deleted = (
+        0
+        if retried
+        else inventory.mark_missing_deleted(
+            services.account.table(names.INVENTORY), tenant_id, run_id, listings, datetime.now(UTC)
+        )
     )
     staging.delete_staging(container, run_id)
     return BackupFinished(backup_id=run_id, manifest=blob, deleted_in_graph=deleted)

@@ -117,7 +117,7 @@ def plan_chunk(
     source_tenant, all_items = model.get_source(container, tenant_id, run_id)
     items = _narrow(all_items[chunk.start : chunk.end], chunk.retry)
     started_at = datetime.now(UTC)
-    settled = settled_without_graph(items, lambda item: load_content(services.account, item))
+    settled = settled_without_graph(items, lambda item: load_content(services.account, source_tenant, item))
     if settled is not None:
         return _record_preview(services, tenant_id, run_id, chunk, settled, [], started_at)
     try:
@@ -125,7 +125,9 @@ def plan_chunk(
         ids = build_id_map(source, target, {item.policy_type for item in items}).with_planned(
             _restored_first(all_items, items)
         )
-        outcome = plan_items(target, ids, items, lambda item: load_content(services.account, item))
+        outcome = plan_items(
+            target, ids, items, lambda item: load_content(services.account, source_tenant, item)
+        )
     except GraphThrottled as exc:
         if not final_attempt:
             return handed_back([i.item_id for i in items], exc.retry_after)

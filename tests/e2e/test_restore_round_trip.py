@@ -28,7 +28,7 @@ from local.stack import GRAPHSIM_CREDENTIAL_REF
 from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.intune.catalog import BY_NAME, TYPES
-from shared.storage import ContentStore, canonical_json, names
+from shared.storage import canonical_json, payload_store
 from shared.tenants import TenantRegistry
 from tests.restore.roundtrip import (
     REFERENCE_VALUE,
@@ -85,7 +85,7 @@ def _backup(app: App, tenant: str, principal: str) -> tuple[str, dict[str, list[
     assert run["status"] == "succeeded", (run, [(i["itemId"], i["error"]) for i in failed])
     held = app.get(f"api/tenants/{tenant}/backups/{run['id']}", principal, params={"includeItems": "true"})
     assert held.status_code == 200, held.text
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, tenant)
     return str(run["id"]), {
         name: [(item["policyId"], store.get_json(item["contentSha256"])) for item in items]
         for name, items in held.json()["items"].items()

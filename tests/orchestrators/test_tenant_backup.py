@@ -262,3 +262,33 @@ def test_a_round_that_only_hit_throttling_reports_no_progress_and_the_retry_does
           backup_answers({"configurationPolicies": 2}, chunk), log)
     assert names(log) == ["backup_capture_chunk", "timer", "backup_capture_chunk", "backup_progress"]
     assert calls(log, Activity.BACKUP_PROGRESS)[0].processed == 2
+
+
+def test_a_retry_lists_only_the_types_its_begin_answers_and_names_the_retried_run_to_each_listing() -> None:
+    """A retry is the same orchestration: begin answers the types with failed items and the run retried;
+    every listing is asked to keep only that run's failed items, and only listed objects are captured."""
+    log: list[FakeTask] = []
+    counts = {"deviceManagementScripts": 2, "roleScopeTags": 1}
+    full = backup_answers(counts)
+
+    def answer(name: Activity, payload: Any) -> Any:
+        if name == Activity.BEGIN_BACKUP:
+            return BackupBegun(active=True, status="running", types=tuple(counts), retry_of="old-run")
+        return full(name, payload)
+
+    result = drive(Orchestrator.TENANT_BACKUP, RUN, answer, log)
+
+    assert [(p.policy_type, p.retry_of) for p in calls(log, Activity.BACKUP_LIST_TYPE)] == [
+        ("deviceManagementScripts", "old-run"),
+        ("roleScopeTags", "old-run"),
+    ]
+    assert calls(log, Activity.BACKUP_TOTAL)[0].total == 3
+    assert sorted(c.policy_type for c in calls(log, Activity.BACKUP_CAPTURE_CHUNK)) == [
+        "deviceManagementScripts", "roleScopeTags",
+    ]
+    assert names(log)[-2:] == ["finish_backup", "end_run"]
+    assert result["status"] == "succeeded"
+
+    plain: list[FakeTask] = []
+    drive(Orchestrator.TENANT_BACKUP, RUN, full, plain)
+    assert {p.retry_of for p in calls(plain, Activity.BACKUP_LIST_TYPE)} == {None}
