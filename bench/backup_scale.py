@@ -48,7 +48,7 @@ from local.devhost.testing import REPO_ROOT
 from local.stack import exit_on_sigterm
 from shared.auth.roles import Role
 from shared.intune.catalog import TYPES
-from shared.intune.model import Strategy
+from shared.intune.model import Strategy, nested_id
 
 OPERATOR = "bench-operator@msp.example"
 LATENCY = {"base_ms": 70, "jitter_ms": 60}
@@ -149,6 +149,12 @@ def expected_ids(state: dict[str, Any]) -> dict[str, set[str]]:
         if entry.strategy is Strategy.SINGLETON:
             single = collections.get(entry.collection.lstrip("/"), [])
             held = single if isinstance(single, list) else [single]
+        if entry.parent is not None:
+            held = [
+                {"id": nested_id(parent["id"], child["id"])}
+                for parent in collections.get(entry.parent.collection.lstrip("/"), [])
+                for child in parent.get(entry.parent.navigation) or []
+            ]
         expected[entry.name] = {
             str(obj.get("id") or entry.name)
             for obj in held
