@@ -1,0 +1,96 @@
+"""The arithmetic of the shared budget: where a block of slots may start, without any storage."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from shared.graph.ledger import Block, Ledger, LedgerFormatError
+
+WINDOW = 22.0
+
+
+def booked(*blocks: tuple[float, int]) -> Ledger:
+    return Ledger(tuple(Block(start, count, f"b{n}") for n, (start, count) in enumerate(blocks)))
+
+
+def start_of(ledger: Ledger, count: int) -> float:
+    return ledger.earliest_start(count, now=100.0, window=WINDOW, limit=95, not_before=0.0)
+
+
+def test_an_empty_ledger_books_now() -> None:
+    assert Ledger().earliest_start(20, now=100.0, window=WINDOW, limit=95, not_before=0.0) == 100.0
+
+
+def test_a_block_that_fits_the_window_starts_now() -> None:
+    ledger = booked((90.0, 40), (95.0, 35))
+    assert ledger.earliest_start(20, now=100.0, window=WINDOW, limit=95, not_before=0.0) == 100.0
+
+
+def test_a_full_window_books_the_block_when_enough_slots_leave_it() -> None:
+    ledger = booked((90.0, 40), (95.0, 35), (99.0, 20))
+    # 95 used: 20 more fit once the first block (40) has left the window at 90 + 22 (and a millisecond).
+    assert start_of(ledger, 20) == pytest.approx(112.001)
+    # 60 more need the first two blocks gone.
+    assert start_of(ledger, 60) == pytest.approx(117.001)
+
+
+def test_blocks_are_first_come_first_served() -> None:
+    ledger = booked((100.0, 5), (130.0, 5))
+    assert ledger.earliest_start(1, now=100.0, window=WINDOW, limit=95, not_before=0.0) == 130.0
+
+
+def test_a_retry_after_hold_moves_the_start() -> None:
+    assert Ledger().earliest_start(1, now=100.0, window=WINDOW, limit=95, not_before=107.5) == 107.5
+
+
+def test_a_block_larger_than_the_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot fit"):
+        Ledger().earliest_start(96, now=100.0, window=WINDOW, limit=95, not_before=0.0)
+
+
+def test_booking_at_the_earliest_start_never_overfills_any_window() -> None:
+    """Whatever the order and sizes of bookings, every window of the ledger holds at most the limit."""
+    rng = random.Random(7)
+    ledger, now, limit = Ledger(), 0.0, 50
+    for number in range(400):
+        now += rng.uniform(0, 0.5)
+        count = rng.randint(1, 20)
+        start = ledger.pruned(now, WINDOW).earliest_start(
+            count, now=now, window=WINDOW, limit=limit, not_before=0.0
+        )
+        assert start >= now
+        ledger = ledger.with_block(Block(start, count, f"b{number}"))
+    starts = [block.start for block in ledger.blocks]
+    for block in ledger.blocks:
+        window = [other.count for other in ledger.blocks if block.start - WINDOW < other.start <= block.start]
+        assert sum(window) <= limit
+    assert starts == sorted(starts)
+
+
+def test_pruning_drops_blocks_out_of_every_future_window_and_empty_ones() -> None:
+    ledger = booked((70.0, 10), (80.0, 10), (90.0, 0))
+    assert [block.start for block in ledger.pruned(100.0, WINDOW).blocks] == [80.0]
+
+
+def test_giving_back_trims_only_the_named_block_and_never_grows_it() -> None:
+    ledger = booked((90.0, 20), (95.0, 20))
+    assert [block.count for block in ledger.trimmed("b0", 3).blocks] == [3, 20]
+    assert [block.count for block in ledger.trimmed("b1", 30).blocks] == [20, 20]
+
+
+def test_the_stored_form_reads_back_in_start_order() -> None:
+    ledger = booked((95.25, 7), (90.5, 20))
+    again = Ledger.parse(ledger.format())
+    assert [(block.start, block.count, block.block_id) for block in again.blocks] == [
+        (90.5, 20, "b1"),
+        (95.25, 7, "b0"),
+    ]
+    assert Ledger.parse(None) == Ledger.parse("") == Ledger()
+
+
+@pytest.mark.parametrize("text", ["1:2", "a:2:x", "1:-2:x", "1:2:", "1:2:x;;"])
+def test_a_stored_ledger_that_does_not_parse_is_an_error(text: str) -> None:
+    with pytest.raises(LedgerFormatError):
+        Ledger.parse(text)
