@@ -83,6 +83,7 @@ def test_the_deployed_settings_describe_the_designed_deployment() -> None:
     assert settings.storage.managed_identity_client_id == IDENTITY_CLIENT_ID
     assert settings.storage.table_service_uri == TABLE.rstrip("/")
     assert settings.graph.key_vault_uri == VAULT.rstrip("/")
+    assert settings.graph.pacing.shared, "instances share one Graph budget per tenant"
 
 
 def test_infra_names_a_non_local_environment_so_local_settings_json_is_never_read() -> None:
