@@ -57,8 +57,9 @@ COUNTERS = ("claims", "slots", "given_back", "reads", "updates", "conflicts", "t
 
 @dataclass(frozen=True)
 class BudgetTuning:
-    hold: float = 1.0
-    """Seconds a block may be spent from its start; the ledger window grows by as much."""
+    hold: float = 0.5
+    """Seconds a block booked for more than one request may be spent from its start; it counts in the
+    ledger as long as a window after its start and its hold."""
     slack: float = ARRIVAL_SLACK_SECONDS
     """How much later than sent a request may reach Graph, clocks of instances apart included."""
     read_block: int = 20
@@ -177,8 +178,8 @@ class _Held:
     block: Block
     spent: int = 0
 
-    def fits(self, count: int, now: float, hold: float) -> bool:
-        return now <= self.block.start + hold and self.spent + count <= self.block.count
+    def fits(self, count: int, now: float) -> bool:
+        return now <= self.block.end and self.spent + count <= self.block.count
 
     @property
     def unspent(self) -> int:
@@ -203,8 +204,8 @@ class SharedBudget:
         self.key = key
         self.policy = policy
         self.tuning = tuning or BudgetTuning()
-        self.window = window + self.tuning.slack + self.tuning.hold
-        """Graph's window, plus how late a request may arrive, plus how long a block may be spent."""
+        self.window = window + self.tuning.slack
+        """Graph's window, plus how much later than sent a request may arrive."""
         self._clock = clock
         self._fallback = fallback or Pacer(policy)
         self._fallback_until = 0.0
@@ -230,7 +231,7 @@ class SharedBudget:
             if now < self._fallback_until:
                 return self._fallback.reserve(count, write=write, max_wait=max_wait)
             held = self._held.get(write)
-            if held is not None and held.fits(count, now, self.tuning.hold):
+            if held is not None and held.fits(count, now):
                 held.spent += count
                 return max(0.0, held.block.start - now)
             if held is not None:
@@ -286,7 +287,7 @@ class SharedBudget:
                 )
             if start - now > max_wait:
                 raise ReservationTooLate(start - now)
-            block = Block(start, size, block_id)
+            block = Block(start, size, block_id, hold=0.0 if size == count else self.tuning.hold)
             return replace(
                 row,
                 reads=reads.with_block(block),

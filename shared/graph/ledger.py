@@ -1,15 +1,17 @@
 """The arithmetic of a shared Graph budget: blocks of slots booked on a sliding window, no I/O.
 
-A ledger lists the blocks booked in one budget (reads or writes of one app in one tenant), oldest
-first: when each block may start being spent, how many slots it holds and who booked it. A block
-is spent within `hold` seconds of its start, so every request it covers reaches Graph in
-`[start, start + hold + arrival slack]`; booking blocks on a window of Graph's window + hold +
-slack therefore keeps every Graph window under the limit whoever spends them
+A ledger lists the blocks booked in one budget (requests of any kind, or writes, of one app in one
+tenant): when each block may start being spent, for how long (`hold`: 0 for a block one request
+spends at once, such as a `$batch` round), how many slots it holds and who booked it. Its requests
+reach Graph between its start and its end (start + hold) plus the arrival slack, so two blocks
+share a Graph window only if one starts less than a window (Graph's window + slack) after the
+other ends. A block is booked where the blocks it could share a window with leave room for it,
+which keeps every Graph window under the limit whoever spends the blocks
 (docs/graph-intune.md#throttling).
 
 Blocks are booked first come, first served: a new block never starts before the last booked one,
-so checking the blocks of the window that ends at its start is enough. The encoding is a short
-string, so a ledger fits one table property.
+so the blocks that could share a window with it are those that end less than a window before it
+starts. The encoding is a short string, so a ledger fits one table property.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from dataclasses import dataclass, replace
 ENTRY_SEPARATOR = ";"
 FIELD_SEPARATOR = ":"
 RESOLUTION = 0.001
-"""Starts are whole milliseconds, as stored; a block starts at least this long after the one it waits for
-leaves the window, so a boundary never depends on how floats round."""
+"""Starts and holds are whole milliseconds, as stored; a block starts at least this long after the one
+it waits for leaves the window, so a boundary never depends on how floats round."""
 
 
 class LedgerFormatError(ValueError):
@@ -30,11 +32,16 @@ class LedgerFormatError(ValueError):
 
 @dataclass(frozen=True)
 class Block:
-    """`count` slots that may be spent from `start` (epoch seconds) by the booker `block_id` names."""
+    """`count` slots the booker `block_id` names may spend from `start` (epoch seconds) to `end`."""
 
     start: float
     count: int
     block_id: str
+    hold: float = 0.0
+
+    @property
+    def end(self) -> float:
+        return self.start + self.hold
 
 
 @dataclass(frozen=True)
@@ -43,31 +50,30 @@ class Ledger:
 
     @classmethod
     def parse(cls, text: str | None) -> Ledger:
-        """`start_ms:count:id;...` as stored; an empty or missing value is an empty ledger."""
+        """`start_ms:count:id[:hold_ms];...` as stored; an empty or missing value is an empty ledger."""
         if not text:
             return cls()
         blocks = []
         for entry in text.split(ENTRY_SEPARATOR):
             parts = entry.split(FIELD_SEPARATOR)
-            if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
+            numbers = [parts[0], parts[1], *parts[3:]] if len(parts) in (3, 4) else []
+            if not numbers or not all(number.isdigit() for number in numbers) or not parts[2]:
                 raise LedgerFormatError(f"not a ledger entry: {entry[:40]!r}")
-            blocks.append(Block(int(parts[0]) / 1000.0, int(parts[1]), parts[2]))
+            hold = int(parts[3]) / 1000.0 if len(parts) == 4 else 0.0
+            blocks.append(Block(int(parts[0]) / 1000.0, int(parts[1]), parts[2], hold))
         return cls(tuple(sorted(blocks, key=lambda block: block.start)))
 
     def format(self) -> str:
-        return ENTRY_SEPARATOR.join(
-            f"{round(block.start * 1000)}{FIELD_SEPARATOR}{block.count}{FIELD_SEPARATOR}{block.block_id}"
-            for block in self.blocks
-        )
+        return ENTRY_SEPARATOR.join(_entry(block) for block in self.blocks)
 
     def pruned(self, now: float, window: float) -> Ledger:
         """Without the blocks no window from `now` on can hold any more."""
-        return Ledger(tuple(block for block in self.blocks if block.start > now - window and block.count > 0))
+        return Ledger(tuple(block for block in self.blocks if block.end > now - window and block.count > 0))
 
     def earliest_start(
         self, count: int, *, now: float, window: float, limit: int, not_before: float
     ) -> float:
-        """The first instant from `max(now, not_before)` at which `count` more slots fit the window.
+        """The first instant from `max(now, not_before)` at which `count` more slots fit every window.
 
         First come, first served: never before the last booked block. `count` above `limit` is
         booked as `limit` by the caller; here it is an error, since no instant would fit it.
@@ -75,12 +81,14 @@ class Ledger:
         if count > limit:
             raise ValueError(f"a block of {count} cannot fit a window of {limit}")
         start = max(now, not_before, self.blocks[-1].start if self.blocks else now)
-        in_window = [block for block in self.blocks if block.start > start - window]
-        used = sum(block.count for block in in_window)
-        for block in in_window:
+        near = sorted(
+            (block for block in self.blocks if block.end > start - window), key=lambda block: block.end
+        )
+        used = sum(block.count for block in near)
+        for block in near:
             if used + count <= limit:
                 break
-            start = max(start, block.start + window + RESOLUTION)
+            start = max(start, block.end + window + RESOLUTION)
             used -= block.count
         return math.ceil(start / RESOLUTION) * RESOLUTION
 
@@ -97,5 +105,12 @@ class Ledger:
         )
 
     def used(self, since: float) -> int:
-        """Slots of the blocks that start after `since` (for tests and figures)."""
-        return sum(block.count for block in self.blocks if block.start > since)
+        """Slots of the blocks that end after `since` (for tests and figures)."""
+        return sum(block.count for block in self.blocks if block.end > since)
+
+
+def _entry(block: Block) -> str:
+    fields = [str(round(block.start * 1000)), str(block.count), block.block_id]
+    if block.hold > 0:
+        fields.append(str(math.ceil(block.hold * 1000)))
+    return FIELD_SEPARATOR.join(fields)

@@ -140,7 +140,7 @@ def test_slots_a_killed_process_booked_hold_the_budget_one_window_at_most(
     assert dead.count == READS
     assert wait > 0, "the dead process's slots still count"
     assert asked + wait <= dead.start + budget.window + 0.002, "but one window at most"
-    assert budget.window == WINDOW + TUNING.slack + TUNING.hold
+    assert budget.window == WINDOW + TUNING.slack
 
 
 def test_a_retry_after_holds_every_process_off(storage: StorageAccount) -> None:

@@ -11,8 +11,9 @@ from shared.graph.ledger import Block, Ledger, LedgerFormatError
 WINDOW = 22.0
 
 
-def booked(*blocks: tuple[float, int]) -> Ledger:
-    return Ledger(tuple(Block(start, count, f"b{n}") for n, (start, count) in enumerate(blocks)))
+def booked(*blocks: tuple[float, int] | tuple[float, int, float]) -> Ledger:
+    """Blocks `b0`, `b1`, ... of (start, count) or (start, count, hold)."""
+    return Ledger(tuple(Block(block[0], block[1], f"b{n}", *block[2:]) for n, block in enumerate(blocks)))
 
 
 def start_of(ledger: Ledger, count: int) -> float:
@@ -34,6 +35,17 @@ def test_a_full_window_books_the_block_when_enough_slots_leave_it() -> None:
     assert start_of(ledger, 20) == pytest.approx(112.001)
     # 60 more need the first two blocks gone.
     assert start_of(ledger, 60) == pytest.approx(117.001)
+
+
+def test_a_block_spent_over_a_hold_counts_a_window_after_its_end() -> None:
+    ledger = booked((90.0, 40, 1.5), (95.0, 35), (99.0, 20))
+    assert start_of(ledger, 20) == pytest.approx(113.501)
+
+
+def test_blocks_leave_the_window_in_the_order_they_end() -> None:
+    # b0 is spent until 100, b1 ended at 95: 40 more fit once b1 has left (117), not b0 (122).
+    ledger = booked((90.0, 40, 10.0), (95.0, 40), (99.0, 10))
+    assert start_of(ledger, 40) == pytest.approx(117.001)
 
 
 def test_blocks_are_first_come_first_served() -> None:
@@ -61,17 +73,19 @@ def test_booking_at_the_earliest_start_never_overfills_any_window() -> None:
             count, now=now, window=WINDOW, limit=limit, not_before=0.0
         )
         assert start >= now
-        ledger = ledger.with_block(Block(start, count, f"b{number}"))
+        ledger = ledger.with_block(Block(start, count, f"b{number}", rng.choice([0.0, 0.0, 1.0, 3.0])))
     starts = [block.start for block in ledger.blocks]
-    for block in ledger.blocks:
-        window = [other.count for other in ledger.blocks if block.start - WINDOW < other.start <= block.start]
-        assert sum(window) <= limit
     assert starts == sorted(starts)
+    # The window (t - WINDOW, t] meets the blocks started by t and not ended before it began; the
+    # most it meets is at some block's start.
+    for block in ledger.blocks:
+        meets = [other for other in ledger.blocks if other.start <= block.start < other.end + WINDOW]
+        assert sum(other.count for other in meets) <= limit
 
 
 def test_pruning_drops_blocks_out_of_every_future_window_and_empty_ones() -> None:
-    ledger = booked((70.0, 10), (80.0, 10), (90.0, 0))
-    assert [block.start for block in ledger.pruned(100.0, WINDOW).blocks] == [80.0]
+    ledger = booked((70.0, 10), (75.0, 10, 5.0), (80.0, 10), (90.0, 0))
+    assert [block.start for block in ledger.pruned(100.0, WINDOW).blocks] == [75.0, 80.0]
 
 
 def test_giving_back_trims_only_the_named_block_and_never_grows_it() -> None:
@@ -81,16 +95,16 @@ def test_giving_back_trims_only_the_named_block_and_never_grows_it() -> None:
 
 
 def test_the_stored_form_reads_back_in_start_order() -> None:
-    ledger = booked((95.25, 7), (90.5, 20))
+    ledger = booked((95.25, 7), (90.5, 20, 0.5))
     again = Ledger.parse(ledger.format())
-    assert [(block.start, block.count, block.block_id) for block in again.blocks] == [
-        (90.5, 20, "b1"),
-        (95.25, 7, "b0"),
+    assert [(block.start, block.count, block.block_id, block.hold) for block in again.blocks] == [
+        (90.5, 20, "b1", 0.5),
+        (95.25, 7, "b0", 0.0),
     ]
     assert Ledger.parse(None) == Ledger.parse("") == Ledger()
 
 
-@pytest.mark.parametrize("text", ["1:2", "a:2:x", "1:-2:x", "1:2:", "1:2:x;;"])
+@pytest.mark.parametrize("text", ["1:2", "a:2:x", "1:-2:x", "1:2:", "1:2:x;;", "1:2:x:y", "1:2:x:3:4"])
 def test_a_stored_ledger_that_does_not_parse_is_an_error(text: str) -> None:
     with pytest.raises(LedgerFormatError):
         Ledger.parse(text)
