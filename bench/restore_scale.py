@@ -16,9 +16,14 @@ target tenant as Graph's throttling counts them: each inner `$batch` request is 
 (writes / allowed write rate of 5 per s) and wall / ideal (target <= 1.25), 429s as a share of
 all Graph requests the run made (target < 5%), items created / updated / unchanged / failed /
 skipped / conflict, objects the target gained, and peak RSS of each process (with descendants).
+`--devhosts N` runs the app as N devhost processes sharing activities (bench/stackrun.py), so the
+live restore's writes to the target come from N processes; `--budget process` makes each pace alone
+(TENANTATLAS_GRAPH_BUDGET). Also reported: activities each devhost ran during the live restore and
+what the shared budget's rows counted (bookings, storage round trips per Graph request, conflicts).
 A readable table, then one JSON object with every figure on the last line.
 
     .venv/bin/python bench/restore_scale.py [--objects N] [--latency-ms 100] [--bare-target] [--keep DIR]
+        [--devhosts N] [--budget shared|process]
 """
 
 from __future__ import annotations
@@ -190,7 +195,9 @@ def object_count(sim: GraphSim, tenant_id: str) -> int:
     )
 
 
-def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> dict[str, Any]:
+def run_bench(
+    objects: int, latency_ms: int, bare: bool, keep: Path | None, devhosts: int = 1, budget: str = "shared"
+) -> dict[str, Any]:
     with contextlib.ExitStack() as cleanup:
         if keep is None:
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-restore-")))
@@ -206,6 +213,8 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
                 objects=objects,
                 latency=latency,
                 prepare=customer_tenants(bare),
+                devhosts=devhosts,
+                budget=budget,
             )
         )
         sim = stack.graphsim
@@ -226,13 +235,29 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
             before = object_count(sim, target)
             time.sleep(WINDOW_SECONDS)  # the live restore starts from empty throttle windows
             sim.admin.clear_log()
+            activities_before = stack.activities_per_devhost()
+            budget_before = stack.budget_figures(1)
             live_body = {"mode": "live", "previewRunId": preview["id"], "confirm": True}
             live_seconds, live = run_to_end(stack, restores, live_body)
             entries = sim.admin.log(limit=LOG_LIMIT)
+            if keep is not None:  # the live restore's Graph requests, for a look at the timeline
+                (workdir / "graph-requests.json").write_text(json.dumps(entries))
+            ran = zip(stack.activities_per_devhost(), activities_before, strict=True)
+            activities = [after - before for after, before in ran]
+            budget_after = stack.budget_figures(1)
         after = object_count(sim, target)
         items = run_items(stack, target, live["id"])
     graph = graph_figures(entries, target)
     ideal = graph["writes"] / WRITE_RATE
+    budget_figures = {
+        name: budget_after[name] - budget_before[name]
+        for name in budget_after
+        if name != "storage_round_trips_per_graph_request"
+    }
+    round_trips = budget_figures["budget_storage_round_trips"]
+    budget_figures["storage_round_trips_per_graph_request"] = (
+        round(round_trips / graph["graph_requests"], 4) if graph["graph_requests"] else None
+    )
     figures: dict[str, Any] = {
         "objects_in_source": objects,
         "target_has_source_groups_and_apps": not bare,
@@ -243,6 +268,10 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
         "preview_non_get_requests": preview_writes,
         "live_status": live["status"],
         "live_seconds": round(live_seconds, 2),
+        "devhosts": devhosts,
+        "budget": budget,
+        "live_activities_per_devhost": activities,
+        **budget_figures,
         **item_figures(items),
         "target_objects_added": after - before,
         **graph,
@@ -308,9 +337,17 @@ def print_table(f: dict[str, Any]) -> None:
             f"{f['items_failed']} / {f['items_skipped']} / {f['items_conflict']}",
         ),
         ("objects the target gained", str(f["target_objects_added"])),
+        ("devhosts (budget)", f"{f['devhosts']} ({f['budget']})"),
+        ("live activities per devhost", " / ".join(str(n) for n in f["live_activities_per_devhost"])),
+        ("budget bookings / conflicts", f"{f['budget_bookings']} / {f['budget_conflicts']}"),
+        (
+            "storage round trips / Graph request",
+            f"{f['budget_storage_round_trips']} ({f['storage_round_trips_per_graph_request']})",
+        ),
         (
             "peak RSS devhost / graphsim / Azurite",
-            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB",
+            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB"
+            + (f" (devhost2 {rss['devhost2']:.0f})" if "devhost2" in rss else ""),
         ),
         (
             "CPU s devhost / graphsim / Azurite",
@@ -338,9 +375,19 @@ def main(argv: list[str]) -> int:
         "--bare-target", action="store_true", help="the target lacks the source's groups and apps"
     )
     parser.add_argument("--keep", type=Path, help="keep state and logs (devhost/devhost.log) in this folder")
+    parser.add_argument("--devhosts", type=int, default=1, help="app processes sharing activities (1)")
+    parser.add_argument("--budget", choices=("shared", "process"), default="shared",
+                        help="TENANTATLAS_GRAPH_BUDGET of the app (shared)")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    figures = run_bench(options.objects, options.latency_ms, options.bare_target, options.keep)
+    figures = run_bench(
+        options.objects,
+        options.latency_ms,
+        options.bare_target,
+        options.keep,
+        options.devhosts,
+        options.budget,
+    )
     print_table(figures)
     print(json.dumps({"bench": "restore_scale", **figures}))
     return 0 if figures["met"]["all"] else 1

@@ -242,6 +242,8 @@ class SharedBudget:
                 self._fall_back(now, exc.reason)
                 return self._fallback.reserve(count, write=write, max_wait=max_wait)
             self._held[write] = _Held(block, spent=count)
+            if block.hold > 0:
+                self._give_back_when_held_ends(block)
             return max(0.0, block.start - self._clock())
 
     def throttled(self, retry_after: float, *, write: bool) -> None:
@@ -261,42 +263,76 @@ class SharedBudget:
             except _Unreachable as exc:
                 self._fall_back(self._clock(), exc.reason)
 
+    def _give_back_when_held_ends(self, block: Block) -> None:
+        """Once `block` can no longer be spent, give back what is left of it, unless a booking did.
+
+        Without this, a process that stops booking (its work is done, or waits on an orchestrator)
+        would keep its unspent slots for a whole window, and others could not have them.
+        """
+        delay = max(0.0, block.end - self._clock()) + 0.05
+        timer = threading.Timer(delay, self._give_back_unspent, args=(block.block_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _give_back_unspent(self, block_id: str) -> None:
+        with self._lock:
+            kind = next((kind for kind, held in self._held.items() if held.block.block_id == block_id), None)
+            if kind is None or self._clock() < self._fallback_until:
+                return
+            held = self._held.pop(kind)
+            if held.unspent == 0:
+                return
+            self._to_give_back.append(held)
+            try:
+                self._update(lambda row, now: row)
+            except Exception as exc:  # noqa: BLE001 - a background thread; the slots leave within a window anyway
+                self._row = None
+                logger.info(
+                    "Graph budget of tenant %s: unspent slots not given back (%s)",
+                    self.key.tenant_id,
+                    type(exc).__name__,
+                )
+
     # -- booking ----------------------------------------------------------------------------------------
 
     def _book(self, count: int, *, write: bool, max_wait: float) -> Block:
         limit = self.policy.limit(write=write)
         size = max(count, min(self.tuning.block(limit, write), limit))
+        hold = 0.0 if size == count else self.tuning.hold
         self._sequence += 1
         block_id = f"{self._owner}{self._sequence:x}"
 
         def plan(row: BudgetRow, now: float) -> BudgetRow:
-            reads, writes = row.reads, row.writes
-            start = reads.earliest_start(
-                size,
-                now=now,
-                window=self.window,
-                limit=self.policy.limit(write=False),
-                not_before=max(row.reads_blocked_until, row.writes_blocked_until if write else 0.0),
-            )
-            if write:
-                start = max(
-                    start,
-                    writes.earliest_start(
-                        size, now=now, window=self.window, limit=limit, not_before=row.writes_blocked_until
-                    ),
-                )
+            start = self._earliest_start(row, size, hold, now, write=write)
             if start - now > max_wait:
                 raise ReservationTooLate(start - now)
-            block = Block(start, size, block_id, hold=0.0 if size == count else self.tuning.hold)
+            block = Block(start, size, block_id, hold)
             return replace(
                 row,
-                reads=reads.with_block(block),
-                writes=writes.with_block(block) if write else writes,
+                reads=row.reads.with_block(block),
+                writes=row.writes.with_block(block) if write else row.writes,
                 counters=_added(row.counters, {"claims": 1, "slots": size}),
             )
 
         row = self._update(plan)
         return next(block for block in row.reads.blocks if block.block_id == block_id)
+
+    def _earliest_start(self, row: BudgetRow, size: int, hold: float, now: float, *, write: bool) -> float:
+        """The first instant a block fits the ledger of any request and, for a write, the writes' too."""
+        start = max(row.reads_blocked_until, row.writes_blocked_until if write else 0.0)
+        limits = {kind: self.policy.limit(write=kind) for kind in (False, True)}
+        while True:
+            start = row.reads.earliest_start(
+                size, now=now, window=self.window, limit=limits[False], not_before=start, hold=hold
+            )
+            if not write:
+                return start
+            in_writes = row.writes.earliest_start(
+                size, now=now, window=self.window, limit=limits[True], not_before=start, hold=hold
+            )
+            if in_writes <= start:
+                return start
+            start = in_writes
 
     def _given_back(self, row: BudgetRow, now: float) -> BudgetRow:
         """`row` pruned, with the unspent slots of the blocks this process stopped spending given back."""

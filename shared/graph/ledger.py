@@ -5,13 +5,12 @@ tenant): when each block may start being spent, for how long (`hold`: 0 for a bl
 spends at once, such as a `$batch` round), how many slots it holds and who booked it. Its requests
 reach Graph between its start and its end (start + hold) plus the arrival slack, so two blocks
 share a Graph window only if one starts less than a window (Graph's window + slack) after the
-other ends. A block is booked where the blocks it could share a window with leave room for it,
-which keeps every Graph window under the limit whoever spends the blocks
-(docs/graph-intune.md#throttling).
+other ends. A block is booked at the first instant where the blocks it could share a window with
+leave room for it: every window it is in holds only such blocks, so every Graph window stays
+under the limit whoever spends the blocks (docs/graph-intune.md#throttling). A block booked for
+later keeps its place: one booked after it may start before it only where both fit.
 
-Blocks are booked first come, first served: a new block never starts before the last booked one,
-so the blocks that could share a window with it are those that end less than a window before it
-starts. The encoding is a short string, so a ledger fits one table property.
+The encoding is a short string, so a ledger fits one table property.
 """
 
 from __future__ import annotations
@@ -71,26 +70,28 @@ class Ledger:
         return Ledger(tuple(block for block in self.blocks if block.end > now - window and block.count > 0))
 
     def earliest_start(
-        self, count: int, *, now: float, window: float, limit: int, not_before: float
+        self, count: int, *, now: float, window: float, limit: int, not_before: float, hold: float = 0.0
     ) -> float:
-        """The first instant from `max(now, not_before)` at which `count` more slots fit every window.
+        """The first instant from `max(now, not_before)` at which a block of `count` slots spent over
+        `hold` seconds fits every window it would be in.
 
-        First come, first served: never before the last booked block. `count` above `limit` is
-        booked as `limit` by the caller; here it is an error, since no instant would fit it.
+        Only the instants where a block leaves the window can be the first that fits after the
+        earliest. `count` above `limit` is booked as `limit` by the caller; here it is an error,
+        since no instant would fit it.
         """
         if count > limit:
             raise ValueError(f"a block of {count} cannot fit a window of {limit}")
-        start = max(now, not_before, self.blocks[-1].start if self.blocks else now)
-        near = sorted(
-            (block for block in self.blocks if block.end > start - window), key=lambda block: block.end
-        )
-        used = sum(block.count for block in near)
-        for block in near:
-            if used + count <= limit:
-                break
-            start = max(start, block.end + window + RESOLUTION)
-            used -= block.count
-        return math.ceil(start / RESOLUTION) * RESOLUTION
+        earliest = max(now, not_before)
+        leaving = sorted(block.end + window + RESOLUTION for block in self.blocks)
+        for start in (earliest, *(instant for instant in leaving if instant > earliest)):
+            near = sum(
+                block.count
+                for block in self.blocks
+                if block.end > start - window and block.start < start + hold + window
+            )
+            if near + count <= limit:
+                return math.ceil(round(start / RESOLUTION, 6)) * RESOLUTION
+        raise AssertionError("unreachable: after the last block has left, any block fits")
 
     def with_block(self, block: Block) -> Ledger:
         return Ledger((*self.blocks, block))
