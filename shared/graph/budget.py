@@ -51,15 +51,18 @@ from shared.storage.keys import encode_key
 
 logger = logging.getLogger(__name__)
 
+CONTENDED_SECONDS = 10.0
+"""After a booking planned on the row as this process left it failed (another process had written
+it), bookings read the row first for this long: two round trips instead of three."""
 COUNTERS = ("claims", "slots", "given_back", "reads", "updates", "conflicts", "throttles", "fallbacks")
 """What every process adds to the row as it writes it: how the budget is used, for benchmarks."""
 
 
 @dataclass(frozen=True)
 class BudgetTuning:
-    hold: float = 0.5
-    """Seconds a block booked for more than one request may be spent from its start; it counts in the
-    ledger as long as a window after its start and its hold."""
+    hold: float = 2.0
+    """Seconds a block booked for more than one request may be spent from its start. Given back, it
+    keeps only the part of its hold it used: it counts a window after its last request."""
     slack: float = ARRIVAL_SLACK_SECONDS
     """How much later than sent a request may reach Graph, clocks of instances apart included."""
     read_block: int = 20
@@ -177,9 +180,22 @@ class _Held:
 
     block: Block
     spent: int = 0
+    last_spent: float = 0.0
+    """When the last of its slots was handed out: the block's requests were all sent by then."""
 
     def fits(self, count: int, now: float) -> bool:
         return now <= self.block.end and self.spent + count <= self.block.count
+
+    def spend(self, count: int, now: float) -> float:
+        """Hand out `count` slots; the seconds to wait before sending."""
+        self.spent += count
+        self.last_spent = max(now, self.block.start)
+        return max(0.0, self.block.start - now)
+
+    @property
+    def spent_for(self) -> float:
+        """How long after its start the block was still being spent: the hold it really needed."""
+        return max(0.0, min(self.block.hold, self.last_spent - self.block.start))
 
     @property
     def unspent(self) -> int:
@@ -212,6 +228,8 @@ class SharedBudget:
         self._owner = secrets.token_hex(4)
         self._sequence = 0
         self._row: BudgetRow | None = None
+        self._contended_until = 0.0
+        """Until then the row is read before each booking: another process wrote it after us lately."""
         self._held: dict[bool, _Held] = {}
         """The block being spent, per kind (True: writes)."""
         self._to_give_back: list[_Held] = []
@@ -232,8 +250,7 @@ class SharedBudget:
                 return self._fallback.reserve(count, write=write, max_wait=max_wait)
             held = self._held.get(write)
             if held is not None and held.fits(count, now):
-                held.spent += count
-                return max(0.0, held.block.start - now)
+                return held.spend(count, now)
             if held is not None:
                 self._to_give_back.append(self._held.pop(write))
             try:
@@ -241,10 +258,11 @@ class SharedBudget:
             except _Unreachable as exc:
                 self._fall_back(now, exc.reason)
                 return self._fallback.reserve(count, write=write, max_wait=max_wait)
-            self._held[write] = _Held(block, spent=count)
+            self._held[write] = held = _Held(block)
+            wait = held.spend(count, self._clock())
             if block.hold > 0:
                 self._give_back_when_held_ends(block)
-            return max(0.0, block.start - self._clock())
+            return wait
 
     def throttled(self, retry_after: float, *, write: bool) -> None:
         """Graph answered 429 with `retry_after`: nobody books this kind before it has passed."""
@@ -335,11 +353,12 @@ class SharedBudget:
             start = in_writes
 
     def _given_back(self, row: BudgetRow, now: float) -> BudgetRow:
-        """`row` pruned, with the unspent slots of the blocks this process stopped spending given back."""
+        """`row` pruned, with what the blocks this process stopped spending did not use given back:
+        their unspent slots, and the part of their hold after the last slot was handed out."""
         reads, writes = row.reads.pruned(now, self.window), row.writes.pruned(now, self.window)
         for held in self._to_give_back:
-            reads = reads.trimmed(held.block.block_id, held.spent)
-            writes = writes.trimmed(held.block.block_id, held.spent)
+            reads = reads.trimmed(held.block.block_id, held.spent, held.spent_for)
+            writes = writes.trimmed(held.block.block_id, held.spent, held.spent_for)
         return replace(row, reads=reads, writes=writes)
 
     def _update(self, plan: Callable[[BudgetRow, float], BudgetRow]) -> BudgetRow:
@@ -349,6 +368,8 @@ class SharedBudget:
         The first attempt plans on the row this process wrote last (no read when nobody else wrote
         since); ReservationTooLate from a plan on such a cached row is checked on a fresh read.
         """
+        if self._clock() < self._contended_until:
+            self._row = None  # others book often: a write on the row as we left it would fail
         fresh = self._row is None
         deadline = time.monotonic() + self.tuning.contention_seconds
         attempt = 0
@@ -372,6 +393,8 @@ class SharedBudget:
                 etag = self.table.write(self.key, planned)
             except BudgetConflict:
                 self._pending["conflicts"] += 1
+                if not fresh:
+                    self._contended_until = self._clock() + CONTENDED_SECONDS
                 self._row = None
                 time.sleep(random.uniform(0, min(self.tuning.contention_backoff, 0.005 * 2.0**attempt)))
                 continue

@@ -96,11 +96,14 @@ class Ledger:
     def with_block(self, block: Block) -> Ledger:
         return Ledger((*self.blocks, block))
 
-    def trimmed(self, block_id: str, spent: int) -> Ledger:
-        """The booker of `block_id` gives back what it did not spend (never more than it booked)."""
+    def trimmed(self, block_id: str, spent: int, spent_for: float) -> Ledger:
+        """The booker of `block_id` gives back what it did not use: the slots beyond `spent`, the hold
+        beyond `spent_for` (never more than it booked)."""
         return Ledger(
             tuple(
-                replace(block, count=min(block.count, spent)) if block.block_id == block_id else block
+                replace(block, count=min(block.count, spent), hold=min(block.hold, spent_for))
+                if block.block_id == block_id
+                else block
                 for block in self.blocks
             )
         )

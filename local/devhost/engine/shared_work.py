@@ -40,7 +40,7 @@ VISIBILITY_SECONDS = 630
 """functionTimeout (10 minutes) and a margin: a call still running is not handed to another devhost."""
 INLINE_LIMIT = 40_000
 """Bytes of JSON kept in a message (64 KiB once base64-encoded); more goes to a blob."""
-IDLE_POLL_SECONDS = (0.02, 0.25)
+IDLE_POLL_SECONDS = (0.01, 0.1)
 """First and longest pause between polls of an empty queue."""
 
 

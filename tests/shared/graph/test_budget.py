@@ -100,6 +100,13 @@ def test_a_budget_written_by_another_process_since_is_read_again_and_booked_unde
     assert row.reads.used(since=0) == block + block + READS // 2 - (block - 1)
     assert row.counters["given_back"] == TUNING.read_block - 1, "first gave back what it did not spend"
 
+    # Contended lately, `first` reads the row before its next booking rather than fail a write again.
+    second.reserve(READS // 4, write=False, max_wait=60)
+    first.reserve(READS // 4, write=False, max_wait=60)
+    row = stored(storage).read(KEY)
+    assert row.counters["conflicts"] == 2, "second's write on its stale row failed; first's did not"
+    assert row.counters["claims"] == 5
+
 
 def test_unspent_slots_are_given_back_once_their_block_can_no_longer_be_spent(
     storage: StorageAccount,
@@ -110,7 +117,10 @@ def test_unspent_slots_are_given_back_once_their_block_can_no_longer_be_spent(
         lambda: stored(storage).read(KEY).reads.used(since=0) == 1,
         message="the unspent slots to be given back without another booking",
     )
-    assert stored(storage).read(KEY).counters["given_back"] == TUNING.read_block - 1
+    row = stored(storage).read(KEY)
+    assert row.counters["given_back"] == TUNING.read_block - 1
+    (block,) = row.reads.blocks
+    assert block.hold < TUNING.hold, "and the part of its hold after its one request was handed out"
 
 
 def test_separate_budgets_contending_for_one_row_all_book_and_stay_under_the_limit(

@@ -97,9 +97,17 @@ def test_pruning_drops_blocks_out_of_every_future_window_and_empty_ones() -> Non
 
 
 def test_giving_back_trims_only_the_named_block_and_never_grows_it() -> None:
-    ledger = booked((90.0, 20), (95.0, 20))
-    assert [block.count for block in ledger.trimmed("b0", 3).blocks] == [3, 20]
-    assert [block.count for block in ledger.trimmed("b1", 30).blocks] == [20, 20]
+    ledger = booked((90.0, 20, 2.0), (95.0, 20, 2.0))
+    trimmed = ledger.trimmed("b0", 3, 0.5).blocks
+    assert [(block.count, block.hold) for block in trimmed] == [(3, 0.5), (20, 2.0)]
+    grown = ledger.trimmed("b1", 30, 5.0).blocks
+    assert [(block.count, block.hold) for block in grown] == [(20, 2.0), (20, 2.0)]
+
+
+def test_a_block_given_back_early_leaves_the_window_early() -> None:
+    ledger = booked((90.0, 90, 2.0))
+    assert start_of(ledger, 10) == pytest.approx(114.001)
+    assert start_of(ledger.trimmed("b0", 90, 0.25), 10) == pytest.approx(112.251)
 
 
 def test_the_stored_form_reads_back_in_start_order() -> None:
