@@ -17,13 +17,17 @@ from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
 from triggers.backups import bp as backups_bp
 from triggers.health import bp as health_bp
+from triggers.members import bp as members_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
 from triggers.policy_diff import bp as policy_diff_bp
+from triggers.reconcile import bp as reconcile_bp
 from triggers.restores import bp as restores_bp
 from triggers.runs import bp as runs_bp
 from triggers.schedule_timer import bp as schedule_timer_bp
 from triggers.schedules import bp as schedules_bp
+from triggers.storage_sweep import bp as storage_sweep_bp
+from triggers.tenant_verify_timer import bp as tenant_verify_timer_bp
 from triggers.tenants import bp as tenants_bp
 
 install_log_redaction()
@@ -40,6 +44,8 @@ for blueprint in (
     backups_bp,
     schedules_bp,
     schedule_timer_bp,
+    reconcile_bp,
+    storage_sweep_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,
@@ -48,5 +54,7 @@ for blueprint in (
     restores_bp,
     restore_orchestrator_bp,
     restore_activities_bp,
+    members_bp,
+    tenant_verify_timer_bp,
 ):
     app.register_functions(blueprint)

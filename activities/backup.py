@@ -17,8 +17,8 @@ from shared.jobs.messages import (
     BackupTotal,
     ChunkOutcome,
     Counters,
+    FinishBackup,
     PartProgress,
-    RunEnd,
     RunRef,
     TypeListing,
     TypeRequest,
@@ -38,7 +38,9 @@ def begin_backup(ref: RunRef) -> BackupBegun:
 @bp.function_name(Activity.BACKUP_LIST_TYPE)
 @bp.activity_trigger(input_name="request")
 def backup_list_type(request: TypeRequest) -> TypeListing:
-    return list_type(services(), request.tenant_id, request.run_id, request.policy_type)
+    return list_type(
+        services(), request.tenant_id, request.run_id, request.policy_type, retry_of=request.retry_of
+    )
 
 
 @bp.function_name(Activity.BACKUP_CAPTURE_CHUNK)
@@ -63,6 +65,9 @@ def backup_progress(progress: PartProgress) -> Counters:
 
 
 @bp.function_name(Activity.FINISH_BACKUP)
-@bp.activity_trigger(input_name="ref")
-def finish_backup(ref: RunEnd) -> BackupFinished:
-    return finish(services(), ref.tenant_id, ref.run_id, ref.error)
+@bp.activity_trigger(input_name="finish_request")
+def finish_backup(finish_request: FinishBackup) -> BackupFinished:
+    return finish(
+        services(), finish_request.tenant_id, finish_request.run_id, finish_request.error,
+        finish_request.type_errors,
+    )

@@ -33,6 +33,10 @@ param apiClientId string
 @description('Application ID URI of the API app registration, e.g. api://tenantatlas: the audience of v1 tokens.')
 param apiAppIdUri string
 
+@minLength(1)
+@description('Client ID of the MSP\'s multi-tenant app registration that acts in customer tenants. Its federated credential trusts the identity this deployment creates (docs/deploy.md).')
+param graphAppClientId string
+
 @allowed(['default', 'recover'])
 @description('recover: bring back this environment\'s soft-deleted Key Vault, secrets and all (docs/deploy.md).')
 param keyVaultCreateMode string = 'default'
@@ -109,6 +113,7 @@ module api './app/api.bicep' = {
     authTenantIds: authTenantIds
     apiClientId: apiClientId
     apiAppIdUri: apiAppIdUri
+    graphAppClientId: graphAppClientId
   }
 }
 
@@ -131,4 +136,7 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output AZURE_FUNCTION_URI string = api.outputs.uri
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+// The subject of the app registration's federated credential, and the identity's client ID.
+output AZURE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -47,14 +47,16 @@ def show_health(demo: Demo) -> None:
 
 
 def register_tenants(demo: Demo) -> None:
-    """Every simulator tenant registered (admin command) with alice as operator."""
+    """Every simulator tenant registered and verified through the API (the admin command, as a platform
+    admin), with alice as operator. Graph is reached by federation: no secret exists in the app."""
     registered = demo.admin_command("list")
     for tenant in demo.tenants:
         if tenant.tenant_id not in registered:
             print(demo.admin_command(
-                "add-tenant", "--tenant-id", tenant.tenant_id, "--name", tenant.name,
+                "add-tenant", "--tenant", tenant.tenant_id, "--name", tenant.name,
                 "--credential-ref", GRAPHSIM_CREDENTIAL_REF,
             ))
+        print(demo.admin_command("verify", "--tenant-id", tenant.tenant_id))
         print(demo.admin_command(
             "grant", "--tenant-id", tenant.tenant_id, "--user", OPERATOR_A, "--role", "operator"
         ))

@@ -23,6 +23,7 @@ BASELINE_TYPES = (
     "roleScopeTags",
     "assignmentFilters",
     "notificationMessageTemplates",
+    "reusablePolicySettings",
     "deviceCompliancePolicies",
     "configurationPolicies",
     "groupPolicyConfigurations",
@@ -30,9 +31,9 @@ BASELINE_TYPES = (
     "depOnboardingSettings",
 )
 """What the demo rolls out as a baseline: compliance, settings catalog and administrative template
-policies with what they refer to (scope tags, filters, notification templates), and two Apple types
-bound to their tenant, which a restore skips with a reason. A subset of the backup's types, so the
-demo stays short (each write is a few Graph requests at the demo's latency)."""
+policies with what they refer to (scope tags, filters, notification templates, reusable settings),
+and two Apple types bound to their tenant, which a restore skips with a reason. A subset of the
+backup's types, so the demo stays short (each write is a few Graph requests at the demo's latency)."""
 
 
 def make_alice_admin(demo: Demo) -> None:

@@ -8,7 +8,6 @@ Kept apart from the steps so each group of steps (backups in `local.demo`, resto
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import requests
 from local.apptesting import OPERATOR_A
 from local.graphsim.admin_client import AdminClient
 from local.live_progress import LiveProgress, RunTimedOut
-from local.stack import REPO_ROOT, Stack, app_settings
+from local.stack import REPO_ROOT, Stack
 from local.tokens import ensure_dev_signing_key, mint_token
 from shared.config.settings import DEV_AUTH_FOLDER
 
@@ -91,16 +90,11 @@ class Demo:
         return answer
 
     def admin_command(self, *args: str) -> str:
-        """`python -m local.admin ...` against the stack's storage, as an operator would run it."""
-        assert self.stack.azurite is not None and self.stack.azurite.endpoints is not None
-        assert self.stack.graphsim is not None
-        env = {
-            **os.environ,
-            **app_settings(self.stack.graphsim, self.stack.state_dir),
-            "AzureWebJobsStorage": self.stack.azurite.endpoints.connection_string,
-        }
+        """`python -m local.admin ...` against the stack's API, as a platform admin would run it."""
+        assert self.stack.devhost is not None
+        options = ["--api", self.stack.devhost.base_url, "--state-dir", str(self.stack.state_dir)]
         done = subprocess.run(
-            [sys.executable, "-m", "local.admin", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+            [sys.executable, "-m", "local.admin", *options, *args], cwd=REPO_ROOT, capture_output=True,
             text=True, check=False,
         )
         if done.returncode != 0:

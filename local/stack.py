@@ -33,17 +33,27 @@ class StackError(RuntimeError):
 
 
 def graphsim_settings(credentials_file: Path) -> dict[str, str]:
-    """App settings that point Graph and login at the simulator, with its secret app as the Graph
-    credential `graphsim` (the secret stays in the devhost's 0600 settings file, never in a table)."""
+    """App settings that point Graph, login, the managed identity endpoint and Key Vault at the simulator,
+    with its federated app as the Graph credential `graphsim`: as deployed, the app holds no secret and
+    no certificate; its managed identity's token is the client assertion.
+
+    `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are what App Service and Azure Functions put in the app's
+    environment; azure-identity reads them there.
+    """
     credentials = json.loads(credentials_file.read_text())
-    app = next(app for app in credentials["apps"] if app.get("client_secret"))
+    app = next(app for app in credentials["apps"] if app.get("federated_identity"))
+    identity = credentials["identity"]
     prefix = f"GRAPH_CREDENTIAL__{GRAPHSIM_CREDENTIAL_REF.upper()}__"
     return {
         "TENANTATLAS_GRAPH_BASE_URL": credentials["base_url"],
         "TENANTATLAS_GRAPH_LOGIN_URL": credentials["base_url"],
         "TENANTATLAS_CA_BUNDLE": credentials["ca_file"],
+        "TENANTATLAS_KEY_VAULT_URI": credentials["key_vault"]["url"],
+        "TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID": identity["client_id"],
+        "IDENTITY_ENDPOINT": identity["endpoint"],
+        "IDENTITY_HEADER": identity["header"],
         prefix + "CLIENT_ID": app["client_id"],
-        prefix + "CLIENT_SECRET": app["client_secret"],
+        prefix + "MANAGED_IDENTITY_CLIENT_ID": app["federated_identity"],
     }
 
 

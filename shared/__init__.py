@@ -1,13 +1,14 @@
 """The domain and its adapters, importable without the Functions host. What each part owns:
 
-auth/             callers: bearer tokens, principals, roles, memberships, the authorizer, the route gate
+auth/             callers: bearer tokens, principals, roles, memberships, group roles, authorizer, gate
 backups/          backup sets and manifests, a running backup's work files, the policy inventory
 config/           the app's settings (the one reader of configuration) and ConfigurationError
-graph/            the Microsoft Graph client, its budget shared by every instance, app credentials,
-                  and the client of one managed tenant
+graph/            the Microsoft Graph client, its budget shared by every instance, app credentials
+                  and their sources, the client of one tenant
 http/             problem+json errors, query and path parameters, JSON answers: shared by every route
 intune/           the catalog of Intune object types, their capture, policy versions and diffs
 jobs/             the steps background jobs run, and the requests that start them
+onboarding/       registering and verifying tenants, the consent link, audited membership changes
 restore/          restore preview and live restore, and the engine that writes one item
 runs/             run records, dedupe, progress, item results, run access and the status URL
 schedules/        backup schedules, due slots, retention, schedule access

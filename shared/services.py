@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from azure.data.tables import TableClient
 
 from shared.audit import AuditLog
+from shared.auth.group_roles import GroupRoleStore
 from shared.auth.memberships import MembershipStore
 from shared.config.settings import Settings, get_settings
 from shared.runs import RunTables
@@ -27,6 +28,10 @@ class Services:
     audit: AuditLog
     tenants: TenantRegistry
     memberships: MembershipStore
+
+    @property
+    def group_roles(self) -> GroupRoleStore:
+        return GroupRoleStore(self.account, self.tenants)
 
     @property
     def notifications(self) -> TableClient:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -18,6 +18,7 @@ import azure.functions as func
 from shared.jobs.messages import Orchestrator, RunRef
 from shared.jobs.retention import prune_after_slots
 from shared.jobs.retention_store import TableBackupSets
+from shared.jobs.retention_sweep import freer
 from shared.jobs.scheduled_backups import OrchestrationStartFailed, StartBackup, start_due_backups
 from shared.schedules import ScheduleStore
 from shared.services import services
@@ -50,7 +51,8 @@ def _tick(start: StartBackup) -> None:
     svc = services()
     now = datetime.now(UTC)
     started = start_due_backups(ScheduleStore(svc.account), svc.runs, svc.tenants, start, now)
-    prune_after_slots(svc.runs, TableBackupSets(svc.account), started, now)
+    grace = timedelta(hours=svc.settings.runs.retention_grace_hours)
+    prune_after_slots(svc.runs, TableBackupSets(svc.account), started, now, freer(svc.account, grace))
 
 
 async def _start_once(

@@ -20,10 +20,11 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
+from shared.http.body import json_body
 from shared.http.problems import ProblemError
 from shared.http.request import page_params
 from shared.http.response import json_response, page_body
-from shared.schedules import Schedule, ScheduleStore, parse_schedule_spec
+from shared.schedules import InvalidScheduleField, Schedule, ScheduleStore, parse_schedule_spec
 from shared.schedules.access import schedule_for_access
 from shared.services import Services, services
 
@@ -52,7 +53,7 @@ def list_schedules(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 @tenant_route(Role.ADMIN, action="schedule.create")
 def create_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """201 with the schedule, `Location` and `ETag`; its first slot is the first one after now."""
-    spec = parse_schedule_spec(_json_body(req))
+    spec = parse_schedule_spec(json_body(req, invalid=InvalidScheduleField))
     svc = services()
     schedule = ScheduleStore(svc.account).create(access.tenant_id, spec, access.principal.key, _now())
     _audit(svc, access, "schedule.created", schedule)
@@ -76,7 +77,7 @@ def update_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRes
     etag = _if_match(req)
     if etag is None:
         raise PreconditionRequired("Send the ETag of the schedule you read as If-Match (or `*`).")
-    spec = parse_schedule_spec(_json_body(req))
+    spec = parse_schedule_spec(json_body(req, invalid=InvalidScheduleField))
     expected = None if etag == "*" else etag
     schedule = store.update(
         access.tenant_id, current.schedule_id, spec, access.principal.key, expected, _now()
@@ -108,12 +109,6 @@ def _stores() -> tuple[Services, ScheduleStore]:
     return svc, ScheduleStore(svc.account)
 
 
-def _json_body(req: func.HttpRequest) -> Any:
-    """The parsed body, or None (which `parse_schedule_spec` refuses with a message naming the fields)."""
-    try:
-        return req.get_json()
-    except ValueError:
-        return None
 
 
 def _if_match(req: func.HttpRequest) -> str | None:

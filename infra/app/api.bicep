@@ -16,6 +16,8 @@ param authTenantIds string
 param apiClientId string
 @description('Application ID URI of the API app registration: the audience of v1 access tokens.')
 param apiAppIdUri string
+@description('Client ID of the multi-tenant app registration that acts in customer tenants (Graph).')
+param graphAppClientId string
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -91,6 +93,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       TENANTATLAS_AUTH_TENANT_IDS: authTenantIds
       // Both audiences: v1 tokens carry the App ID URI, v2 tokens the client ID.
       TENANTATLAS_AUTH_AUDIENCE: '${apiAppIdUri},${apiClientId}'
+      // The identity that reads Key Vault credentials.
+      TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID: identityClientId
+      // Graph credential `msp-app`, what tenants onboarded with credentialRef msp-app use: workload identity
+      // federation. The identity's token is the client assertion of the multi-tenant app; no secret exists.
+      GRAPH_CREDENTIAL__MSP_APP__CLIENT_ID: graphAppClientId
+      GRAPH_CREDENTIAL__MSP_APP__MANAGED_IDENTITY_CLIENT_ID: identityClientId
     }
   }
 }

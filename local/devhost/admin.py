@@ -1,7 +1,11 @@
-"""`POST /admin/functions/{name}`: run a non-HTTP function now, as Core Tools does.
+"""The host's admin API, master key only, as the Functions host has it:
 
-Takes the master key and a JSON body `{"input": ...}`; answers 202 at once and runs the function in the
-background. A timer gets a TimerRequest, an activity the input, an orchestrator a new instance.
+- `GET /admin/functions`: every function the worker indexed, with its bindings (`config.bindings`,
+  function.json form) and, for an HTTP trigger, `invoke_url_template`; tools (and the API fuzz test)
+  read the app's routes from here rather than from a list of their own.
+- `POST /admin/functions/{name}`: run a non-HTTP function now, as Core Tools does. Takes a JSON body
+  `{"input": ...}`; answers 202 at once and runs the function in the background. A timer gets a
+  TimerRequest, an activity the input, an orchestrator a new instance.
 """
 
 from __future__ import annotations
@@ -26,16 +30,42 @@ log = logging.getLogger("devhost.admin")
 
 class AdminApi:
     def __init__(
-        self, app: LoadedApp, invoker: FunctionInvoker, engine: DurableEngine | None, keys: HostKeys
+        self,
+        app: LoadedApp,
+        invoker: FunctionInvoker,
+        engine: DurableEngine | None,
+        keys: HostKeys,
+        route_prefix: str = "api",
     ) -> None:
         self._app = app
+        self._route_prefix = route_prefix
         self._invoker = invoker
         self._engine = engine
         self._keys = keys
         self._running: set[asyncio.Task[Any]] = set()
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/admin/functions/{name}", self.run_function)]
+        return [
+            web.get("/admin/functions", self.list_functions),
+            web.post("/admin/functions/{name}", self.run_function),
+        ]
+
+    async def list_functions(self, request: web.Request) -> web.StreamResponse:
+        if not is_authorized(request, "admin", self._keys):
+            return web.Response(status=401, text="the admin API needs the master key in x-functions-key")
+        base = "/".join(part for part in (str(request.url.origin()), self._route_prefix) if part)
+        listed = []
+        for spec in self._app.functions.values():
+            entry: dict[str, Any] = {
+                "name": spec.name,
+                "language": "python",
+                "isDisabled": False,
+                "config": {"bindings": list(spec.bindings)},
+            }
+            if spec.trigger_type == HTTP:
+                entry["invoke_url_template"] = f"{base}/{spec.trigger['route']}"
+            listed.append(entry)
+        return web.json_response(listed)
 
     async def run_function(self, request: web.Request) -> web.StreamResponse:
         if not is_authorized(request, "admin", self._keys):

@@ -48,7 +48,10 @@ class HttpTriggers:
         route, params = found
         if not is_authorized(request, route.auth_level, self._keys):
             return web.Response(status=401)
-        rpc_request = await to_rpc_http(request, params)
+        try:
+            rpc_request = await to_rpc_http(request, params)
+        except ValueError:  # yarl cannot build the URL: a Host header that names no host and port
+            return web.Response(status=400, text="Bad Request: invalid Host header")
         try:
             answer = await self._invoker.invoke_http(route.spec, rpc_request)
         except FunctionFailedError as error:
@@ -60,14 +63,26 @@ class HttpTriggers:
 async def to_rpc_http(request: web.Request, route_params: dict[str, str]) -> RpcHttp:
     """What the host sends: repeated headers joined with ", ", the first value of each query parameter,
     the route values as `params`, and the body as bytes (the worker declared RawHttpBodyBytes)."""
+    headers = {name: ", ".join(request.headers.getall(name)) for name in request.headers}
     return RpcHttp(
         method=request.method.upper(),
         url=str(request.url),
-        headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
+        headers={header_text(name): header_text(value) for name, value in headers.items()},
         params=route_params,
         query={name: request.query[name] for name in request.query},
         body=TypedData(bytes=await request.read()),
     )
+
+
+def header_text(text: str) -> str:
+    """Header bytes that are not UTF-8 (aiohttp keeps them as surrogate escapes, which the protocol's
+    strings cannot carry) reach the worker widened byte by byte, as Kestrel's Latin-1 header decoding
+    does; Kestrel's default refuses such a request with 400 instead. Either way the app sees text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("latin-1")
+    return text
 
 
 def to_aiohttp_response(answer: TypedData | None) -> web.Response:

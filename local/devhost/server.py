@@ -129,7 +129,7 @@ class DevHost:
         web_app = web.Application(client_max_size=100 * 1024 * 1024)
         if engine is not None:
             web_app.add_routes(DurableApi(engine, urls, keys).routes())
-        web_app.add_routes(AdminApi(app, invoker, engine, keys).routes())
+        web_app.add_routes(AdminApi(app, invoker, engine, keys, self.config.host_json.route_prefix).routes())
         web_app.add_routes(
             [HttpTriggers(app.http_routes, self.config.host_json.route_prefix, invoker, keys).route()]
         )

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from local.graphsim.config import ConfigError, update_config
-from local.graphsim.directory import DirectoryInputError, UnknownEntity
+from local.graphsim.directory import DirectoryInputError, FederatedCredential, UnknownEntity
 from local.graphsim.intune import AdminInputError
 from local.graphsim.pki import app_certificate_from_pem, make_app_certificate
 from local.graphsim.requestlog import LogQueryError
@@ -56,6 +56,21 @@ class AdminApi:
             web.delete(f"{PREFIX}/tenants/{{tenant}}/objects", guarded(self.delete_object)),
             web.get(f"{PREFIX}/apps", guarded(self.list_apps)),
             web.post(f"{PREFIX}/apps", guarded(self.register_app)),
+            web.post(f"{PREFIX}/apps/{{client_id}}/certificates", guarded(self.add_certificate)),
+            web.delete(
+                f"{PREFIX}/apps/{{client_id}}/certificates/{{thumbprint}}", guarded(self.remove_certificate)
+            ),
+            web.post(f"{PREFIX}/apps/{{client_id}}/secrets", guarded(self.new_secret)),
+            web.put(
+                f"{PREFIX}/apps/{{client_id}}/federated-credentials/{{name}}",
+                guarded(self.set_federated_credential),
+            ),
+            web.delete(
+                f"{PREFIX}/apps/{{client_id}}/federated-credentials/{{name}}",
+                guarded(self.remove_federated_credential),
+            ),
+            web.get(f"{PREFIX}/identities", guarded(self.list_identities)),
+            web.post(f"{PREFIX}/identities", guarded(self.add_identity)),
             web.get(f"{PREFIX}/log", guarded(self.read_log)),
             web.delete(f"{PREFIX}/log", guarded(self.clear_log)),
             web.get(f"{PREFIX}/counters", guarded(self.counters)),
@@ -171,9 +186,15 @@ class AdminApi:
         certificate = _field(body, "certificate", bool, default=False)
         certificate_pem = _field(body, "certificate_pem", str, default=None)
         wants_secret = _field(body, "secret", bool, default=not (certificate or certificate_pem))
+        required = _field(body, "required_roles", list, default=[])
+        if not all(isinstance(role, str) for role in required):
+            raise AdminError(
+                400, "'required_roles' must be a list of permission names such as Group.Read.All."
+            )
         app = self.sim.directory.add_app(
             _field(body, "name", str, default="graphsim app"), _field(body, "client_id", str, default=None)
         )
+        app.required_roles = frozenset(required)
         answer: dict[str, Any] = {"client_id": app.client_id, "name": app.name}
         if wants_secret:
             answer["client_secret"] = self.sim.directory.add_secret(app.client_id)
@@ -193,6 +214,69 @@ class AdminApi:
                 thumbprint=cert.thumbprint,
             )
         return web.json_response(answer, status=201)
+
+    async def add_certificate(self, request: web.Request) -> web.Response:
+        """Another certificate for an app (a rotation: the old one stays until removed)."""
+        app = self.sim.directory.app(request.match_info["client_id"])
+        pem = _field(await _json(request), "certificate_pem", str)
+        try:
+            cert = app_certificate_from_pem(pem.encode())
+        except ValueError as exc:
+            raise AdminError(400, f"'certificate_pem' is not a usable PEM certificate: {exc}") from None
+        app.certificates.append(cert)
+        return web.json_response({"client_id": app.client_id, "thumbprint": cert.thumbprint}, status=201)
+
+    async def remove_certificate(self, request: web.Request) -> web.Response:
+        app = self.sim.directory.app(request.match_info["client_id"])
+        thumbprint = request.match_info["thumbprint"].upper()
+        kept = [cert for cert in app.certificates if cert.thumbprint != thumbprint]
+        if len(kept) == len(app.certificates):
+            raise UnknownEntity(f"App '{app.client_id}' has no certificate with thumbprint {thumbprint}.")
+        app.certificates[:] = kept
+        return web.Response(status=204)
+
+    async def new_secret(self, request: web.Request) -> web.Response:
+        """A new client secret; `{"replace": true}` removes the app's other secrets (a finished rotation)."""
+        app = self.sim.directory.app(request.match_info["client_id"])
+        replace = _field(await _json(request, default={}), "replace", bool, default=False)
+        if replace:
+            app.secrets.clear()
+        secret = self.sim.directory.add_secret(app.client_id)
+        return web.json_response({"client_id": app.client_id, "client_secret": secret}, status=201)
+
+    async def set_federated_credential(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        audiences = _field(body, "audiences", list)
+        if not audiences or not all(isinstance(audience, str) for audience in audiences):
+            raise AdminError(
+                400, "'audiences' must be a non-empty list of strings, e.g. [\"api://AzureADTokenExchange\"]."
+            )
+        credential = FederatedCredential(
+            request.match_info["name"],
+            _field(body, "issuer", str),
+            _field(body, "subject", str),
+            tuple(audiences),
+        )
+        self.sim.directory.set_federated_credential(request.match_info["client_id"], credential)
+        return web.json_response(credential.to_json())
+
+    async def remove_federated_credential(self, request: web.Request) -> web.Response:
+        self.sim.directory.remove_federated_credential(
+            request.match_info["client_id"], request.match_info["name"]
+        )
+        return web.Response(status=204)
+
+    async def list_identities(self, _: web.Request) -> web.Response:
+        return web.json_response([identity.to_json() for identity in self.sim.directory.identities.values()])
+
+    async def add_identity(self, request: web.Request) -> web.Response:
+        body = await _json(request, default={})
+        identity = self.sim.directory.add_identity(
+            _field(body, "name", str, default="graphsim identity"),
+            _field(body, "client_id", str, default=None),
+            _field(body, "object_id", str, default=None),
+        )
+        return web.json_response(identity.to_json(), status=201)
 
     async def read_log(self, request: web.Request) -> web.Response:
         return web.json_response(self.sim.log.query(request.query))

@@ -82,8 +82,15 @@ class AdminClient:
         secret: bool | None = None,
         certificate: bool = False,
         certificate_pem: str | None = None,
+        required_roles: Iterable[str] = (),
     ) -> RegisteredApp:
-        body: dict[str, Any] = {"name": name, "certificate": certificate, "certificate_pem": certificate_pem}
+        """Register an app; `required_roles` are the permissions it requests (what admin consent grants)."""
+        body: dict[str, Any] = {
+            "name": name,
+            "certificate": certificate,
+            "certificate_pem": certificate_pem,
+            "required_roles": sorted(required_roles),
+        }
         if secret is not None:
             body["secret"] = secret
         answer = self.call("POST", "/apps", body)
@@ -95,6 +102,31 @@ class AdminClient:
             private_key_pem=answer.get("private_key_pem"),
             thumbprint=answer.get("thumbprint"),
         )
+
+    def add_certificate(self, client_id: str, certificate_pem: str) -> str:
+        """Register another certificate on an app; its SHA-1 thumbprint (hex)."""
+        answer = self.call("POST", f"/apps/{client_id}/certificates", {"certificate_pem": certificate_pem})
+        return str(answer["thumbprint"])
+
+    def remove_certificate(self, client_id: str, thumbprint: str) -> None:
+        self.call("DELETE", f"/apps/{client_id}/certificates/{thumbprint}")
+
+    def new_secret(self, client_id: str, replace: bool = False) -> str:
+        """A new client secret of the app; `replace` drops its other secrets."""
+        return str(self.call("POST", f"/apps/{client_id}/secrets", {"replace": replace})["client_secret"])
+
+    def set_federated_credential(
+        self, client_id: str, name: str, issuer: str, subject: str, audiences: Iterable[str]
+    ) -> None:
+        body = {"issuer": issuer, "subject": subject, "audiences": list(audiences)}
+        self.call("PUT", f"/apps/{client_id}/federated-credentials/{name}", body)
+
+    def remove_federated_credential(self, client_id: str, name: str) -> None:
+        self.call("DELETE", f"/apps/{client_id}/federated-credentials/{name}")
+
+    def add_identity(self, name: str) -> dict[str, str]:
+        """A new managed identity: `{"client_id", "object_id", "name"}`."""
+        return dict(self.call("POST", "/identities", {"name": name}))
 
     def consent(self, tenant_id: str, client_id: str, roles: Iterable[str]) -> None:
         self.call("PUT", f"/tenants/{tenant_id}/consents/{client_id}", {"roles": sorted(roles)})

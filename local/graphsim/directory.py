@@ -1,7 +1,10 @@
-"""The Entra side's state: tenants, app registrations with their credentials, and admin consents.
+"""The Entra side's state: tenants, app registrations with their credentials, admin consents and the
+managed identities of the MSP's Azure resources.
 
 An MSP's app is registered once (multi-tenant) and consented per customer tenant with a set of
-application permissions; a token request to a tenant without consent is AADSTS700016.
+application permissions; a token request to a tenant without consent is AADSTS700016. An app may
+trust a managed identity through a federated credential (issuer, subject, audience): a token of that
+identity is then a client assertion for the app, and no secret or certificate exists.
 """
 
 from __future__ import annotations
@@ -36,12 +39,55 @@ class Tenant:
         return {"id": self.id, "name": self.name, "domain": self.domain}
 
 
+@dataclass(frozen=True)
+class FederatedCredential:
+    """Trust in tokens of another issuer: a token whose `iss`, `sub` and `aud` match stands for the app."""
+
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...]
+
+    def matches(self, issuer: str, subject: str, audience: str) -> bool:
+        return self.issuer == issuer and self.subject == subject and audience in self.audiences
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "audiences": list(self.audiences),
+        }
+
+
+@dataclass(frozen=True)
+class ManagedIdentity:
+    """A user-assigned managed identity of the MSP's Azure resources (the Function App's)."""
+
+    client_id: str
+    object_id: str
+    """The identity's service principal object ID: the `sub` of its tokens."""
+    name: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"client_id": self.client_id, "object_id": self.object_id, "name": self.name}
+
+
 @dataclass
 class App:
     client_id: str
     name: str
     secrets: list[str] = field(default_factory=list)
     certificates: list[AppCertificate] = field(default_factory=list)
+    federated_credentials: dict[str, FederatedCredential] = field(default_factory=dict)
+    required_roles: frozenset[str] = frozenset()
+    """The application permissions the registration requests: what an admin consent grants."""
+
+    def federated_match(self, issuer: str, subject: str, audience: str) -> FederatedCredential | None:
+        return next(
+            (fic for fic in self.federated_credentials.values() if fic.matches(issuer, subject, audience)),
+            None,
+        )
 
     def secret_matches(self, candidate: str) -> bool:
         return any(hmac.compare_digest(candidate.encode(), secret.encode()) for secret in self.secrets)
@@ -61,6 +107,8 @@ class App:
             "name": self.name,
             "secret_count": len(self.secrets),
             "certificate_thumbprints": [cert.thumbprint for cert in self.certificates],
+            "federated_credentials": [fic.to_json() for fic in self.federated_credentials.values()],
+            "required_roles": sorted(self.required_roles),
         }
 
 
@@ -72,6 +120,7 @@ class Directory:
         self._by_domain: dict[str, Tenant] = {}
         self.apps: dict[str, App] = {}
         self._consents: dict[tuple[str, str], frozenset[str]] = {}
+        self.identities: dict[str, ManagedIdentity] = {}
 
     def add_tenant(self, tenant_id: str | None = None, name: str | None = None) -> Tenant:
         tenant_id = (tenant_id or str(uuid.uuid4())).lower()
@@ -136,3 +185,30 @@ class Directory:
 
     def consents_of(self, tenant_id: str) -> dict[str, list[str]]:
         return {app: sorted(roles) for (tid, app), roles in self._consents.items() if tid == tenant_id}
+
+    def add_identity(
+        self, name: str, client_id: str | None = None, object_id: str | None = None
+    ) -> ManagedIdentity:
+        client_id = (client_id or str(uuid.uuid4())).lower()
+        object_id = (object_id or str(uuid.uuid4())).lower()
+        for value in (client_id, object_id):
+            if not _GUID.match(value):
+                raise DirectoryInputError(f"'{value}' is not a GUID.")
+        if client_id in self.identities:
+            raise DirectoryInputError(f"Managed identity '{client_id}' already exists.")
+        identity = ManagedIdentity(client_id, object_id, name)
+        self.identities[client_id] = identity
+        return identity
+
+    def identity(self, client_id: str) -> ManagedIdentity | None:
+        return self.identities.get(client_id.lower())
+
+    def set_federated_credential(self, client_id: str, credential: FederatedCredential) -> None:
+        """Add or replace the app's federated credential of that name."""
+        if not credential.issuer or not credential.subject or not credential.audiences:
+            raise DirectoryInputError("A federated credential needs an issuer, a subject and audiences.")
+        self.app(client_id).federated_credentials[credential.name] = credential
+
+    def remove_federated_credential(self, client_id: str, name: str) -> None:
+        if self.app(client_id).federated_credentials.pop(name, None) is None:
+            raise UnknownEntity(f"App '{client_id}' has no federated credential '{name}'.")

@@ -1,8 +1,10 @@
-"""The Entra side: OpenID discovery, JWKS and the v2.0 token endpoint for client credentials.
+"""The Entra side: OpenID discovery, JWKS, admin consent and the v2.0 token endpoint for client
+credentials.
 
 Unmodified MSAL must work against it, so discovery carries the fields MSAL reads
 (`authorization_endpoint`, `token_endpoint`, `issuer`), and errors come in Entra's shape with the
-AADSTS codes an MSP meets during onboarding (700016: not consented; 7000215: wrong secret).
+AADSTS codes an MSP meets during onboarding (700016: not consented; 7000215: wrong secret; 70021x: no
+federated credential matches the managed identity token sent as the client assertion).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 from aiohttp import web
@@ -75,12 +78,49 @@ class EntraHandlers:
             return _error_response(f"https://{request.host}", _unknown_tenant(request.match_info["tenant"]))
         return web.json_response(self.sim.tokens.jwks)
 
+    async def admin_consent(self, request: web.Request) -> web.Response:
+        """`GET /{tenant}/adminconsent?client_id=...`: the link an MSP sends a customer's Global Admin.
+
+        Following it stands for the administrator signing in and accepting: the app is consented in the
+        tenant with the permissions its registration requests, and the browser goes to `redirect_uri`
+        (when given) with `admin_consent=True`, `tenant` and `state`, as Entra sends it.
+        """
+        base = f"https://{request.host}"
+        tenant = self.sim.directory.find_tenant(request.match_info["tenant"])
+        client_id = request.query.get("client_id", "").lower()
+        try:
+            if tenant is None:
+                raise _unknown_tenant(request.match_info["tenant"])
+            if not client_id:
+                raise _missing("client_id")
+            app = self.sim.directory.apps.get(client_id)
+            if app is None:
+                raise EntraError(
+                    400,
+                    "unauthorized_client",
+                    700016,
+                    f"Application with identifier '{client_id}' was not found in the directory "
+                    f"'{tenant.name}'.",
+                )
+        except EntraError as exc:
+            self._log(request, tenant, client_id, exc.status, kind="consent")
+            return _error_response(base, exc)
+        self.sim.directory.consent(tenant.id, app.client_id, app.required_roles)
+        self._log(request, tenant, client_id, 200, kind="consent")
+        answer = {"admin_consent": "True", "tenant": tenant.id, "state": request.query.get("state", "")}
+        redirect = request.query.get("redirect_uri")
+        if redirect:
+            separator = "&" if "?" in redirect else "?"
+            raise web.HTTPFound(f"{redirect}{separator}{urlencode(answer)}")
+        return web.json_response({**answer, "client_id": app.client_id, "roles": sorted(app.required_roles)})
+
     async def token(self, request: web.Request) -> web.Response:
         base = f"https://{request.host}"
         form = await request.post()
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
         client_id = fields.get("client_id", "").lower()
         tenant = self.sim.directory.find_tenant(request.match_info["tenant"])
+        method = _credential_kind(fields, self.sim)
         try:
             if tenant is None:
                 raise _unknown_tenant(request.match_info["tenant"])
@@ -94,9 +134,9 @@ class EntraHandlers:
                 audience,
             )
         except EntraError as exc:
-            self._log(request, tenant, client_id, exc.status)
+            self._log(request, tenant, client_id, exc.status, credential=method)
             return _error_response(base, exc)
-        self._log(request, tenant, client_id, 200)
+        self._log(request, tenant, client_id, 200, credential=method)
         return web.json_response(
             {
                 "token_type": "Bearer",
@@ -149,6 +189,8 @@ class EntraHandlers:
                         f"'{client_id}'."
                     ),
                 )
+        elif "client_assertion" in fields and self.sim.tokens.signed_here(fields["client_assertion"]):
+            self._verify_federated_assertion(base, app, fields)
         elif "client_assertion" in fields:
             audiences = [f"{base}/{name}/oauth2/v2.0/token" for name in {segment, tenant.id, tenant.domain}]
             _verify_assertion(app, fields, audiences)
@@ -164,11 +206,63 @@ class EntraHandlers:
             )
         return app, roles, audience
 
-    def _log(self, request: web.Request, tenant: Tenant | None, client_id: str, status: int) -> None:
+    def _verify_federated_assertion(self, base: str, app: App, fields: dict[str, str]) -> None:
+        """A token graphsim issued (a managed identity's) as the client assertion: it stands for the app
+        only when one of the app's federated credentials names its issuer, subject and audience."""
+        if fields.get("client_assertion_type") != _ASSERTION_TYPE:
+            raise EntraError(
+                400, "invalid_request", 50027, f"client_assertion_type must be '{_ASSERTION_TYPE}'."
+            )
+        audiences = sorted({a for fic in app.federated_credentials.values() for a in fic.audiences})
+        try:
+            claims = self.sim.tokens.decode_own(fields["client_assertion"], audiences or ["(none)"])
+        except jwt.ExpiredSignatureError:
+            raise EntraError(
+                401, "invalid_client", 700024, "Client assertion is not within its valid time range."
+            ) from None
+        except jwt.InvalidAudienceError:
+            raise EntraError(
+                401,
+                "invalid_client",
+                700212,
+                f"No matching federated identity record found for presented assertion audience. "
+                f"Please note that the matching is done using a case-sensitive comparison. Check your "
+                f"federated identity credential Audience for app '{app.client_id}'.",
+            ) from None
+        except jwt.InvalidTokenError as exc:
+            raise EntraError(401, "invalid_client", 700027, f"Client assertion is invalid: {exc}.") from None
+        issuer, subject = str(claims["iss"]), str(claims["sub"])
+        audience = claims["aud"] if isinstance(claims["aud"], str) else next(iter(claims["aud"]), "")
+        fics = app.federated_credentials.values()
+        if not any(fic.issuer == issuer for fic in fics):
+            raise EntraError(
+                401,
+                "invalid_client",
+                700211,
+                f"No matching federated identity record found for presented assertion issuer '{issuer}'.",
+            )
+        if app.federated_match(issuer, subject, audience) is None:
+            raise EntraError(
+                401,
+                "invalid_client",
+                700213,
+                f"No matching federated identity record found for presented assertion subject '{subject}'.",
+            )
+
+    def _log(
+        self,
+        request: web.Request,
+        tenant: Tenant | None,
+        client_id: str,
+        status: int,
+        *,
+        kind: str = "token",
+        credential: str | None = None,
+    ) -> None:
         self.sim.log.record(
             LogEntry(
                 time.time(),
-                "token",
+                kind,
                 tenant.id if tenant else None,
                 client_id or None,
                 request.method,
@@ -178,8 +272,18 @@ class EntraHandlers:
                 None,
                 False,
                 new_request_id(),
+                credential,
             )
         )
+
+
+def _credential_kind(fields: dict[str, str], sim: Simulator) -> str | None:
+    """How a token request authenticates, for the request log: secret, certificate or federated."""
+    if "client_secret" in fields:
+        return "secret"
+    if "client_assertion" in fields:
+        return "federated" if sim.tokens.signed_here(fields["client_assertion"]) else "certificate"
+    return None
 
 
 def _audience(scope: str, tenant: Tenant, base: str) -> str:

@@ -25,7 +25,8 @@ class LogQueryError(ValueError):
 class LogEntry:
     time: float
     kind: str
-    """`graph`, `batch` (the outer $batch request) or `token`."""
+    """`graph`, `batch` (the outer $batch request), `token`, `identity` (a managed identity token) or
+    `keyvault`."""
     tenant: str | None
     app: str | None
     method: str
@@ -36,6 +37,8 @@ class LogEntry:
     """None, or what was injected: `status:503`, `drop`, `apply_then_drop`."""
     in_batch: bool
     request_id: str
+    credential: str | None = None
+    """For `token` entries: how the client authenticated (`secret`, `certificate`, `federated`)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -93,12 +96,13 @@ def _predicates(filters: Mapping[str, str]) -> list[Any]:
         "in_batch",
         "since",
         "limit",
+        "credential",
     }
     unknown = set(filters) - known
     if unknown:
         raise LogQueryError(f"Unknown log filter(s) {sorted(unknown)}; known: {sorted(known)}.")
     predicates: list[Any] = []
-    for key in ("tenant", "app", "kind"):
+    for key in ("tenant", "app", "kind", "credential"):
         if key in filters:
             value = filters[key].lower()
             predicates.append(lambda e, k=key, v=value: (getattr(e, k) or "").lower() == v)

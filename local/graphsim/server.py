@@ -26,6 +26,8 @@ from local.graphsim.config import SimConfig
 from local.graphsim.contract import graph_error
 from local.graphsim.entra import EntraHandlers
 from local.graphsim.graph_http import GraphHandler, to_http
+from local.graphsim.identity import IDENTITY_ISSUER, IDENTITY_PATH, MSP_TENANT_ID, IdentityEndpoint
+from local.graphsim.keyvault import VAULT_RESOURCE, KeyVaultHandlers
 from local.graphsim.pki import make_tls_material
 from local.graphsim.profiles import Profile, SeedPlan, apply_plan, build_plan
 from local.graphsim.simulator import Simulator, new_request_id
@@ -50,11 +52,14 @@ class ServerOptions:
     config: SimConfig = field(default_factory=SimConfig)
 
 
-def build_app(sim: Simulator, admin_key: str) -> web.Application:
+def build_app(sim: Simulator, admin_key: str, identity_header: str) -> web.Application:
     app = web.Application(middlewares=[_errors_middleware], client_max_size=_MAX_BODY)
     entra = EntraHandlers(sim)
     app.router.add_route("*", r"/{version:beta|v1\.0}{tail:(/.*)?}", GraphHandler(sim))
     app.router.add_routes(AdminApi(sim, admin_key).routes())
+    app.router.add_get(IDENTITY_PATH, IdentityEndpoint(sim, identity_header).token)
+    app.router.add_routes(KeyVaultHandlers(sim).routes())
+    app.router.add_get("/{tenant}/adminconsent", entra.admin_consent)
     app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", entra.openid_configuration)
     app.router.add_post("/{tenant}/oauth2/v2.0/token", entra.token)
     app.router.add_get("/{tenant}/discovery/v2.0/keys", entra.keys)
@@ -78,15 +83,15 @@ async def serve(options: ServerOptions, stop: asyncio.Event | None = None) -> No
     plan = build_plan(options.profile, options.tenants, options.objects)
     sim = Simulator(options.config, reseed=lambda s: apply_plan(s, plan))
     apply_plan(sim, plan)
-    admin_key = secrets.token_urlsafe(32)
-    runner = web.AppRunner(build_app(sim, admin_key), access_log=None, handle_signals=False)
+    admin_key, identity_header = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    runner = web.AppRunner(build_app(sim, admin_key, identity_header), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port, ssl_context=context, backlog=1024)
     await site.start()
     port = runner.addresses[0][1]
     host = f"[{options.host}]" if ":" in options.host else options.host
     base_url = f"https://{host}:{port}"
-    _write_credentials(state_dir, base_url, admin_key, plan)
+    _write_credentials(state_dir, base_url, admin_key, identity_header, plan)
     _write(
         state_dir / "ready.json",
         json.dumps(
@@ -111,7 +116,9 @@ async def serve(options: ServerOptions, stop: asyncio.Event | None = None) -> No
         await runner.cleanup()
 
 
-def _write_credentials(state_dir: Path, base_url: str, admin_key: str, plan: SeedPlan) -> None:
+def _write_credentials(
+    state_dir: Path, base_url: str, admin_key: str, identity_header: str, plan: SeedPlan
+) -> None:
     apps: list[dict[str, Any]] = []
     for app in plan.apps:
         entry: dict[str, Any] = {
@@ -131,6 +138,8 @@ def _write_credentials(state_dir: Path, base_url: str, admin_key: str, plan: See
                 private_key_file=str(state_dir / f"{stem}-key.pem"),
                 thumbprint=app.certificate.thumbprint,
             )
+        if app.federated_identity is not None:
+            entry["federated_identity"] = app.federated_identity.client_id
         apps.append(entry)
     document = {
         "base_url": base_url,
@@ -141,6 +150,15 @@ def _write_credentials(state_dir: Path, base_url: str, admin_key: str, plan: See
         "admin": {"url": f"{base_url}{PREFIX}", "header": ADMIN_KEY_HEADER, "key": admin_key},
         "tenants": [{"id": t.id, "name": t.name, "objects": t.objects} for t in plan.tenants],
         "apps": apps,
+        "identity": {
+            "endpoint": f"{base_url}{IDENTITY_PATH}",
+            "header": identity_header,
+            "client_id": plan.identity.client_id,
+            "object_id": plan.identity.object_id,
+            "tenant_id": MSP_TENANT_ID,
+            "issuer": IDENTITY_ISSUER,
+        },
+        "key_vault": {"url": base_url, "resource": VAULT_RESOURCE},
     }
     _write(state_dir / "credentials.json", json.dumps(document, indent=2).encode(), 0o600)
 
@@ -204,7 +222,8 @@ async def _unknown_route(request: web.Request) -> web.Response:
         "NotFound",
         (
             f"No graphsim route for {request.method} {request.path}. Graph lives under /beta and /v1.0, "
-            f"Entra under /{{tenant}}/oauth2/v2.0/token, the admin API under {PREFIX}/."
+            f"Entra under /{{tenant}}/oauth2/v2.0/token, the managed identity endpoint at {IDENTITY_PATH}, "
+            f"Key Vault under /secrets and /certificates, the admin API under {PREFIX}/."
         ),
     )
 

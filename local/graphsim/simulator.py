@@ -19,6 +19,7 @@ from local.graphsim.contract import GraphRequest, GraphResponse, graph_error
 from local.graphsim.directory import Directory
 from local.graphsim.faults import Fault, FaultInjector
 from local.graphsim.intune import GraphModel
+from local.graphsim.keyvault import Vault
 from local.graphsim.requestlog import LogEntry, RequestLog
 from local.graphsim.throttle import Throttler, retry_after_header, throttle_area
 from local.graphsim.tokens import TokenService
@@ -41,7 +42,7 @@ class Outcome:
 
 
 class Simulator:
-    """Directory, tokens, Intune model, conditions and log of one running graphsim."""
+    """Directory, tokens, Intune model, Key Vault, conditions and log of one running graphsim."""
 
     def __init__(self, config: SimConfig, reseed: Callable[[Simulator], None] | None = None) -> None:
         self.start_config = config
@@ -52,6 +53,7 @@ class Simulator:
         self.throttler = Throttler(config.throttle)
         self.faults = FaultInjector(config.faults)
         self.log = RequestLog()
+        self.vault = Vault()
         self._reseed = reseed
         self._rng = random.Random(config.faults.seed)
 
@@ -66,6 +68,7 @@ class Simulator:
         """Back to the start: start configuration, empty log and windows, and the start profile re-seeded."""
         self.model.reset()
         self.directory = Directory()
+        self.vault = Vault()
         self.log.clear()
         self.config = self.start_config
         self.throttler.configure(self.start_config.throttle)

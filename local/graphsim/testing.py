@@ -39,6 +39,22 @@ class SimTenant:
 
 
 @dataclass(frozen=True)
+class SimIdentity:
+    """The MSP's managed identity and the endpoint the platform would put in the app's environment."""
+
+    endpoint: str
+    header: str
+    client_id: str
+    object_id: str
+    tenant_id: str
+    issuer: str
+
+    def environment(self) -> dict[str, str]:
+        """`IDENTITY_ENDPOINT` and `IDENTITY_HEADER`, as App Service and Azure Functions set them."""
+        return {"IDENTITY_ENDPOINT": self.endpoint, "IDENTITY_HEADER": self.header}
+
+
+@dataclass(frozen=True)
 class SimApp:
     """An app from the start profile, with its credential as written to credentials.json."""
 
@@ -50,6 +66,8 @@ class SimApp:
     certificate_file: str | None = None
     private_key_file: str | None = None
     thumbprint: str | None = None
+    federated_identity: str | None = None
+    """Client ID of the managed identity whose tokens the app trusts (a federated credential)."""
 
     def msal_credential(self) -> str | dict[str, str]:
         """What MSAL's `client_credential` takes for this app."""
@@ -81,9 +99,12 @@ class GraphSim:
                 certificate_file=a.get("certificate_file"),
                 private_key_file=a.get("private_key_file"),
                 thumbprint=a.get("thumbprint"),
+                federated_identity=a.get("federated_identity"),
             )
             for a in credentials["apps"]
         ]
+        self.identity = SimIdentity(**credentials["identity"])
+        self.key_vault_url: str = credentials["key_vault"]["url"]
         admin = credentials["admin"]
         self._admin_session = self.session()
         self.admin = AdminClient(admin["url"], admin["header"], admin["key"], self._admin_session)
@@ -95,6 +116,10 @@ class GraphSim:
     @property
     def certificate_app(self) -> SimApp:
         return next(app for app in self.apps if app.certificate_file is not None)
+
+    @property
+    def federated_app(self) -> SimApp:
+        return next(app for app in self.apps if app.federated_identity is not None)
 
     def session(self) -> requests.Session:
         """A session that trusts graphsim's CA and ignores REQUESTS_CA_BUNDLE; the caller closes it."""

@@ -87,8 +87,31 @@ class TokenService:
         }
         if roles:
             claims["roles"] = sorted(roles)
-        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
-        return IssuedToken(token, lifetime)
+        return IssuedToken(self.sign(claims), lifetime)
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """An RS256 JWT signed with this run's key, as Entra signs every token it issues."""
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
+
+    def signed_here(self, token: str) -> bool:
+        """True when `token` names this run's signing key (a token graphsim issued, or a forgery of one)."""
+        try:
+            return jwt.get_unverified_header(token).get("kid") == self.kid
+        except jwt.DecodeError:
+            return False
+
+    def decode_own(self, token: str, audiences: list[str]) -> dict[str, Any]:
+        """The claims of a token this run signed, checked for signature, audience and time; raises
+        jwt.InvalidTokenError (or a subclass) otherwise."""
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            self._public_key,
+            algorithms=["RS256"],
+            audience=audiences,
+            options={"require": ["exp", "iat", "iss", "sub", "aud"]},
+            leeway=0,
+        )
+        return claims
 
     def validate(self, token: str, own_audience: str) -> Caller:
         """The caller a bearer token stands for, or InvalidToken with Graph's message.

@@ -68,3 +68,15 @@ class Forbidden(AuthError):
 class InsufficientRole(Forbidden):
     code = "auth.insufficient_role"
     title = "The caller's role on this tenant does not allow this."
+
+
+class GroupsOverage(Forbidden):
+    """No direct role, and the token carries a groups overage claim instead of the groups."""
+
+    code = "auth.groups_overage"
+    title = "The token lists no groups (overage claim), so group roles cannot be checked."
+
+
+class PlatformAdminRequired(Forbidden):
+    code = "auth.platform_admin_required"
+    title = "This needs the platform role msp.admin (an app role of the API's app registration)."

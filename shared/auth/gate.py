@@ -26,8 +26,9 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.audit import AuditLog
-from shared.auth.authorize import Authorizer, TenantAccess
-from shared.auth.errors import MissingToken, SigningKeysUnavailable, Unauthenticated
+from shared.auth.authorize import Authorizer, TenantAccess, is_platform_admin
+from shared.auth.errors import MissingToken, PlatformAdminRequired, SigningKeysUnavailable, Unauthenticated
+from shared.auth.group_roles import GroupRoleStore
 from shared.auth.jwks import JwksCache, jwks_fetcher
 from shared.auth.memberships import MembershipStore
 from shared.auth.principal import Principal
@@ -70,6 +71,7 @@ class RequestGuard:
         *,
         action: str,
         tenant_param: str = TENANT_ROUTE_PARAM,
+        platform_admin: bool = False,
     ) -> TenantAccess:
         """401 before anything else, then 400 for a malformed tenant ID, then 403 without the role."""
         context = {"method": req.method, "path": urlsplit(req.url).path}
@@ -81,9 +83,17 @@ class RequestGuard:
             raise
         tenant_id = normalize_tenant_id(raw_tenant)
         membership = self._authorizer.authorize(
-            principal, tenant_id, required_role, action=action, context=context
+            principal, tenant_id, required_role, action=action, context=context, platform_admin=platform_admin
         )
         return TenantAccess(principal, membership)
+
+    def platform_admin(self, req: func.HttpRequest) -> Principal:
+        """The caller, if the token carries the platform role; 401 or 403 otherwise."""
+        principal = self.authenticate(req)
+        if not is_platform_admin(principal):
+            logger.warning("Refused %s %s: no platform role", req.method, urlsplit(req.url).path)
+            raise PlatformAdminRequired("Ask for the msp.admin app role on the API's app registration.")
+        return principal
 
     def _audit_unauthenticated(
         self, raw_tenant: str, action: str, code: str, context: Mapping[str, Any]
@@ -106,7 +116,9 @@ def default_guard() -> RequestGuard:
     account = worker_account(settings.storage.config)
     registry = TenantRegistry(account)
     keys = JwksCache(jwks_fetcher(settings.auth.jwks_url))
-    authorizer = Authorizer(MembershipStore(account, registry), AuditLog(account))
+    authorizer = Authorizer(
+        MembershipStore(account, registry), AuditLog(account), GroupRoleStore(account, registry)
+    )
     return RequestGuard(TokenValidator(settings.auth, keys), authorizer, registry)
 
 
@@ -120,13 +132,25 @@ def tenant_route(
     action: str,
     tenant_param: str = TENANT_ROUTE_PARAM,
     guard: GuardProvider = default_guard,
+    platform_admin: bool = False,
 ) -> Decorator:
-    """Gate a tenant-scoped handler; it receives `access: TenantAccess` after the request."""
+    """Gate a tenant-scoped handler; it receives `access: TenantAccess` after the request.
+
+    `platform_admin=True` (management routes: members, consent, verify) also lets the platform role
+    through, as an admin of every tenant.
+    """
 
     def resolve(req: func.HttpRequest) -> TenantAccess:
-        return guard().tenant_access(req, required_role, action=action, tenant_param=tenant_param)
+        return guard().tenant_access(
+            req, required_role, action=action, tenant_param=tenant_param, platform_admin=platform_admin
+        )
 
     return lambda handler: _gate(handler, "access", resolve)
+
+
+def platform_route(*, guard: GuardProvider = default_guard) -> Decorator:
+    """Gate a route only platform admins may call (register a tenant); it receives `principal`."""
+    return lambda handler: _gate(handler, "principal", lambda req: guard().platform_admin(req))
 
 
 def authenticated_route(*, guard: GuardProvider = default_guard) -> Decorator:

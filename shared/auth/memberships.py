@@ -2,7 +2,9 @@
 
 Memberships are keyed principal / tenant, so "the tenants I have a role on" is one partition
 query and the check on every request is one point read. A grant names a registered tenant
-(`shared.tenants`); the registry knows nothing of roles or principals.
+(`shared.tenants`); the registry knows nothing of roles or principals. "The members of a tenant"
+is a query on the RowKey across partitions: a scan, fine for the thousands of rows an MSP's
+engineers times its tenants make, and only run by the members routes.
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ class Membership:
     role: Role
     granted_by: str
     granted_at: datetime
+
+    def to_api(self) -> dict[str, str]:
+        return {
+            "principal": self.principal,
+            "tenantId": self.tenant_id,
+            "role": str(self.role),
+            "grantedBy": self.granted_by,
+            "grantedAt": self.granted_at.isoformat(),
+        }
 
 
 def normalize_principal(value: str) -> str:
@@ -76,6 +87,20 @@ class MembershipStore:
         except ResourceNotFoundError:
             return None
         return _membership_from(entity)
+
+    def members_of(self, tenant_id: str) -> list[Membership]:
+        """Every direct membership on the tenant, by principal key."""
+        entities = self._table.query_entities(
+            "RowKey eq @tenant", parameters={"tenant": normalize_tenant_id(tenant_id)}
+        )
+        return sorted((_membership_from(e) for e in entities), key=lambda m: m.principal)
+
+    def remove_tenant(self, tenant_id: str) -> int:
+        """Drop every membership of an off-boarded tenant; how many there were."""
+        members = self.members_of(tenant_id)
+        for member in members:
+            self._table.delete_entity(member.principal, member.tenant_id)
+        return len(members)
 
     def for_principal(self, principal: str) -> list[Membership]:
         entities = self._table.query_entities(

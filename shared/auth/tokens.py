@@ -3,10 +3,15 @@
 The algorithm is pinned before any key is chosen, so `alg: none` and HS256-with-the-public-key
 tokens fail without touching the key. Signature is checked before claims: a forged token is
 `auth.invalid_token` whatever it claims.
+
+This is the one guard for tokens: whatever the Authorization header holds (text that is no JWT,
+bytes that were not UTF-8, a header whose `kid` is a number, a signed claim of the wrong type),
+the answer is an `Unauthenticated` problem (401), never an exception of the JWT library or Python.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +31,8 @@ from shared.config.settings import AuthSettings
 
 _REQUIRED_CLAIMS = ["exp", "iss", "aud"]
 _MAX_TOKEN_CHARS = 16_384
+_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+"""Three base64url parts, ASCII only; the signature may be empty (`alg: none`, refused further on)."""
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -52,9 +59,11 @@ class TokenValidator:
         """The verified claims of `token`."""
         if len(token) > _MAX_TOKEN_CHARS:
             raise InvalidToken("The token is too long to be an access token.")
+        if not _COMPACT_JWT.fullmatch(token):
+            raise InvalidToken("The token is not a JWT: three base64url parts separated by dots.")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.InvalidTokenError:  # not decodable, or a header PyJWT refuses (a `kid` that is no string)
             raise InvalidToken("The token is not a well-formed JWT.") from None
         if header.get("alg") != SIGNING_ALGORITHM:
             raise InvalidToken(f"Tokens must be signed with {SIGNING_ALGORITHM}.")

@@ -3,7 +3,8 @@ time key, so a partition query lists them newest first), each pointing at its ma
 
 The manifest (`backups/{tenant}/{run}.json` in the manifests container) lists per type every
 policy's ID, display name, version ID and content SHA-256: the snapshot blobs it references are
-content-addressed and shared between sets, so deleting a set deletes its manifest only.
+content-addressed and shared between the tenant's sets, so deleting a set deletes its manifest and row;
+retention then frees the versions and payloads no kept set needs (`shared.jobs.retention_sweep`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ class BackupSet:
     protected: bool = False
     referenced_by: tuple[str, ...] = ()
     kind: str = "backup"
-    """`backup`, or `safety`: the state a live restore was about to overwrite (the restore's run ID)."""
+    """`backup` (every type listed, every listed object captured or failed); `safety`: the state a live
+    restore was about to overwrite (the restore's run ID); `retry`: only the objects a retry of the
+    backup `retry_of` captured again, its failed items (a partial set)."""
+    retry_of: str | None = None
 
     @property
     def deletable(self) -> bool:
@@ -69,9 +73,12 @@ class BackupSet:
             "protected": self.protected,
             "referencedBy": list(self.referenced_by),
             "kind": self.kind,
+            "retryOf": self.retry_of,
         }
 
 
+FULL_KIND = "backup"
+"""The kind of a backup run's set (a retry's is `retry`, a live restore's safety backup `safety`)."""
 _COUNT_KEYS = ("listed", "succeeded", "failed", "skipped")
 _MAX_REFERENCE_ATTEMPTS = 10
 
@@ -107,6 +114,7 @@ def save_backup_set(table: TableClient, backup: BackupSet) -> None:
             "ManifestBlob": backup.manifest_blob,
             "Counts": json.dumps(backup.counts, sort_keys=True),
             "Kind": backup.kind,
+            "RetryOf": backup.retry_of,
         },
         mode=UpdateMode.MERGE,
     )
@@ -192,5 +200,6 @@ def _from_entity(entity: Mapping[str, Any]) -> BackupSet:
         counts=json.loads(entity.get("Counts") or "{}"),
         protected=bool(entity.get("Protected")),
         referenced_by=tuple(json.loads(entity.get("ReferencedBy") or "[]")),
-        kind=entity.get("Kind") or "backup",
+        kind=entity.get("Kind") or FULL_KIND,
+        retry_of=entity.get("RetryOf") or None,
     )

@@ -25,7 +25,7 @@ from azure.core.credentials import TokenCredential
 
 from shared.config.errors import ConfigurationError, MissingSetting
 from shared.graph.config import CLOUDS, ClientCertificate, ClientSecret, CloudEndpoints
-from shared.graph.credentials import GraphAppCredential, load_local_credentials
+from shared.graph.credentials import KEY_VAULT_SPECS, CredentialSpec, GraphAppCredential, load_credentials
 from shared.graph.pacing import PacingPolicy
 from shared.redact import register_secret_values
 from shared.storage import StorageConfig
@@ -33,7 +33,7 @@ from shared.storage import StorageConfig
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_SETTINGS_FILE = REPO_ROOT / "local.settings.json"
 
-ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__")
+ENV_PREFIXES = ("TENANTATLAS_", "AzureWebJobsStorage", "GRAPH_CREDENTIAL__", "IDENTITY_HEADER")
 """Every variable this module reads starts with one of these (tests clear them)."""
 
 ENVIRONMENT_SETTING = "TENANTATLAS_ENVIRONMENT"
@@ -46,6 +46,8 @@ DEV_JWKS_FILE = "jwks.json"
 DEV_SIGNING_KEY_FILE = "signing-key.pem"
 
 DEFAULT_CLOCK_SKEW_SECONDS = 60
+DEFAULT_KEY_VAULT_REFRESH_SECONDS = 300
+MAX_KEY_VAULT_REFRESH_SECONDS = 86_400
 MAX_CLOCK_SKEW_SECONDS = 300
 _V1_ISSUER_HOSTS = {"china": "https://sts.chinacloudapi.cn"}
 _DEFAULT_V1_ISSUER_HOST = "https://sts.windows.net"
@@ -106,9 +108,13 @@ class GraphSettings:
     ca_bundle: str | None = None
     """CA file to trust for Graph and login (the local simulator's CA); None trusts the system."""
     key_vault_uri: str | None = None
-    """In Azure: the vault holding credentials, by the secret names of `key_vault_secret_names`."""
-    local_credentials: Mapping[str, GraphAppCredential] = field(default_factory=dict, repr=False)
-    """In local runs: credentials by reference name, from GRAPH_CREDENTIAL__<name>__* variables."""
+    """The vault of `KEY_VAULT_CERTIFICATE` and `KEY_VAULT_SECRET` credentials."""
+    managed_identity_client_id: str | None = None
+    """The app's user-assigned identity, which reads the vault; None uses a system-assigned one."""
+    key_vault_refresh_seconds: int = DEFAULT_KEY_VAULT_REFRESH_SECONDS
+    """How long a credential read from Key Vault is used before the vault is asked for its latest version."""
+    credentials: Mapping[str, CredentialSpec] = field(default_factory=dict, repr=False)
+    """Credentials by reference name, from GRAPH_CREDENTIAL__<name>__* (`shared.graph.credentials`)."""
     pacing: PacingPolicy = field(default_factory=PacingPolicy)
     """TENANTATLAS_GRAPH_PACING_SCALE scales Graph's limits (docs/graph-intune.md#throttling) for a
     scaled-down simulator; TENANTATLAS_GRAPH_PACING=false turns client-side pacing off;
@@ -125,6 +131,21 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """How the reconciler treats runs: a queued run whose orchestration has not started after
+    `start_grace_seconds` is started; a running one whose orchestration made no progress for
+    `stall_minutes` is reported."""
+
+    start_grace_seconds: int = 120
+    stall_minutes: int = 30
+    retention_grace_hours: int = 168
+    """Retention keeps every version captured, and payload written, this recently (on-demand
+    snapshots, running backups, restores being begun): `shared.jobs.retention_sweep`."""
+    history_purge_days: int = 30
+    """The Durable history of a run is purged this long after the run ended."""
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     version: str
@@ -132,6 +153,10 @@ class Settings:
     storage: StorageSettings
     auth: AuthSettings
     graph: GraphSettings
+    runs: RunSettings = RunSettings()
+    identity_header: str | None = field(default=None, repr=False)
+    """IDENTITY_HEADER, the secret the platform gives the app for its managed identity endpoint: the
+    app never sends it itself (azure-identity does), it is read only so redaction knows it."""
 
     @property
     def is_local(self) -> bool:
@@ -139,11 +164,13 @@ class Settings:
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this configuration holds, for `shared.redact` to mask wherever it appears."""
-        values: list[str] = []
+        values: list[str] = [self.identity_header] if self.identity_header else []
         if self.storage.connection_string:
             values.append(self.storage.connection_string)
             values += _CONNECTION_SECRETS.findall(self.storage.connection_string)
-        for app in self.graph.local_credentials.values():
+        for app in self.graph.credentials.values():
+            if not isinstance(app, GraphAppCredential):
+                continue
             if isinstance(app.credential, ClientSecret):
                 values.append(app.credential.value)
             elif isinstance(app.credential, ClientCertificate):
@@ -163,6 +190,8 @@ class Settings:
             storage=_storage(env),
             auth=_auth(env, environment, state_dir),
             graph=_graph(env),
+            runs=_runs(env),
+            identity_header=env.get("IDENTITY_HEADER"),
         )
 
 
@@ -190,6 +219,14 @@ class _Reader:
         if value not in {"true", "false", "1", "0"}:
             raise ConfigurationError(name, f"expected true or false, got {value!r}.")
         return value in {"true", "1"}
+
+    def whole(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+            raise ConfigurationError(name, f"a whole number from {low} to {high}, got {raw!r}.")
+        return int(raw)
 
     def https_url(self, name: str) -> str | None:
         value = self.get(name)
@@ -307,12 +344,45 @@ def _graph(env: _Reader) -> GraphSettings:
     ca_bundle = env.get("TENANTATLAS_CA_BUNDLE")
     if ca_bundle is not None and not Path(ca_bundle).is_file():
         raise ConfigurationError("TENANTATLAS_CA_BUNDLE", f"no file at {ca_bundle}.")
+    credentials = load_credentials(env.environ, env.get)
+    key_vault_uri = env.https_url("TENANTATLAS_KEY_VAULT_URI")
+    in_vault = sorted(ref for ref, spec in credentials.items() if isinstance(spec, KEY_VAULT_SPECS))
+    if in_vault and key_vault_uri is None:
+        raise MissingSetting(
+            "TENANTATLAS_KEY_VAULT_URI", f"the vault of the Graph credential(s) {', '.join(in_vault)}."
+        )
     return GraphSettings(
         clouds=MappingProxyType(clouds),
         ca_bundle=ca_bundle,
-        key_vault_uri=env.https_url("TENANTATLAS_KEY_VAULT_URI"),
-        local_credentials=MappingProxyType(load_local_credentials(env.environ, env.get)),
+        key_vault_uri=key_vault_uri,
+        managed_identity_client_id=_optional_guid(env, "TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID"),
+        key_vault_refresh_seconds=env.whole(
+            "TENANTATLAS_KEY_VAULT_REFRESH_SECONDS",
+            DEFAULT_KEY_VAULT_REFRESH_SECONDS,
+            low=1,
+            high=MAX_KEY_VAULT_REFRESH_SECONDS,
+        ),
+        credentials=MappingProxyType(credentials),
         pacing=_pacing(env),
+    )
+
+
+def _optional_guid(env: _Reader, name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ConfigurationError(name, f"a client ID (GUID), got {value!r}.") from None
+
+
+def _runs(env: _Reader) -> RunSettings:
+    return RunSettings(
+        start_grace_seconds=env.whole("TENANTATLAS_RUN_START_GRACE_SECONDS", 120, low=1, high=3600),
+        stall_minutes=env.whole("TENANTATLAS_RUN_STALL_MINUTES", 30, low=1, high=24 * 60),
+        retention_grace_hours=env.whole("TENANTATLAS_RETENTION_GRACE_HOURS", 168, low=1, high=24 * 366),
+        history_purge_days=env.whole("TENANTATLAS_HISTORY_PURGE_DAYS", 30, low=1, high=3660),
     )
 
 

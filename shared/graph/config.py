@@ -7,8 +7,10 @@ configuration change, not a code change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from shared.graph.pacing import PacingPolicy
 from shared.graph.retry import RetryPolicy
@@ -64,7 +66,34 @@ class ClientCertificate:
             )
 
 
-Credential = ClientSecret | ClientCertificate
+@dataclass(frozen=True)
+class ClientAssertion:
+    """A signed assertion fetched whenever MSAL needs one: workload identity federation, where a
+    managed identity's token stands for the app. No secret exists; `source` names the identity."""
+
+    fetch: Callable[[], str] = field(repr=False, compare=False)
+    source: str
+
+
+Credential = ClientSecret | ClientCertificate | ClientAssertion
+
+
+class CredentialSource(Protocol):
+    """Where an app's credential comes from when it may change while the worker runs (Key Vault).
+
+    `current` is cheap (a cache) and may raise `GraphAuthError` or `GraphUnavailable` when the store
+    cannot be read; `refresh` reads the store again at once (Entra refused the credential) and says
+    whether the credential changed.
+    """
+
+    @property
+    def name(self) -> str:
+        """Stable, never secret: keys the worker's token caches."""
+        ...
+
+    def current(self) -> Credential: ...
+
+    def refresh(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +112,8 @@ class GraphClientConfig:
     login_base_url: str
     tenant_id: str
     client_id: str
-    credential: Credential
+    credential: Credential | CredentialSource
+    """A fixed credential, or a source the token provider asks for the current one."""
     ca_bundle: str | None = None
     """A CA file to trust instead of the system's (the simulator's CA); the environment never overrides it."""
     timeouts: Timeouts = field(default_factory=Timeouts)

@@ -15,7 +15,7 @@ from typing import Any
 from shared.graph import BatchRequest, GraphClient, GraphError
 from shared.intune import reads
 from shared.intune.catalog import object_type
-from shared.intune.model import ObjectType
+from shared.intune.model import ObjectType, Strategy
 from shared.intune.normalize import normalize
 
 
@@ -183,7 +183,15 @@ def _finish(capture: _Capture) -> CapturedPolicy:
     return CapturedPolicy(
         policy_type=capture.entry.name,
         policy_id=capture.object_id,
-        display_name=str(raw.get(capture.entry.display_name) or ""),
+        display_name=display_name(capture.entry, raw),
         payload=payload,
         secrets_not_captured=secrets,
     )
+
+
+def display_name(entry: ObjectType, obj: Mapping[str, Any]) -> str:
+    """The object's natural key; a singleton without one is named after its type."""
+    name = obj.get(entry.display_name)
+    if not name and entry.strategy is Strategy.SINGLETON:
+        return entry.name
+    return str(name or "")

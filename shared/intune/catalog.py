@@ -1,9 +1,10 @@
 """Every Intune object type TenantAtlas captures, one declarative entry each.
 
-Facts per type are in docs/graph-intune.md#object-types; the restore order is scope tags,
-assignment filters, notification templates, then policies, with assignments written last by the
-restore engine (they refer to groups and filters remapped by then). A type written other than by
-POST and PATCH declares its `write_strategy`, which picks its writer in `shared/restore/write.py`.
+Facts per type are in docs/graph-intune.md#object-types; the restore order is scope tags, device
+categories, assignment filters, notification templates, roles and their assignments, conditional
+access companions, reusable settings, then policies, with assignments written last by the restore
+engine (they refer to groups and filters remapped by then). A type written other than by POST and
+PATCH declares its `write_strategy`, which picks its writer in `shared/restore/write.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from shared.intune.errors import UnknownPolicyType
 from shared.intune.model import (
     COMMON_VOLATILE,
     ObjectType,
+    ParentCollection,
     PathRead,
     SkipRule,
     Strategy,
@@ -24,11 +26,17 @@ from shared.intune.model import (
 
 DM = "/deviceManagement"
 DAM = "/deviceAppManagement"
+CA = "/identity/conditionalAccess"
 
 ORDER_SCOPE_TAGS = 10
+ORDER_DEVICE_CATEGORIES = 15
 ORDER_FILTERS = 20
 ORDER_TEMPLATES = 30
 ORDER_ROLES = 40
+ORDER_ROLE_ASSIGNMENTS = 50
+ORDER_ACCESS_REFERENCES = 60
+"""Named locations, authentication strengths and contexts: conditional access policies refer to them."""
+ORDER_REUSABLE_SETTINGS = 70
 ORDER_REFERENCED_SCRIPTS = 90
 ORDER_POLICIES = 100
 ORDER_APP_POLICIES = 110
@@ -39,6 +47,18 @@ ASSIGNMENTS = SubCollection(
     strip=frozenset({"id", "sourceId"}),
 )
 POLICY_REFERENCES = ("roleScopeTags", "assignmentFilters")
+SETTINGS = SubCollection("settings", sort_by=("settingInstance.settingDefinitionId",))
+SCHEDULED_ACTIONS = SubCollection(
+    "scheduledActionsForRule",
+    sort_by=("ruleName",),
+    children=(
+        SubCollection(
+            "scheduledActionConfigurations",
+            sort_by=("actionType", "gracePeriodHours", "notificationTemplateId"),
+        ),
+    ),
+)
+EXPAND_ACTIONS = "scheduledActionsForRule($expand=scheduledActionConfigurations)"
 
 
 def _post() -> tuple[WriteOp, ...]:
@@ -110,20 +130,8 @@ TYPES: tuple[ObjectType, ...] = (
     _policy("deviceConfigurations", version="beta", write_strategy=WriteStrategy.KEEP_TARGET_SECRETS),
     _policy(
         "deviceCompliancePolicies",
-        expand=("scheduledActionsForRule($expand=scheduledActionConfigurations)", "assignments"),
-        sub_collections=(
-            ASSIGNMENTS,
-            SubCollection(
-                "scheduledActionsForRule",
-                sort_by=("ruleName",),
-                children=(
-                    SubCollection(
-                        "scheduledActionConfigurations",
-                        sort_by=("actionType", "gracePeriodHours", "notificationTemplateId"),
-                    ),
-                ),
-            ),
-        ),
+        expand=(EXPAND_ACTIONS, "assignments"),
+        sub_collections=(ASSIGNMENTS, SCHEDULED_ACTIONS),
         create=(WriteOp("POST", "", note="with exactly one block scheduled action"),),
         update=(
             WriteOp("PATCH", "/{id}", note="without scheduledActionsForRule"),
@@ -141,10 +149,7 @@ TYPES: tuple[ObjectType, ...] = (
         list_expand=("assignments",),
         expanded_pages=("settings",),
         volatile=frozenset({"settingCount", "creationSource", "priorityMetaData"}),
-        sub_collections=(
-            ASSIGNMENTS,
-            SubCollection("settings", sort_by=("settingInstance.settingDefinitionId",)),
-        ),
+        sub_collections=(ASSIGNMENTS, SETTINGS),
         create=(
             WriteOp(
                 "POST", "", note="name, description, platforms, technologies, scope tags, template, settings"
@@ -152,6 +157,32 @@ TYPES: tuple[ObjectType, ...] = (
         ),
         update=(WriteOp("PUT", "/{id}", note="the whole policy including settings"),),
         write_strategy=WriteStrategy.PUT_WHOLE,
+        depends_on=(*POLICY_REFERENCES, "reusablePolicySettings"),
+    ),
+    _policy(
+        "compliancePolicies",
+        display_name="name",
+        expand=("settings", "assignments", EXPAND_ACTIONS),
+        list_expand=("assignments",),
+        expanded_pages=("settings",),
+        volatile=frozenset({"settingCount", "creationSource"}),
+        sub_collections=(ASSIGNMENTS, SETTINGS, SCHEDULED_ACTIONS),
+        create=(
+            WriteOp("POST", "", note="settings, and scheduledActionsForRule with exactly one block action"),
+        ),
+        update=(
+            WriteOp("PUT", "/{id}", note="the whole policy including settings"),
+            WriteOp("POST", "/{id}/setScheduledActions", body_key="scheduledActions"),
+        ),
+        write_strategy=WriteStrategy.SETTINGS_COMPLIANCE,
+        depends_on=(*POLICY_REFERENCES, "notificationMessageTemplates", "reusablePolicySettings"),
+    ),
+    _policy(
+        "reusablePolicySettings",
+        assign_key=None,
+        volatile=frozenset({"referencingConfigurationPolicyCount"}),
+        restore_order=ORDER_REUSABLE_SETTINGS,
+        depends_on=(),
     ),
     _policy(
         "groupPolicyConfigurations",
@@ -317,6 +348,52 @@ TYPES: tuple[ObjectType, ...] = (
     ),
     _policy("termsAndConditions", assign=PER_TARGET_ASSIGN),
     _policy(
+        "deviceCategories",
+        assign_key=None,
+        restore_order=ORDER_DEVICE_CATEGORIES,
+        depends_on=("roleScopeTags",),
+    ),
+    _policy(
+        "roleAssignments",
+        assign_key=None,
+        expand=("roleDefinition",),
+        projections=MappingProxyType({"roleDefinition": ("id", "displayName")}),
+        create=(WriteOp("POST", "", note="the role bound with roleDefinition@odata.bind"),),
+        update=(WriteOp("PATCH", "/{id}", note="the role bound with roleDefinition@odata.bind"),),
+        write_strategy=WriteStrategy.ROLE_BINDING,
+        restore_order=ORDER_ROLE_ASSIGNMENTS,
+        depends_on=("roleScopeTags", "roleDefinitions"),
+    ),
+    ObjectType(
+        name="deviceManagementSettings",
+        collection=f"{DM}/settings",
+        strategy=Strategy.SINGLETON,
+        update=(WriteOp("PATCH", DM, body_key="settings", note='the parent: {"settings": {...}}'),),
+        write_strategy=WriteStrategy.PARENT_PROPERTY,
+        target_must_exist="Every tenant has its device management settings; this one could not be read.",
+    ),
+    ObjectType(
+        name="appleEnrollmentProfiles",
+        collection=f"{DM}/depOnboardingSettings",
+        strategy=Strategy.NESTED,
+        parent=ParentCollection(f"{DM}/depOnboardingSettings", "enrollmentProfiles", key="tokenName"),
+        read_only=frozenset({"isDefault"}),
+        create=(WriteOp("POST", "{parent}", note="into the target's Apple token of the same name"),),
+        update=(WriteOp("PATCH", "{parent}/{id}"),),
+        write_strategy=WriteStrategy.IN_PARENT,
+    ),
+    _policy(
+        "cloudPcProvisioningPolicies",
+        collection=f"{DM}/virtualEndpoint/provisioningPolicies",
+        read_only=frozenset({"managedBy"}),
+        depends_on=(),
+    ),
+    _policy(
+        "cloudPcUserSettings",
+        collection=f"{DM}/virtualEndpoint/userSettings",
+        depends_on=(),
+    ),
+    _policy(
         "managedAppPolicies",
         collection=f"{DAM}/managedAppPolicies",
         strategy=Strategy.MIXED_LIST,
@@ -370,11 +447,70 @@ TYPES: tuple[ObjectType, ...] = (
         depends_on=(*POLICY_REFERENCES, "mobileApps"),
     ),
     _policy(
-        "conditionalAccessPolicies",
-        collection="/identity/conditionalAccess/policies",
+        "mobileAppAssignments",
+        collection=f"{DAM}/mobileApps",
+        captured_fields=("displayName", "publisher", "assignments"),
+        match_also=("publisher",),
+        create=(),
+        update=(),
+        assign=_assign("mobileAppAssignments"),
+        write_strategy=WriteStrategy.ASSIGN_ONLY,
+        target_must_exist=(
+            "The app is not in the target (matched by name and publisher); add the app, then restore "
+            "again. Its binary is never restored."
+        ),
+        restore_order=ORDER_APP_POLICIES,
+        depends_on=("assignmentFilters",),
+    ),
+    _policy(
+        "namedLocations",
+        collection=f"{CA}/namedLocations",
         version="v1.0",
         assign_key=None,
+        create=(WriteOp("POST", "", note="@odata.type ipNamedLocation or countryNamedLocation"),),
+        update=(WriteOp("PATCH", "/{id}", note="with its @odata.type"),),
+        restore_order=ORDER_ACCESS_REFERENCES,
         depends_on=(),
+    ),
+    _policy(
+        "authenticationStrengthPolicies",
+        collection="/policies/authenticationStrengthPolicies",
+        version="v1.0",
+        assign_key=None,
+        read_only=frozenset({"policyType", "requirementsSatisfied"}),
+        update=(
+            WriteOp("PATCH", "/{id}", note="displayName and description"),
+            WriteOp("POST", "/{id}/updateAllowedCombinations", body_key="allowedCombinations"),
+        ),
+        write_strategy=WriteStrategy.ALLOWED_COMBINATIONS,
+        restore_order=ORDER_ACCESS_REFERENCES,
+        depends_on=(),
+        skip=SkipRule(
+            "Built-in authentication strengths exist in every tenant.",
+            property_equals=MappingProxyType({"policyType": "builtIn"}),
+        ),
+    ),
+    _policy(
+        "authenticationContextClassReferences",
+        collection=f"{CA}/authenticationContextClassReferences",
+        version="v1.0",
+        assign_key=None,
+        create=(WriteOp("POST", "", note="with the ID chosen by the client, c1 to c99"),),
+        write_strategy=WriteStrategy.CHOSEN_ID,
+        restore_order=ORDER_ACCESS_REFERENCES,
+        depends_on=(),
+    ),
+    _policy(
+        "conditionalAccessPolicies",
+        collection=f"{CA}/policies",
+        version="v1.0",
+        assign_key=None,
+        projections=MappingProxyType({"grantControls.authenticationStrength": ("id",)}),
+        depends_on=(
+            "namedLocations",
+            "authenticationStrengthPolicies",
+            "authenticationContextClassReferences",
+        ),
     ),
     _policy(
         "mobileApps",
@@ -416,6 +552,29 @@ TYPES: tuple[ObjectType, ...] = (
         "deviceManagementPartners",
         volatile=frozenset({"lastHeartbeatDateTime", "partnerState"}),
         reason="Partner connections are set up from the partner's console, not written through Graph.",
+    ),
+    _capture_only(
+        "androidManagedStoreAccountEnterpriseSettings",
+        strategy=Strategy.SINGLETON,
+        display_name="ownerOrganizationName",
+        volatile=frozenset({"lastAppSyncDateTime", "lastAppSyncStatus"}),
+        reason=(
+            "Managed Google Play is bound by signing in with a Google account in the Intune admin "
+            "center; Graph cannot bind it."
+        ),
+    ),
+    _capture_only(
+        "complianceManagementPartners",
+        volatile=frozenset({"lastHeartbeatDateTime", "partnerState"}),
+        reason="A compliance partner is connected from the partner's own console; Graph cannot connect it.",
+    ),
+    _capture_only(
+        "remoteAssistancePartners",
+        volatile=frozenset({"lastConnectionDateTime", "onboardingStatus"}),
+        reason=(
+            "A remote assistance partner is onboarded in the partner's portal (beginOnboarding hands "
+            "over to it); Graph cannot complete it."
+        ),
     ),
 )
 

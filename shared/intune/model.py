@@ -36,6 +36,9 @@ class Strategy(Enum):
     """A mixed-type list (app protection): each item is read from the typed collection of its @odata.type."""
     SINGLETON = "singleton"
     """One object per tenant at the collection path itself (no `/{id}`)."""
+    NESTED = "nested"
+    """Objects contained in each object of a parent collection (`parent`): listed parent by parent,
+    recorded under the ID `{parent ID}_{own ID}` (`nested_id`)."""
 
 
 class WriteStrategy(Enum):
@@ -61,6 +64,26 @@ class WriteStrategy(Enum):
     """Created through its template's `/createInstance`; an update sends settings to `/updateSettings`."""
     TARGET_APPS = "target_apps"
     """Each write is followed by `/targetApps` with the policy's apps (app protection)."""
+    SETTINGS_COMPLIANCE = "settings_compliance"
+    """Settings catalog compliance: created with its settings and exactly one block action; an update
+    is one PUT of the whole policy, then its actions through `/setScheduledActions`."""
+    PARENT_PROPERTY = "parent_property"
+    """A singleton that is a property of its parent (`/deviceManagement/settings`): never created;
+    an update PATCHes the parent with `{property: body}`."""
+    ASSIGN_ONLY = "assign_only"
+    """Only the assignments of an object that must already exist in the target are written (the
+    assignments of an app, whose binary is never restored)."""
+    IN_PARENT = "in_parent"
+    """A nested object: created in the target's parent of the same natural key (`ParentCollection.key`),
+    updated at its own path under that parent."""
+    CHOSEN_ID = "chosen_id"
+    """The client picks the ID on create (authentication contexts `c1`..`c99`): the source's ID when
+    the target has it free, else the first free one."""
+    ALLOWED_COMBINATIONS = "allowed_combinations"
+    """An update PATCHes the name and description, then sends the method combinations to
+    `/updateAllowedCombinations` (authentication strengths)."""
+    ROLE_BINDING = "role_binding"
+    """The role definition is bound with `roleDefinition@odata.bind` (Intune role assignments)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,16 @@ class WriteOp:
     body_key: str | None = None
     per_target: bool = False
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class ParentCollection:
+    """Where a nested type's objects live: `{collection}/{parent ID}/{navigation}`; `key` is the
+    parent's natural key, which finds the parent in another tenant."""
+
+    collection: str
+    navigation: str
+    key: str = "displayName"
 
 
 @dataclass(frozen=True)
@@ -159,6 +192,19 @@ class ObjectType:
     typed_collections: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """For a mixed list: `@odata.type` -> typed collection path that creates, updates and assigns it."""
     typed_expand: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    parent: ParentCollection | None = None
+    """For `Strategy.NESTED`: the collection whose objects contain this type's objects."""
+    captured_fields: tuple[str, ...] = ()
+    """When set, only these top-level properties are kept (the assignments of an app, not the app)."""
+    projections: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """Dotted path of an expanded reference object -> the fields that identify it (the rest of it
+    changes with the referenced object, not with this one)."""
+    match_also: tuple[str, ...] = ()
+    """Properties that must be equal, besides the natural key, for a target object to match (an
+    app's publisher)."""
+    target_must_exist: str | None = None
+    """Set for a restorable type that is never created (`create` is empty): why, and what to do,
+    when the target lacks the object."""
 
     @property
     def restorable(self) -> bool:
@@ -168,7 +214,7 @@ class ObjectType:
     def list_is_complete(self) -> bool:
         """True when one list call (with its `$expand`) already holds everything a capture needs."""
         return (
-            self.strategy in (Strategy.GENERIC, Strategy.SINGLETON)
+            self.strategy in (Strategy.GENERIC, Strategy.SINGLETON, Strategy.NESTED)
             and not self.list_omits
             and not self.path_reads
             and not self.expanded_pages
@@ -178,4 +224,23 @@ class ObjectType:
     def item_path(self, object_id: str) -> str:
         if self.strategy is Strategy.SINGLETON:
             return self.collection
+        if self.parent is not None:
+            parent_id, own_id = split_nested_id(object_id)
+            return f"{self.parent.collection}/{parent_id}/{self.parent.navigation}/{own_id}"
         return f"{self.collection}/{object_id}"
+
+
+NESTED_SEPARATOR = "_"
+"""Between the parent's and the object's own ID in a nested object's ID (parent IDs are GUIDs)."""
+
+
+def nested_id(parent_id: str, own_id: str) -> str:
+    return f"{parent_id}{NESTED_SEPARATOR}{own_id}"
+
+
+def split_nested_id(object_id: str) -> tuple[str, str]:
+    """(parent ID, own ID) of a nested object's ID; a ValueError names the expected form."""
+    parent_id, separator, own_id = object_id.partition(NESTED_SEPARATOR)
+    if not separator or not parent_id or not own_id:
+        raise ValueError(f"'{object_id}' is not a nested object ID of the form '{{parent ID}}_{{own ID}}'.")
+    return parent_id, own_id

@@ -19,6 +19,9 @@ from shared.storage import canonical_json
 SECRETS_MARKER = "@tenantatlas.secretsNotCaptured"
 """Payload key listing the paths of values that were not captured (encrypted or masked in Graph)."""
 
+PARENT_MARKER = "@tenantatlas.parent"
+"""Payload key of a nested object: its parent's natural key, which finds the parent in another tenant."""
+
 NEVER_STORED = frozenset({"secretReferenceValueId"})
 """Service-side handles of secrets: meaningless elsewhere and rejected when written back."""
 
@@ -29,11 +32,17 @@ _LABEL_KEYS = ("omaUri", "settingDefinitionId", "definitionId", "displayName", "
 def normalize(entry: ObjectType, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The storable payload of `raw` and the paths of the secrets left out of it."""
     secrets: list[str] = []
+    if entry.captured_fields:
+        raw = {
+            key: value for key, value in raw.items() if key in entry.captured_fields or key == PARENT_MARKER
+        }
     payload = {
         key: value
         for key, value in _clean(raw, "", secrets).items()
         if key not in entry.volatile and key not in entry.secret_properties
     }
+    for path, keep in entry.projections.items():
+        _project(payload, path.split("."), keep)
     secrets.extend(name for name in entry.secret_properties if raw.get(name) is not None)
     for spec in entry.sub_collections:
         if isinstance(payload.get(spec.name), list):
@@ -60,6 +69,17 @@ def _clean(value: Any, path: str, secrets: list[str]) -> Any:
             continue
         out[key] = _clean(item, child, secrets)
     return out
+
+
+def _project(node: Any, path: list[str], keep: tuple[str, ...]) -> None:
+    """Cut the expanded reference object at `path` down to the fields in `keep`."""
+    if not isinstance(node, dict) or not path:
+        return
+    head, rest = path[0], path[1:]
+    if rest:
+        _project(node.get(head), rest, keep)
+    elif isinstance(node.get(head), Mapping):
+        node[head] = {key: node[head][key] for key in keep if key in node[head]}
 
 
 def _label(item: Any, index: int) -> str:

@@ -14,11 +14,14 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.graph import GraphError
-from shared.intune.model import ObjectType, Strategy
+from shared.intune.model import ObjectType, Strategy, split_nested_id
+from shared.intune.normalize import PARENT_MARKER
 
 ITEM = "item"
 BASE = "base"
 """A mixed-list object read through the mixed collection, to learn its @odata.type."""
+PARENT = "parent"
+"""A nested object's parent, read for its natural key."""
 CONTINUED = "+"
 """Suffix of the key holding later pages of an expanded navigation (`settings+`)."""
 PRESENTATION_VALUES = "presentationValues:"
@@ -47,6 +50,10 @@ def first_reads(entry: ObjectType, object_id: str, listed: Mapping[str, Any] | N
     if entry.strategy is Strategy.MIXED_LIST:
         return [] if listed is not None else [Read(BASE, entry.item_path(object_id))]
     reads = [] if listed is not None and entry.list_is_complete else [_item_read(entry, object_id)]
+    if entry.parent is not None and listed is None:
+        parent_id, _ = split_nested_id(object_id)
+        select = MappingProxyType({"$select": f"id,{entry.parent.key}"})
+        reads.append(Read(PARENT, f"{entry.parent.collection}/{parent_id}", select))
     return reads + [
         Read(sub.name, f"{entry.item_path(object_id)}/{sub.name}", sub.params, collection=True)
         for sub in entry.path_reads
@@ -106,6 +113,8 @@ def continuation_reads(entry: ObjectType, read: Read, body: Mapping[str, Any]) -
 def assemble(entry: ObjectType, answers: Mapping[str, Any]) -> dict[str, Any]:
     """One raw object as if Graph had expanded every sub-resource in full."""
     raw = dict(answers[ITEM])
+    if entry.parent is not None and PARENT in answers:
+        raw[PARENT_MARKER] = answers[PARENT].get(entry.parent.key)
     for name in entry.expanded_pages:
         if isinstance(raw.get(name), list):
             raw[name] = raw[name] + answers.get(name + CONTINUED, [])

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +31,6 @@ from azure.data.tables import TableClient, TableTransactionError
 from shared.intune.capture import CapturedPolicy
 from shared.intune.errors import VersionNotFound
 from shared.storage import (
-    ContentStore,
     Page,
     StorageAccount,
     StoredContent,
@@ -41,6 +40,7 @@ from shared.storage import (
     inverted_time_key,
     map_page,
     names,
+    payload_store,
     query_page,
     stable_hash,
 )
@@ -103,7 +103,7 @@ def record_version(
         return existing
     timeline_key = _timeline_key(captured, captured_at, version_id)
     previous = _previous(table, tenant_id, captured, timeline_key)
-    stored = _store_payload(account, captured.payload, previous)
+    stored = _store_payload(account, tenant_id, captured.payload, previous)
     version = _new_version(tenant_id, captured, version_id, stored, previous, run_id, captured_at)
     try:
         table.submit_transaction(_version_rows(tenant_id, version))
@@ -146,7 +146,7 @@ def record_versions(
         previous = latest[policy.policy_type].get(policy.policy_id)
         if previous is None and not complete:
             previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
-        stored = _store_payload(account, policy.payload, previous)
+        stored = _store_payload(account, tenant_id, policy.payload, previous)
         return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -250,9 +250,7 @@ def get_version(
 
 def get_version_content(account: StorageAccount, version: PolicyVersion) -> dict[str, Any]:
     """The stored payload of a version, checked against its hash."""
-    content: dict[str, Any] = ContentStore(account.container(names.SNAPSHOTS_CONTAINER)).get_json(
-        version.content_sha256
-    )
+    content: dict[str, Any] = payload_store(account, version.tenant_id).get_json(version.content_sha256)
     return content
 
 
@@ -293,14 +291,14 @@ def _new_version(
 
 
 def _store_payload(
-    account: StorageAccount, payload: Mapping[str, Any], previous: PolicyVersion | None
+    account: StorageAccount, tenant_id: str, payload: Mapping[str, Any], previous: PolicyVersion | None
 ) -> StoredContent:
     """Put the payload unless the previous version already holds these exact bytes."""
     data = canonical_json(payload)
     digest = hashlib.sha256(data).hexdigest()
     if previous is not None and previous.content_sha256 == digest:
-        return StoredContent(digest, blob_name_for(digest), len(data), created=False)
-    return ContentStore(account.container(names.SNAPSHOTS_CONTAINER)).put_json(payload)
+        return StoredContent(digest, blob_name_for(tenant_id, digest), len(data), created=False)
+    return payload_store(account, tenant_id).put_bytes(data)
 
 
 def _previous(
@@ -365,7 +363,7 @@ def _from_entity(entity: Mapping[str, Any]) -> PolicyVersion:
         policy_id=entity["PolicyId"],
         display_name=entity["DisplayName"],
         content_sha256=entity["ContentSha256"],
-        blob_name=blob_name_for(entity["ContentSha256"]),
+        blob_name=blob_name_for(entity["PartitionKey"], entity["ContentSha256"]),
         size=int(entity["Size"]),
         changed=bool(entity["Changed"]),
         previous_version_id=entity["PreviousVersionId"] or None,
@@ -373,3 +371,34 @@ def _from_entity(entity: Mapping[str, Any]) -> PolicyVersion:
         run_id=entity["RunId"],
         secrets_not_captured=list(json.loads(entity["SecretsNotCaptured"])),
     )
+
+
+def all_versions(account: StorageAccount, tenant_id: str) -> Iterator[PolicyVersion]:
+    """Every version of the tenant (its index rows, one range query)."""
+    entities = account.table(names.POLICY_VERSIONS).query_entities(
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        parameters={"tenant": tenant_id, "start": "v" + _SEP, "end": "v" + _AFTER_SEP},
+        results_per_page=1000,
+    )
+    for entity in entities:
+        yield _from_entity(entity)
+
+
+def latest_version_ids(account: StorageAccount, tenant_id: str) -> set[str]:
+    """The newest version of every policy of the tenant (its latest pointers)."""
+    entities = account.table(names.POLICY_VERSIONS).query_entities(
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        parameters={"tenant": tenant_id, "start": "l" + _SEP, "end": "l" + _AFTER_SEP},
+        select=["VersionId"],
+        results_per_page=1000,
+    )
+    return {str(entity["VersionId"]) for entity in entities}
+
+
+def delete_version(account: StorageAccount, version: PolicyVersion) -> None:
+    """Drop a version's timeline row, then its index row (so an interrupted delete is found again by
+    its index row and finished); the latest pointer is never a deleted version's (retention keeps the
+    newest version of every policy). Deleting a row that is gone is a no-op."""
+    table = account.table(names.POLICY_VERSIONS)
+    table.delete_entity(version.tenant_id, _timeline_key_of(version))
+    table.delete_entity(version.tenant_id, _index_key(version.version_id))

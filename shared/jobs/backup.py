@@ -8,6 +8,8 @@ permission) leaves the rest of the backup intact and the run ends partially_succ
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -16,13 +18,16 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config.errors import ConfigurationError
-from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
+from shared.graph import GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
-from shared.intune.model import ObjectType, Strategy
+from shared.intune.listing import list_objects
+from shared.intune.model import ObjectType
+from shared.jobs.backup_retry import RETRY_KIND, RETRY_OF, WHOLE_TYPE, failed_by_type, retry_of_run
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
 from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
+from shared.notifications import run_link
 from shared.redact import redact
 from shared.runs import (
     ItemOutcome,
@@ -33,16 +38,19 @@ from shared.runs import (
     get_run,
     record_items,
     start_or_reuse,
+    update_progress,
 )
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
-from shared.storage import names
-from shared.tenants import TenantStatus
+from shared.storage import decode_key, names
+from shared.tenants import TenantStatus, require_ready
 
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
 REQUESTED_ACTION = RUN_TYPE + ".requested"
+NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before it; back the tenant up again."
+GONE_SINCE_RETRIED_RUN = "Not in Graph any more: deleted since the backup this run retries."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
 
@@ -52,6 +60,7 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     tenant = services.tenants.require(access.tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
         raise TenantDisabled(f"Tenant {tenant.tenant_id} is {tenant.status}; enable it first.")
+    require_ready(tenant, "backup")
     run, reused = start_or_reuse(
         services.runs, tenant.tenant_id, RUN_TYPE, [], access.principal.key, source={}
     )
@@ -74,19 +83,36 @@ def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun
             active=False, status=run.status.value, error=f"run type {run.run_type!r} is no backup"
         )
     begun = begin_run(services, tenant_id, run_id)
-    return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
+    retried = retry_of_run(run)
+    if retried is None or not begun.active:
+        return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
+    failed = failed_by_type(services, retried)
+    run = get_run(services.runs, tenant_id, run_id)
+    links = {**(run.summary or {}).get("links", {}), RETRY_OF: run_link(tenant_id, retried)}
+    summary = {**(run.summary or {}), RETRY_OF: retried, "links": links}
+    update_progress(services.runs, tenant_id, run_id, summary=summary)
+    return BackupBegun(
+        active=True,
+        status=begun.status,
+        types=tuple(t for t in BACKUP_TYPES if t in failed),
+        retry_of=retried,
+    )
 
 
-def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> TypeListing:
+def list_type(
+    services: Services, tenant_id: str, run_id: str, policy_type: str, *, retry_of: str | None = None
+) -> TypeListing:
     """List one type (all pages, skip rules applied) into a staging blob; returns the count.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
     shows which permission or type is missing; a throttled list is handed back for a timer.
+    A retry (`retry_of`) stages only the IDs that failed in the run it retries (all of them when
+    the type's listing failed there), and records a failed ID no longer listed as skipped.
     """
     entry = object_type(policy_type)
     try:
         client = graph_client_for(services.settings, services.tenants.require(tenant_id))
-        objects = _list_objects(client, entry)
+        objects = list_objects(client, entry)
     except GraphThrottled as exc:
         return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
     except (GraphError, ConfigurationError) as exc:
@@ -98,48 +124,99 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         )
         return TypeListing(policy_type=policy_type, error=error)
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
+    skipped = len(objects) - len(kept)
+    if retry_of is not None:
+        kept = _only_failed(services, run_id, retry_of, entry, objects, kept)
     listing = staging.Listing(
         ids=[_object_id(entry, obj) for obj in kept],
         objects={_object_id(entry, obj): obj for obj in kept},
-        skipped=len(objects) - len(kept),
+        skipped=skipped,
     )
     staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
     return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
 
 
-def _list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
-    if entry.strategy is Strategy.SINGLETON:
-        try:
-            return [client.get(entry.collection, version=entry.version)]
-        except GraphNotFound:
-            # Graph answers 404 for a singleton the tenant never set up (no Apple push certificate):
-            # nothing to back up, not a failed type.
-            return []
-    expand = entry.expand if entry.list_expand is None else entry.list_expand
-    params = dict(entry.list_params) | ({"$expand": ",".join(expand)} if expand else {})
-    return list(client.get_all(entry.collection, params=params or None, version=entry.version))
+def _only_failed(
+    services: Services,
+    run_id: str,
+    retry_of: str,
+    entry: ObjectType,
+    objects: Sequence[dict[str, Any]],
+    kept: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The listed objects a retry captures again: those that failed in `retry_of`, or the whole type
+    when its listing failed there. A failed ID Graph no longer lists is recorded skipped."""
+    wanted = failed_by_type(services, retry_of, entry.name).get(entry.name, set())
+    if WHOLE_TYPE in wanted:
+        return kept
+    listed = {_object_id(entry, obj) for obj in objects}
+    record_items(
+        services.runs,
+        run_id,
+        [
+            ItemResult(
+                f"{entry.name}:{policy_id}",
+                entry.name,
+                ItemOutcome.SKIPPED,
+                policy_id=policy_id,
+                reason=GONE_SINCE_RETRIED_RUN,
+            )
+            for policy_id in sorted(wanted - listed)
+        ],
+    )
+    return [obj for obj in kept if _object_id(entry, obj) in wanted]
 
 
 def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:
     return str(obj.get("id") or entry.name)
 
 
-def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | None) -> BackupFinished:
-    """Before the run ends (so a caller polling the run finds its set): write the manifest and the
-    backup set, with the status the run will get, mark policies no longer listed as deleted, drop the
-    staging files. Safe to run again: every name is derived from the run."""
+def finish_backup(
+    services: Services, tenant_id: str, run_id: str, error: str | None, type_errors: Mapping[str, str]
+) -> BackupFinished:
+    """Before the run ends (so a caller polling the run finds its set): record as failed every listed
+    object no chunk recorded (its type's capture stopped: `type_errors` says why), write the manifest
+    and the backup set with the status the run will get, mark deleted what the listings no longer hold,
+    drop the staging files. Safe to run again: every name is derived from the run, and a repeat after
+    the staging files are gone finds the set it wrote.
+
+    A retry's listings hold only the items it retried: its set is of kind `retry` (`retryOf`), and it
+    marks nothing deleted in Graph (that takes a complete listing)."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
+    retried = retry_of_run(run)
     listed = staging.listed_types(container, run_id)
+    if not listed:
+        with contextlib.suppress(sets.BackupSetNotFound):
+            done = sets.get_backup_set(services.account.table(names.BACKUP_SETS), tenant_id, run_id)
+            return BackupFinished(backup_id=run_id, manifest=done.manifest_blob, deleted_in_graph=0)
+    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
+        found = pool.map(lambda t: staging.get_listing(container, run_id, t), listed)
+        listings = {t: listing.ids for t, listing in zip(listed, found, strict=True) if listing is not None}
+    outcomes = _recorded(services, run_id)
+    not_captured = [
+        ItemResult(
+            f"{policy_type}:{policy_id}",
+            policy_type,
+            ItemOutcome.FAILED,
+            policy_id=policy_id,
+            error=type_errors.get(policy_type, NOT_CAPTURED),
+        )
+        for policy_type, ids in listings.items()
+        for policy_id in ids
+        if f"{policy_type}:{policy_id}" not in outcomes
+    ]
+    record_items(services.runs, run_id, not_captured)
+    outcomes.update({item.item_id: (item.item_type, item.outcome.value) for item in not_captured})
     by_type: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in staging.iter_parts(container, run_id):
         by_type.setdefault(entry["policyType"], {})[entry["policyId"]] = entry
-    counts = _counts(services, run, listed)
     status = derive_status(count_outcomes(services.runs, run_id), fatal=error is not None).value
     manifest = {
         "tenantId": tenant_id,
         "runId": run_id,
         "createdAt": run.created_at.isoformat(),
+        **({"kind": RETRY_KIND, RETRY_OF: retried} if retried else {}),
         "types": {
             policy_type: sorted(entries.values(), key=lambda e: e["policyId"])
             for policy_type, entries in sorted(by_type.items())
@@ -149,28 +226,49 @@ def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | 
     sets.put_manifest(container, blob, manifest)
     sets.save_backup_set(
         services.account.table(names.BACKUP_SETS),
-        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, counts),
+        sets.BackupSet(
+            run_id,
+            tenant_id,
+            run_id,
+            status,
+            run.created_at,
+            blob,
+            _counts(listings, outcomes),
+            kind=RETRY_KIND if retried else sets.FULL_KIND,
+            retry_of=retried,
+        ),
     )
-    deleted = inventory.mark_missing_deleted(
-        services.account.table(names.INVENTORY), tenant_id, run_id, listed, datetime.now(UTC)
+    deleted = (
+        0
+        if retried
+        else inventory.mark_missing_deleted(
+            services.account.table(names.INVENTORY), tenant_id, run_id, listings, datetime.now(UTC)
+        )
     )
     staging.delete_staging(container, run_id)
     return BackupFinished(backup_id=run_id, manifest=blob, deleted_in_graph=deleted)
 
 
-def _counts(services: Services, run: Run, listed: list[str]) -> dict[str, dict[str, int]]:
+def _recorded(services: Services, run_id: str) -> dict[str, tuple[str, str]]:
+    """Item ID -> (type, outcome) of every item the run recorded."""
+    return {
+        decode_key(entity["RowKey"]): (entity["ItemType"], entity["Outcome"])
+        for entity in services.runs.items.query_entities(
+            "PartitionKey eq @run", parameters={"run": run_id}, select=["RowKey", "ItemType", "Outcome"]
+        )
+    }
+
+
+def _counts(
+    listings: Mapping[str, Sequence[str]], outcomes: Mapping[str, tuple[str, str]]
+) -> dict[str, dict[str, int]]:
     """Per type: listed (from the staging listing) and the outcomes recorded on the run's items."""
     counts = {
         policy_type: {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0} for policy_type in BACKUP_TYPES
     }
-    container = services.account.container(names.MANIFESTS_CONTAINER)
-    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
-        listings = pool.map(lambda t: staging.get_listing(container, run.run_id, t), listed)
-        for policy_type, listing in zip(listed, listings, strict=True):
-            counts[policy_type]["listed"] = len(listing.ids) if listing else 0
-    for entity in services.runs.items.query_entities(
-        "PartitionKey eq @run", parameters={"run": run.run_id}, select=["ItemType", "Outcome"]
-    ):
-        counts.setdefault(entity["ItemType"], {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
-        counts[entity["ItemType"]][entity["Outcome"]] += 1
+    for policy_type, ids in listings.items():
+        counts[policy_type]["listed"] = len(ids)
+    for item_type, outcome in outcomes.values():
+        counts.setdefault(item_type, {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
+        counts[item_type][outcome] += 1
     return counts

@@ -172,13 +172,17 @@ class ChunkOutcome(Message):
 
 
 class BackupBegun(RunBegun):
+    """The types to list; for a retry only those with failed items, and `retry_of` the run retried."""
+
     types: tuple[str, ...] = ()
+    retry_of: str | None = None
 
 
 class TypeRequest(RunRef):
-    """List one object type of the run's tenant."""
+    """List one object type of the run's tenant; for a retry (`retry_of`) keep only the failed IDs."""
 
     policy_type: str
+    retry_of: str | None = None
 
 
 class TypeListing(Message):
@@ -214,6 +218,12 @@ class TypeTotals(Message):
 
 class BackupTotal(RunRef):
     total: int
+
+
+class FinishBackup(RunEnd):
+    """Finish a backup's manifest; `type_errors` names the types whose capture stopped, and why."""
+
+    type_errors: dict[str, str] = {}
 
 
 class BackupFinished(Message):

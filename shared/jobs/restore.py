@@ -117,13 +117,17 @@ def plan_chunk(
     source_tenant, all_items = model.get_source(container, tenant_id, run_id)
     items = _narrow(all_items[chunk.start : chunk.end], chunk.retry)
     started_at = datetime.now(UTC)
-    settled = settled_without_graph(items, lambda item: load_content(services.account, item))
+    settled = settled_without_graph(items, lambda item: load_content(services.account, source_tenant, item))
     if settled is not None:
         return _record_preview(services, tenant_id, run_id, chunk, settled, [], started_at)
     try:
         target, source = graph_clients(services, tenant_id, source_tenant, read_only=True)
-        ids = build_id_map(source, target)
-        outcome = plan_items(target, ids, items, lambda item: load_content(services.account, item))
+        ids = build_id_map(source, target, {item.policy_type for item in items}).with_planned(
+            _restored_first(all_items, items)
+        )
+        outcome = plan_items(
+            target, ids, items, lambda item: load_content(services.account, source_tenant, item)
+        )
     except GraphThrottled as exc:
         if not final_attempt:
             return handed_back([i.item_id for i in items], exc.retry_after)
@@ -242,6 +246,16 @@ def graph_clients(
     target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=read_only)
     source = graph_client_for(services.settings, services.tenants.require(source_tenant_id), read_only=True)
     return target, source
+
+
+def _restored_first(
+    everything: Sequence[SourceItem], chunk: Sequence[SourceItem]
+) -> list[tuple[str, str, str]]:
+    """(type, ID, name) of the source items a live restore writes before the chunk's items (an
+    earlier restore order): references the chunk may name that the target does not have yet."""
+    first = min((item.restore_order for item in chunk), default=0)
+    earlier = [item for item in everything if item.restore_order < first]
+    return [(item.policy_type, item.policy_id, item.display_name) for item in earlier]
 
 
 def _narrow(items: Sequence[SourceItem], retry: Sequence[str]) -> list[SourceItem]:

@@ -22,6 +22,7 @@ from shared.jobs.messages import ChunkOutcome, SafetyBackup
 from shared.jobs.restore import THROTTLED_TOO_LONG, graph_clients, handed_back, item_counts
 from shared.redact import redact
 from shared.restore import model
+from shared.restore.journal import WriteJournal
 from shared.restore.live import ItemApplied, WriteContext, apply_item, settled_by_plan
 from shared.restore.model import Action, Chunk, PlannedItem
 from shared.restore.remap import IdMap, build_id_map
@@ -77,6 +78,8 @@ def apply_chunk(
     if not pending:
         return item_counts(results)
     parameters = run.parameters or {}
+    journal = WriteJournal(services.account.table(names.RESTORE_JOURNAL))
+    interrupted = journal.intended(run_id) & {item.item_id for item in pending}
     ctx = WriteContext(
         tenant_id,
         run_id,
@@ -88,10 +91,11 @@ def apply_chunk(
                 services.account, tenant_id, captured, run_id=run_id, captured_at=datetime.now(UTC)
             ).version_id
         ),
+        intend=lambda item: journal.intend(run_id, item.item_id, item.action.value),
     )
     try:
         target, source = graph_clients(services, tenant_id, selection.source_tenant_id, read_only=False)
-        ids = build_id_map(source, target)
+        ids = build_id_map(source, target, {item.source.policy_type for item in pending})
     except GraphThrottled as exc:
         return _throttled_or_failed(services, run_id, pending, exc, final_attempt)
     except (GraphError, ConfigurationError) as exc:
@@ -100,7 +104,16 @@ def apply_chunk(
         return item_counts(results + failed)
     for index, item in enumerate(pending):
         try:
-            applied = _apply_one(services, target, ids, item, ctx, made.get(_name_key(item), []))
+            applied = _apply_one(
+                services,
+                selection.source_tenant_id,
+                target,
+                ids,
+                item,
+                ctx,
+                made.get(_name_key(item), []),
+                item.item_id in interrupted,
+            )
         except GraphThrottled as exc:
             answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
             return item_counts(results).model_copy(
@@ -120,14 +133,16 @@ def apply_chunk(
 
 def _apply_one(
     services: Services,
+    source_tenant_id: str,
     target: GraphClient,
     ids: IdMap,
     item: PlannedItem,
     ctx: WriteContext,
     made_here: list[str],
+    interrupted: bool,
 ) -> ItemApplied:
-    content = load_content(services.account, item.source)
-    return apply_item(target, ids, item, content, ctx, made_here=made_here)
+    content = load_content(services.account, source_tenant_id, item.source)
+    return apply_item(target, ids, item, content, ctx, made_here=made_here, interrupted=interrupted)
 
 
 def _name_key(item: PlannedItem) -> tuple[str, str]:

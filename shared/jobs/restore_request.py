@@ -112,11 +112,10 @@ class NothingToRetry(ProblemError):
     title = "The run has no failed items."
 
 
-def parse_body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise InvalidRestoreRequest("The body is not JSON.") from exc
+def parse_body(body: Any) -> dict[str, Any]:
+    """The request object of a body read by `shared.http.body.json_body` (no body is `{}`)."""
+    if body is None:
+        return {}
     if not isinstance(body, dict):
         raise InvalidRestoreRequest("The body is a JSON object.")
     return body

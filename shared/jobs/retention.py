@@ -3,7 +3,9 @@
 audited as the backups it removes.
 
 Which sets go is `shared.schedules.plan_retention` (never an unfinished set, the newest successful
-one, or one a restore refers to). Storage is behind `BackupSetRepository`, so the job is tested
+one, or one a restore refers to). Then, when a `Freer` is given, the versions and payloads no kept
+set, restore or newer rule needs are deleted too (`shared.jobs.retention_sweep`), and the run's
+summary counts them. Storage is behind `BackupSetRepository`, so the job is tested
 without the backup set table; the repository re-checks protection on delete, so a restore that
 marks a set after the plan was made still wins.
 """
@@ -11,7 +13,7 @@ marks a set after the plan was made still wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -56,6 +58,10 @@ class BackupSetRepository(Protocol):
         ...
 
 
+Freer = Callable[[str, datetime], Mapping[str, int]]
+"""Frees what a tenant's remaining sets no longer need; answers figures for the run's summary."""
+
+
 @dataclass(frozen=True)
 class RetentionRequest:
     """One pruning of one tenant, named by what triggered it (a schedule slot), which is its dedupe key."""
@@ -67,7 +73,11 @@ class RetentionRequest:
 
 
 def run_retention(
-    run_tables: RunTables, repository: BackupSetRepository, request: RetentionRequest, now: datetime
+    run_tables: RunTables,
+    repository: BackupSetRepository,
+    request: RetentionRequest,
+    now: datetime,
+    free: Freer | None = None,
 ) -> Run:
     """Plan and delete, recording one item per planned set; the ended run is returned.
 
@@ -90,17 +100,18 @@ def run_retention(
     sets = repository.summaries(request.tenant_id)
     plan = plan_retention(sets, request.policy, now, repository.protected_ids(request.tenant_id))
     record_items(run_tables, run.run_id, [_delete(repository, backup_set, now) for backup_set in plan])
-    return finish(
-        run_tables,
-        request.tenant_id,
-        run.run_id,
-        summary={"backupSets": len(sets), "planned": len(plan), "kept": len(sets) - len(plan)},
-        now=now,
-    )
+    summary: dict[str, int] = {"backupSets": len(sets), "planned": len(plan), "kept": len(sets) - len(plan)}
+    if free is not None:
+        summary.update(free(request.tenant_id, now))
+    return finish(run_tables, request.tenant_id, run.run_id, summary=summary, now=now)
 
 
 def prune_after_slots(
-    run_tables: RunTables, repository: BackupSetRepository, slots: Iterable[StartedSlot], now: datetime
+    run_tables: RunTables,
+    repository: BackupSetRepository,
+    slots: Iterable[StartedSlot],
+    now: datetime,
+    free: Freer | None = None,
 ) -> list[Run]:
     """One retention run per schedule slot just started (its dedupe key is the slot), so the timer
     prunes each scheduled tenant once per slot; a failure is logged and left to the next slot."""
@@ -108,7 +119,7 @@ def prune_after_slots(
     for slot in slots:
         request = RetentionRequest(slot.tenant_id, slot.schedule_id, slot_id(slot.slot), slot.retention)
         try:
-            run = run_retention(run_tables, repository, request, now)
+            run = run_retention(run_tables, repository, request, now, free)
         except (ProblemError, AzureError) as exc:
             log.warning(
                 "Retention of tenant %s, schedule %s not run: %s %s",

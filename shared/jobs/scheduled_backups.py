@@ -30,7 +30,7 @@ from shared.schedules import (
     skip_slot,
     slot_id,
 )
-from shared.tenants import TenantRegistry, TenantStatus
+from shared.tenants import TenantNotReady, TenantRegistry, TenantStatus, require_ready
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +66,21 @@ def start_due_backups(
 
     A slot whose start or mark fails is logged and left claimed: after `CLAIM_LEASE` a later tick
     takes it over and, through the run's dedupe key, reuses the run made here instead of adding one.
-    The slot of a tenant that is not active is recorded as passed, with no run and no start.
+    The slot of a tenant that is not active, or whose last verification found it cannot back up, is
+    recorded as passed, with no run and no start.
     """
     started: list[StartedSlot] = []
-    active: dict[str, bool] = {}
+    blocked: dict[str, str | None] = {}
     for due in due_backups(store, now):
         try:
-            if due.tenant_id not in active:
-                active[due.tenant_id] = _is_active(tenants, due.tenant_id)
-            if not active[due.tenant_id]:
+            if due.tenant_id not in blocked:
+                blocked[due.tenant_id] = _skip_reason(tenants, due.tenant_id)
+            if blocked[due.tenant_id] is not None:
                 skip_slot(store, due, now)
                 log.info(
-                    "Scheduled backup skipped: tenant %s is not active (schedule %s, slot %s)",
+                    "Scheduled backup skipped: tenant %s is %s (schedule %s, slot %s)",
                     due.tenant_id,
+                    blocked[due.tenant_id],
                     due.schedule_id,
                     slot_id(due.slot),
                 )
@@ -107,9 +109,16 @@ def start_due_backups(
     return started
 
 
-def _is_active(tenants: TenantRegistry, tenant_id: str) -> bool:
+def _skip_reason(tenants: TenantRegistry, tenant_id: str) -> str | None:
+    """Why the tenant's slots pass without a backup (not active, or found unable to back up); None to run."""
     tenant = tenants.get(tenant_id)
-    return tenant is not None and tenant.status is TenantStatus.ACTIVE
+    if tenant is None or tenant.status is not TenantStatus.ACTIVE:
+        return "not active"
+    try:
+        require_ready(tenant, "backup")
+    except TenantNotReady:
+        return f"not ready ({tenant.health.status})"
+    return None
 
 
 def _start_slot(

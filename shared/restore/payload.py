@@ -25,6 +25,7 @@ INTERNAL_PREFIX = "@tenantatlas."
 SEPARATE_PARTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "deviceCompliancePolicies": ("scheduledActionsForRule",),
+        "compliancePolicies": ("scheduledActionsForRule",),
         "groupPolicyConfigurations": ("definitionValues",),
         "intents": ("settings",),
         "notificationMessageTemplates": ("localizedNotificationMessages",),

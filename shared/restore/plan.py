@@ -19,7 +19,7 @@ from shared.intune.catalog import BY_NAME
 from shared.intune.diff import diff_policies
 from shared.intune.normalize import SECRETS_MARKER
 from shared.redact import redact
-from shared.restore.lookup import NameIndex, natural_key
+from shared.restore.lookup import NameIndex, match_filter, natural_key
 from shared.restore.model import Action, PlannedItem, SourceItem, content_sha256
 from shared.restore.remap import IdMap, Remapped, remap_content
 
@@ -71,6 +71,9 @@ def decide(
             "rename or delete all but one, then preview again.",
         )
     if not matches:
+        entry = BY_NAME[item.policy_type]
+        if entry.target_must_exist is not None:
+            return PlannedItem(item, Action.SKIP, notes=notes, reason=entry.target_must_exist)
         created = diff_policies(item.policy_type, {}, remapped.content).to_api()
         return PlannedItem(item, Action.CREATE, diff=created, notes=notes)
     if live is None:
@@ -200,14 +203,6 @@ def _capture(client: GraphClient, policy_type: str, ids: list[str]) -> list[Capt
     except GraphError as exc:
         return [exc for _ in ids]
     return [r if isinstance(r, CapturedPolicy) else r.error for r in results]
-
-
-def match_filter(policy_type: str, content: Mapping[str, Any]) -> dict[str, Any]:
-    """Mixed lists (app protection) match within the item's own concrete type."""
-    entry = BY_NAME.get(policy_type)
-    if entry is not None and entry.typed_collections and content.get("@odata.type"):
-        return {"odata_type": content["@odata.type"]}
-    return {}
 
 
 def mark_name_clashes(items: Sequence[PlannedItem]) -> list[PlannedItem]:

@@ -1,8 +1,8 @@
 """What a restore restores: a backup set or a list of stored versions, of this tenant or another,
 resolved into source items whose content is the normalized snapshot a backup stored.
 
-Snapshot blobs are content-addressed and shared by every tenant, so a source item of another
-tenant is read the same way as one of this tenant: by its hash.
+Snapshot blobs are content-addressed under their tenant's prefix, so a source item is read by its
+source tenant and its hash, whether that tenant is the target or another.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from shared.backups.sets import get_backup_set, get_manifest
 from shared.intune.versions import get_version
 from shared.restore.model import SourceItem, sort_for_restore
-from shared.storage import ContentStore, StorageAccount, names
+from shared.storage import StorageAccount, names, payload_store
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,9 @@ def version_items(
     return list(found.values())
 
 
-def load_content(account: StorageAccount, item: SourceItem) -> dict[str, Any]:
-    """The normalized content the item's version stored (checked against its hash)."""
-    content: dict[str, Any] = ContentStore(account.container(names.SNAPSHOTS_CONTAINER)).get_json(
-        item.content_sha256
-    )
+def load_content(account: StorageAccount, source_tenant_id: str, item: SourceItem) -> dict[str, Any]:
+    """The normalized content the item's version stored in its source tenant (checked against its hash)."""
+    content: dict[str, Any] = payload_store(account, source_tenant_id).get_json(item.content_sha256)
     return content
 
 

@@ -24,15 +24,24 @@ from shared.runs.queries import get_run
 from shared.runs.tables import RunTables
 
 MAX_ATTEMPTS = 10
+PROGRESS_ATTEMPTS = 25
+"""A part's progress report races every other part of its run (a backup has one per catalog type,
+over 40 of them, and the small ones end together), so it tries longer before it is dropped."""
 BACKOFF_SECONDS = 0.02
 MAX_BACKOFF_SECONDS = 0.5
 """Base of the jittered wait after losing a write race: parts of one run report in parallel, and
 retrying at once only collides again."""
 
 
-def _update(tables: RunTables, tenant_id: str, run_id: str, change: Callable[[Run], Run | None]) -> Run:
+def _update(
+    tables: RunTables,
+    tenant_id: str,
+    run_id: str,
+    change: Callable[[Run], Run | None],
+    attempts: int = MAX_ATTEMPTS,
+) -> Run:
     """Read, apply `change` (None = nothing to write), write back only if nobody wrote in between."""
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(attempts):
         current = get_run(tables, tenant_id, run_id)
         updated = change(current)
         if updated is None:
@@ -116,7 +125,7 @@ def advance_part(tables: RunTables, tenant_id: str, run_id: str, part: str, proc
         counters = replace(run.counters, processed=max(run.counters.processed, sum(parts.values())))
         return run.with_changes(counters=counters, summary={**summary, PROGRESS_PARTS: parts})
 
-    return _update(tables, tenant_id, run_id, change)
+    return _update(tables, tenant_id, run_id, change, attempts=PROGRESS_ATTEMPTS)
 
 
 def finish(

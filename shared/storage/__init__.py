@@ -2,7 +2,14 @@
 
 from shared.storage.account import StorageAccount, StorageConfig, worker_account
 from shared.storage.batch import MAX_TRANSACTION, upsert_batched
-from shared.storage.content import ContentStore, StoredContent, blob_name_for, canonical_json
+from shared.storage.content import (
+    ContentStore,
+    StoredContent,
+    StoredPayload,
+    blob_name_for,
+    canonical_json,
+    payload_store,
+)
 from shared.storage.errors import (
     ContentIntegrityError,
     ContentNotFound,
@@ -37,6 +44,7 @@ __all__ = [
     "StorageConfigError",
     "StorageError",
     "StoredContent",
+    "StoredPayload",
     "blob_name_for",
     "canonical_json",
     "decode_continuation",
@@ -45,6 +53,7 @@ __all__ = [
     "encode_key",
     "inverted_time_key",
     "map_page",
+    "payload_store",
     "query_page",
     "stable_hash",
     "time_from_inverted_key",

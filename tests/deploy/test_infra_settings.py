@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from shared.config.errors import MissingSetting
 from shared.config.settings import ENVIRONMENT_SETTING, LOCAL_ENVIRONMENT, Settings
+from shared.graph.credentials import FederatedCredentialSpec
 from tests.deploy.bicep import BicepFile, evaluate
 from tests.deploy.infra import INFRA, app_settings
 
@@ -24,6 +25,7 @@ IDENTITY_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 BLOB = "https://stexample.blob.core.windows.net/"
 TABLE = "https://stexample.table.core.windows.net/"
 VAULT = "https://kv-example.vault.azure.net/"
+GRAPH_APP_CLIENT_ID = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d"
 
 AZURE_VALUES = {
     "identityClientId": IDENTITY_CLIENT_ID,
@@ -34,6 +36,7 @@ AZURE_VALUES = {
     "authTenantIds": TENANT,
     "apiClientId": API_CLIENT_ID,
     "apiAppIdUri": API_APP_ID_URI,
+    "graphAppClientId": GRAPH_APP_CLIENT_ID,
 }
 """What a deployment puts in place of each Bicep expression the app settings use (parameters, outputs)."""
 
@@ -83,7 +86,17 @@ def test_the_deployed_settings_describe_the_designed_deployment() -> None:
     assert settings.storage.managed_identity_client_id == IDENTITY_CLIENT_ID
     assert settings.storage.table_service_uri == TABLE.rstrip("/")
     assert settings.graph.key_vault_uri == VAULT.rstrip("/")
+    assert settings.graph.managed_identity_client_id == IDENTITY_CLIENT_ID
     assert settings.graph.pacing.shared, "instances share one Graph budget per tenant"
+
+
+def test_the_deployed_graph_credential_is_federation_with_the_apps_identity() -> None:
+    """No secret or certificate is deployed: tenants onboarded with `msp-app` use the identity's token."""
+    settings = Settings.from_env(deployed_environment())
+    assert dict(settings.graph.credentials) == {
+        "msp-app": FederatedCredentialSpec(GRAPH_APP_CLIENT_ID, IDENTITY_CLIENT_ID, "api://AzureADTokenExchange")
+    }
+    assert settings.secret_values() == ()
 
 
 def test_infra_names_a_non_local_environment_so_local_settings_json_is_never_read() -> None:

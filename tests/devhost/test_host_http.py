@@ -50,6 +50,43 @@ def test_methods_request_and_response_conversion(plain_host: DevhostProcess) -> 
     assert text.headers["content-type"].startswith("text/plain")
 
 
+def test_header_bytes_that_are_not_utf8_reach_the_app_widened(plain_host: DevhostProcess) -> None:
+    """aiohttp keeps them as surrogate escapes, which the protocol cannot carry: a 500 before this."""
+    key = plain_host.keys.function_default
+    echo = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "x-sample": b"\xff\xfe ok"})
+    assert echo.status_code == 200
+    assert echo.json()["header"] == "\xff\xfe ok"
+    utf8 = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "x-sample": "é".encode()})
+    assert utf8.json()["header"] == "é"
+
+
+def test_a_host_header_that_names_no_host_is_a_400(plain_host: DevhostProcess) -> None:
+    key = plain_host.keys.function_default
+    for host in ("x:99999", "127.0.0.1:1/../x"):
+        answer = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "Host": host})
+        assert (answer.status_code, answer.text) == (400, "Bad Request: invalid Host header"), host
+    echo = _get(plain_host, "api/items/1", headers={"x-functions-key": key, "Host": "example.test:8080"})
+    assert echo.json()["url"] == "http://example.test:8080/api/items/1"
+
+
+def test_admin_functions_lists_what_the_worker_indexed(plain_host: DevhostProcess) -> None:
+    listing = plain_host.url("admin/functions")
+    assert requests.get(listing, timeout=10).status_code == 401
+    function_key = {"x-functions-key": plain_host.keys.function_default}
+    assert requests.get(listing, headers=function_key, timeout=10).status_code == 401
+    answer = requests.get(listing, headers={"x-functions-key": plain_host.keys.master}, timeout=10)
+    functions = {f["name"]: f for f in answer.json()}
+    items = functions["items"]
+    trigger = next(b for b in items["config"]["bindings"] if b["type"] == "httpTrigger")
+    assert (trigger["route"], sorted(trigger["methods"])) == ("items/{id:int}/{label?}", ["GET", "POST"])
+    assert items["invoke_url_template"] == plain_host.url("api/items/{id:int}/{label?}")
+    assert {"hello", "things", "latest_thing", "admin_only", "boom"} <= set(functions)
+    for function in functions.values():
+        types = {binding["type"] for binding in function["config"]["bindings"]}
+        assert ("invoke_url_template" in function) == ("httpTrigger" in types)
+    assert "yearly_with_startup" in functions
+
+
 def test_auth_levels(plain_host: DevhostProcess) -> None:
     keys = plain_host.keys
     assert _get(plain_host, "api/items/1").status_code == 401

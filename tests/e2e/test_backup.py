@@ -1,16 +1,19 @@
 """Tenant backup end to end on the devhost: every catalog type complete from graphsim's demo data,
-an unchanged second backup adds no snapshot blob, and a type answering 403 fails alone."""
+an unchanged second backup adds no snapshot blob, a type answering 403 fails alone, and a retry
+captures only a backup's failed items."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
-from local.apptesting import OPERATOR_A, App
+from local.apptesting import OPERATOR_A, READER_A, App
 from local.graphsim.testing import GraphSim
-from shared.intune.catalog import TYPES
-from shared.intune.model import Strategy
-from shared.storage import ContentStore, canonical_json, names
+from shared.intune.catalog import BY_NAME, TYPES
+from shared.intune.model import Strategy, nested_id
+from shared.runs import RunTables, finish, start_or_reuse
+from shared.storage import canonical_json, names, payload_store
 
 FORBIDDEN = (
     "Application is not authorized to perform this operation. Application must have one of the "
@@ -42,13 +45,19 @@ def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_
     ).json()
     assert by_type == {t: c["succeeded"] for t, c in backup["countsByType"].items() if c["succeeded"]}
     state = clean_graph.admin.tenant_state(app.tenant_a)["collections"]
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, app.tenant_a)
     for entry in TYPES:
         collections = entry.typed_collections.values() if entry.typed_collections else [entry.collection]
         held = [o for c in collections for o in state.get(c.lstrip("/"), [])]
         if entry.strategy is Strategy.SINGLETON:
             single = state[entry.collection.lstrip("/")]
             held = single if isinstance(single, list) else [single]
+        if entry.parent is not None:
+            held = [
+                {"id": nested_id(parent["id"], child["id"])}
+                for parent in state[entry.parent.collection.lstrip("/")]
+                for child in parent.get(entry.parent.navigation) or []
+            ]
         expected = {
             str(o.get("id") or entry.name) for o in held if not (entry.skip and entry.skip.applies_to(o))
         }
@@ -106,6 +115,39 @@ def test_a_type_answering_403_fails_alone_and_the_run_is_partially_succeeded(
     assert all("not authorized" in item["error"] for item in failed)
 
 
+def test_objects_listed_but_not_readable_fail_and_stay_in_the_inventory_as_not_deleted(
+    app: App, clean_graph: GraphSim
+) -> None:
+    """The listing decides what is gone from Graph, not the capture: a type whose reads answer 403 fails
+    its items and leaves its inventory rows as they were, while every other type completes."""
+    first = _backup(app)
+    assert first["status"] == "succeeded", first
+    clean_graph.admin.set_faults(
+        rules=[
+            {
+                "method": "GET",
+                "path": r"/deviceManagementScripts/[^/?]+",
+                "action": "status",
+                "status": 403,
+                "code": "Forbidden",
+                "message": FORBIDDEN,
+            }
+        ]
+    )
+    run = _backup(app)
+    assert run["status"] == "partially_succeeded", run
+    backup = app.get(f"api/tenants/{app.tenant_a}/backups/{run['id']}", OPERATOR_A).json()
+    scripts = backup["countsByType"]["deviceManagementScripts"]
+    assert scripts["listed"] == scripts["failed"] > 0 and scripts["succeeded"] == 0
+    assert backup["countsByType"]["deviceConfigurations"]["succeeded"] > 0
+    assert run["counters"]["failed"] == scripts["failed"]
+    inventory = app.get(
+        f"api/tenants/{app.tenant_a}/policies", OPERATOR_A, params={"type": "deviceManagementScripts"}
+    ).json()["items"]
+    assert len(inventory) == scripts["listed"]
+    assert not any(item["deletedInGraph"] for item in inventory)
+
+
 def _settings_policy(count: int) -> dict[str, Any]:
     """A settings catalog policy as Graph returns it with `$expand=settings`, `count` distinct settings."""
     return {
@@ -159,7 +201,7 @@ def test_a_150_setting_policy_and_every_nested_part_are_complete_in_a_tenant_bac
         canonical_json(s["settingInstance"]) for s in created["settings"]
     )
 
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, app.tenant_a)
 
     def stored(policy_type: str) -> dict[str, dict[str, Any]]:
         return {i["policyId"]: store.get_json(i["contentSha256"]) for i in backup["items"][policy_type]}
@@ -226,3 +268,111 @@ def _actions(policy: dict[str, Any]) -> Counter[tuple[Any, ...]]:
         for rule in policy["scheduledActionsForRule"]
         for a in rule["scheduledActionConfigurations"]
     )
+
+
+def _forbidden(path: str) -> dict[str, Any]:
+    return {"method": "GET", "path": path, "action": "status", "status": 403, "code": "Forbidden",
+            "message": FORBIDDEN}
+
+
+def _items(app: App, run_id: str, **params: str) -> list[dict[str, Any]]:
+    answer = app.get(
+        f"api/tenants/{app.tenant_a}/runs/{run_id}/items", OPERATOR_A, params={"pageSize": "1000", **params}
+    )
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_a_retry_captures_only_the_failed_items_of_a_backup_and_marks_nothing_deleted(
+    app: App, clean_graph: GraphSim
+) -> None:
+    """Two scripts whose reads answer 403 and a type whose listing answers 403 fail a backup; with the
+    faults gone, a retry lists those two types only and reads only the failed objects (one deleted
+    since is skipped), writes a partial set of kind `retry`, and marks none of the scripts it did not
+    retry deleted although its listing holds only the failed ones."""
+    scripts = BY_NAME["deviceManagementScripts"].collection.lstrip("/")
+    health_scripts = BY_NAME["deviceHealthScripts"].collection.lstrip("/")
+    doomed = clean_graph.admin.put_object(
+        app.tenant_a, scripts, {"displayName": "Retry - doomed script", "scriptContent": "ZWNobyBoaQ=="}
+    )["id"]
+    state = clean_graph.admin.tenant_state(app.tenant_a)["collections"]
+    victim = next(str(o["id"]) for o in state[scripts] if o["id"] != doomed)
+    others = {str(o["id"]) for o in state[scripts]} - {doomed, victim}
+    health = {str(o["id"]) for o in state[health_scripts]}
+    assert others and health
+    clean_graph.admin.set_faults(
+        rules=[
+            _forbidden(rf"/deviceManagementScripts/({doomed}|{victim})"),
+            _forbidden(r"/deviceHealthScripts$"),
+        ]
+    )
+    first = _backup(app)
+    assert first["status"] == "partially_succeeded", first
+    failed = {item["itemId"] for item in _items(app, first["id"], outcome="failed")}
+    assert failed == {
+        f"deviceManagementScripts:{doomed}", f"deviceManagementScripts:{victim}", "deviceHealthScripts:*"
+    }
+
+    clean_graph.admin.set_faults(rules=[])
+    clean_graph.admin.delete_object(app.tenant_a, scripts, doomed)
+    sent_at = datetime.now(UTC)
+    started = app.post(f"api/tenants/{app.tenant_a}/runs/{first['id']}/retry", OPERATOR_A)
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert (body["type"], body["parameters"]) == ("backup.tenant", {"retryOf": first["id"]})
+    again = app.post(f"api/tenants/{app.tenant_a}/runs/{first['id']}/retry", OPERATOR_A)
+    assert (again.status_code, again.json()["id"], again.json()["reused"]) == (202, body["id"], True)
+    retry = app.wait_until_ended(started.headers["Location"], OPERATOR_A, timeout=180).json()
+
+    assert retry["status"] == "succeeded", retry
+    assert retry["summary"]["links"]["retryOf"].endswith(f"/runs/{first['id']}")
+    outcomes = {item["itemId"]: item["outcome"] for item in _items(app, retry["id"])}
+    assert outcomes == {
+        f"deviceManagementScripts:{victim}": "succeeded",
+        f"deviceManagementScripts:{doomed}": "skipped",
+        **{f"deviceHealthScripts:{i}": "succeeded" for i in health},
+    }
+    # Graph was asked for the two types' listings and their objects to capture, nothing else.
+    reads = {
+        entry["path"]
+        for entry in clean_graph.admin.log(
+            since=sent_at.isoformat(), tenant=app.tenant_a, kind="graph", method="GET", limit=10_000
+        )
+    }
+    assert {f"/beta/{scripts}", f"/beta/{health_scripts}", f"/beta/{scripts}/{victim}"} <= reads
+    assert all(p.startswith((f"/beta/{scripts}", f"/beta/{health_scripts}")) for p in reads), reads
+    assert {p for p in reads if p.startswith(f"/beta/{scripts}/")} <= {
+        f"/beta/{scripts}/{victim}", f"/beta/{scripts}/{victim}/assignments"
+    }
+
+    backup = app.get(f"api/tenants/{app.tenant_a}/backups/{retry['id']}", OPERATOR_A).json()
+    assert (backup["kind"], backup["retryOf"]) == ("retry", first["id"])
+    listed = {t: c["listed"] for t, c in backup["countsByType"].items() if c["listed"]}
+    assert listed == {"deviceManagementScripts": 1, "deviceHealthScripts": len(health)}
+    inventory = app.get(
+        f"api/tenants/{app.tenant_a}/policies", OPERATOR_A, params={"type": "deviceManagementScripts"}
+    ).json()["items"]
+    by_id = {row["id"]: row for row in inventory}
+    assert by_id.keys() >= others | {victim} and not any(row["deletedInGraph"] for row in inventory)
+    assert by_id[victim]["lastSeenRunId"] == retry["id"]
+    assert {by_id[i]["lastSeenRunId"] for i in others} == {first["id"]}
+    healthy = app.get(
+        f"api/tenants/{app.tenant_a}/policies", OPERATOR_A, params={"type": "deviceHealthScripts"}
+    ).json()["items"]
+    assert {row["id"] for row in healthy} >= health
+
+    nothing = app.post(f"api/tenants/{app.tenant_a}/runs/{retry['id']}/retry", OPERATOR_A)
+    assert (nothing.status_code, nothing.json()["code"]) == (409, "backup.nothing_to_retry")
+    reader = app.post(f"api/tenants/{app.tenant_a}/runs/{first['id']}/retry", READER_A)
+    assert (reader.status_code, reader.json()["code"]) == (403, "auth.insufficient_role")
+    tables = RunTables.from_account(app.storage)
+    queued, _ = start_or_reuse(tables, app.tenant_a, "backup.scheduled", ["s", "e2e-retry"], "e2e", source={})
+    busy = app.post(f"api/tenants/{app.tenant_a}/runs/{queued.run_id}/retry", OPERATOR_A)
+    assert (busy.status_code, busy.json()["code"]) == (409, "backup.run_not_finished")
+    finish(tables, app.tenant_a, queued.run_id, error="a run made up by the test")
+    audit = app.get(
+        f"api/tenants/{app.tenant_a}/audit", OPERATOR_A,
+        params={"action": "backup.tenant.requested", "since": sent_at.isoformat()},
+    ).json()["items"]
+    assert {e["details"]["retryOf"] for e in audit if e["runId"] == retry["id"]} == {first["id"]}

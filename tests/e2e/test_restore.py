@@ -45,7 +45,9 @@ CROSS_TYPES = [
     "notificationMessageTemplates",
     "deviceCompliancePolicies",
     "deviceConfigurations",
+    "reusablePolicySettings",
 ]
+"""A baseline: policies and what they refer to (scope tags, filters, templates, reusable settings)."""
 _names = itertools.count(1)
 
 
@@ -607,10 +609,16 @@ def test_malformed_requests_are_a_4xx_problem_and_write_nothing(
         ("types a string", {"mode": "preview", "source": {"versions": [version]}, "types": "x"}, invalid),
         ("types unknown", {"mode": "preview", "source": {"versions": [version]}, "types": ["nope"]}, invalid),
         (
-            "types huge",
-            {"mode": "preview", "source": {"versions": [version]}, "types": [version["type"]] * 50_000},
+            "types many",
+            {"mode": "preview", "source": {"versions": [version]}, "types": [version["type"]] * 10_000},
             invalid,
         ),
+        (
+            "body over 1 MiB",
+            {"mode": "preview", "source": {"versions": [version]}, "types": [version["type"]] * 50_000},
+            (413, "request.body_too_large"),
+        ),
+        ("body nested deep", {"mode": "preview", "source": _nested(100)}, (400, "request.body_too_deep")),
         ("previewRunId a number", {**live, "previewRunId": 7}, invalid),
         (
             "previewRunId malformed",
@@ -631,8 +639,14 @@ def test_malformed_requests_are_a_4xx_problem_and_write_nothing(
         assert (answer.status_code, _code(answer)) == (status, code), (name, answer.text[:300])
         assert answer.headers["Content-Type"].startswith("application/problem+json"), name
 
+    valid_preview = {"mode": "preview", "source": {"versions": [version]}}
+    restores = f"api/tenants/{seeded}/restores"
+    late_flag = app.post(restores, ADMIN, json=valid_preview, params={"failOnError": "ja"})
+    assert (late_flag.status_code, _code(late_flag)) == (400, "request.invalid_query")
+
     retry_cases: list[tuple[str, str, Any, tuple[int, str]]] = [
         ("body a list", ended["id"], [], invalid),
+        ("body nested deep", ended["id"], _nested(100), (400, "request.body_too_deep")),
         ("confirm missing", ended["id"], {}, (422, "restore.not_confirmed")),
         ("run ID malformed", "a#b?c" * 100, {"confirm": True}, (404, "run.not_found")),
         ("run ID unknown", "000000000000000000-abcdefabcdef", {"confirm": True}, (404, "run.not_found")),
@@ -642,6 +656,13 @@ def test_malformed_requests_are_a_4xx_problem_and_write_nothing(
         assert (answer.status_code, _code(answer)) == (status, code), (name, answer.text[:300])
 
     assert (_newest_run(app, seeded), _requested_events(app, seeded)) == (runs_before, audit_before)
+
+
+def _nested(depth: int) -> list[Any]:
+    nested: list[Any] = []
+    for _ in range(depth):
+        nested = [nested]
+    return nested
 
 
 def _requested_events(app: App, tenant: str) -> int:

@@ -1,13 +1,15 @@
 """Round trip through the API on the devhost: back up a demo tenant, preview and run a live restore of
 that whole backup set into an empty tenant, back the target up, and compare the two backup sets type
 by type (docs/architecture.md#restore; tests/restore/engine/test_round_trip.py proves the same at
-the library level).
+the library level). Every restorable type is in the source, and every one is compared.
 
 The source is a fresh tenant seeded like the demo profile's first one, so the other e2e tests cannot
-change what is compared. The target holds Intune's defaults and the source's groups and apps under
-the same names and new IDs (restore creates neither), but one group the source assigns to: items
-that exclude it must be planned as skip, and only those (capture-only types aside). It also holds an
-Apple push certificate, as the source does: without one, a backup records that type as failed.
+change what is compared. The target holds Intune's defaults and the source's groups, apps (without
+their assignments) and Apple token under the same names and new IDs (restore creates none of them),
+but one group the source assigns to: items that exclude it must be planned as skip, and only those
+(capture-only types aside). The tenant-wide settings and the apps' assignments are written into the
+target's own objects (updates); everything else is created, the references policies name (reusable
+settings, named locations, authentication strengths and contexts, roles) before the policies.
 Contents are compared with references turned into names in each tenant's own space, so the check
 does not lean on the remapping under test.
 """
@@ -26,9 +28,10 @@ from local.stack import GRAPHSIM_CREDENTIAL_REF
 from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.intune.catalog import BY_NAME, TYPES
-from shared.storage import ContentStore, canonical_json, names
+from shared.storage import canonical_json, payload_store
 from shared.tenants import TenantRegistry
 from tests.restore.roundtrip import (
+    REFERENCE_VALUE,
     excludes,
     expected_in_target,
     in_names,
@@ -82,7 +85,7 @@ def _backup(app: App, tenant: str, principal: str) -> tuple[str, dict[str, list[
     assert run["status"] == "succeeded", (run, [(i["itemId"], i["error"]) for i in failed])
     held = app.get(f"api/tenants/{tenant}/backups/{run['id']}", principal, params={"includeItems": "true"})
     assert held.status_code == 200, held.text
-    store = ContentStore(app.storage.container(names.SNAPSHOTS_CONTAINER))
+    store = payload_store(app.storage, tenant)
     return str(run["id"]), {
         name: [(item["policyId"], store.get_json(item["contentSha256"])) for item in items]
         for name, items in held.json()["items"].items()
@@ -149,8 +152,16 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
     assert all(
         "is excluded" in str(skipped[key]) and missing_name in str(skipped[key]) for key in widening
     ), {k: skipped[k] for k in widening}
+    into_existing = {key for key, (name, _) in by_key.items() if BY_NAME[name].target_must_exist}
     creates = {key for key, item in planned.items() if item["action"] == "create"}
-    assert creates == set(by_key) - widening, {k: v["action"] for k, v in planned.items() if k not in creates}
+    updates = {key for key, item in planned.items() if item["action"] == "update"}
+    unchanged = {key for key, item in planned.items() if item["action"] == "unchanged"}
+    assert creates == set(by_key) - widening - into_existing, {
+        k: v["action"] for k, v in planned.items() if k not in creates
+    }
+    assert updates | unchanged == into_existing - widening and updates, (
+        "settings and apps go into the target's own"
+    )
 
     live = _run(
         app,
@@ -165,12 +176,13 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
         i["itemId"]: i for i in _paged(app, f"api/tenants/{target}/runs/{live['id']}/items", TARGET_ADMIN)
     }
     assert live["status"] == "succeeded", live
-    assert {key for key, item in outcomes.items() if item["outcome"] == "succeeded"} == creates
+    assert {key for key, item in outcomes.items() if item["outcome"] == "succeeded"} == creates | updates
     assert all(outcomes[key]["action"] == "create" for key in creates)
-    assert {key for key, item in outcomes.items() if item["outcome"] == "skipped"} == set(skipped)
+    assert all(outcomes[key]["action"] == "update" for key in updates)
+    assert {key for key, item in outcomes.items() if item["outcome"] == "skipped"} == set(skipped) | unchanged
     assert set(outcomes) == set(planned)
     noted = 0
-    for key in creates:
+    for key in creates | updates:
         name, policy_id = by_key[key]
         assigned = [a["target"].get("groupId") for a in contents[(name, policy_id)].get("assignments") or []]
         if missing_group in assigned:
@@ -180,7 +192,7 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
     assert noted, "some written policy assigned the group the target lacks"
     audit = _paged(app, f"api/tenants/{target}/audit", TARGET_ADMIN, action="restore.write")
     written = Counter(event["details"]["itemId"] for event in audit if event["runId"] == live["id"])
-    assert written == Counter(creates), (written - Counter(creates), Counter(creates) - written)
+    assert written == Counter(creates | updates), (written - Counter(creates | updates),)
 
     _, restored = _backup(app, target, TARGET_ADMIN)
     source_names, target_names = reference_names(sim, source), reference_names(sim, target)
@@ -201,3 +213,33 @@ def test_a_demo_tenant_backed_up_and_restored_into_an_empty_one_backs_up_the_sam
         if want:
             compared.add(name)
     assert compared == restorable
+    _references_point_at_the_targets_copies(restored, target_names)
+
+
+def _references_point_at_the_targets_copies(
+    restored: dict[str, list[tuple[str, Any]]], target_names: dict[str, str]
+) -> None:
+    """Said outright, though the comparison above implies it: a settings catalog policy that names a
+    reusable setting names the target's copy, and a conditional access policy that names a location
+    and an authentication strength names the target's, by ID."""
+    reusable = [
+        value["value"]
+        for _, policy in restored["configurationPolicies"]
+        for setting in policy["settings"]
+        for value in setting["settingInstance"].get("simpleSettingCollectionValue") or []
+        if value["@odata.type"] == REFERENCE_VALUE
+    ]
+    assert reusable and all(target_names[value].startswith("reusable:") for value in reusable)
+    named = [
+        policy
+        for _, policy in restored["conditionalAccessPolicies"]
+        if (policy["conditions"].get("locations") or {}).get("excludeLocations")
+        and policy["grantControls"].get("authenticationStrength")
+    ]
+    assert named, "the source has a CA policy naming a location and a strength"
+    for policy in named:
+        assert all(
+            target_names[i].startswith("location:")
+            for i in policy["conditions"]["locations"]["excludeLocations"]
+        )
+        assert target_names[policy["grantControls"]["authenticationStrength"]["id"]].startswith("strength:")

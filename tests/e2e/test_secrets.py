@@ -28,10 +28,8 @@ def _entra_like_secret() -> str:
 @pytest.fixture
 def planted(app: App) -> dict[str, str]:
     """What must never be seen again, by name: the secret part of each planted value."""
-    client_secret = app.graphsim.secret_app.client_secret
-    assert client_secret
     return {
-        "configured client secret": client_secret,
+        "managed identity header": app.graphsim.identity.header,
         "client secret": _entra_like_secret(),
         "jwt": app.token(OPERATOR_A),
         "sas signature": base64.b64encode(os.urandom(32)).decode(),
@@ -46,7 +44,7 @@ def _error_text(planted: dict[str, str]) -> str:
         f"&sig={quote(planted['sas signature'], safe='')}"
     )
     return (
-        f"Backend failed with {planted['configured client secret']} and {planted['client secret']} "
+        f"Backend failed with {planted['managed identity header']} and {planted['client secret']} "
         f"for {planted['jwt']} at {sas_url} key {planted['storage key']} "
         f"(Authorization: Bearer {planted['authorization header']})"
     )

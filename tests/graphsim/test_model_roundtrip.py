@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from local.graphsim.intune import GraphModel
+from local.graphsim.intune.seed.builtin import stable_id
 from local.graphsim.intune.testing import ModelClient
 
 G = "#microsoft.graph."
@@ -111,7 +112,13 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
             {"resourceActions": [{"allowedResourceActions": ["Microsoft.Intune_Audit_Read"]}]}
         ],
     },
-    "deviceManagement/roleAssignments": {"displayName": "MSP - L1 - EU", "members": [], "resourceScopes": []},
+    "deviceManagement/roleAssignments": {
+        "displayName": "MSP - L1 - EU",
+        "members": [ASSIGNABLE_GROUP],
+        "resourceScopes": [ASSIGNABLE_GROUP],
+        "roleDefinition@odata.bind": "https://graph.microsoft.com/beta/deviceManagement/roleDefinitions"
+        f"('{stable_id('role', 'Help Desk Operator')}')",
+    },
     "deviceManagement/notificationMessageTemplates": {"displayName": "NOTIFY - Non-compliant"},
     "deviceManagement/windowsFeatureUpdateProfiles": {
         "displayName": "WIN - Feature Update - 24H2",
@@ -148,11 +155,38 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
         "platforms": "macOS",
         "technologies": "mdm",
         "settings": [CATALOG_SETTING],
+        "scheduledActionsForRule": BLOCK,
     },
     "deviceManagement/reusablePolicySettings": {
         "displayName": "Firewall rule - RDP",
-        "settingDefinitionId": "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}",
+        "settingDefinitionId": CATALOG_SETTING["settingInstance"]["settingDefinitionId"],
         "settingInstance": CATALOG_SETTING["settingInstance"],
+    },
+    "identity/conditionalAccess/namedLocations": {
+        "@odata.type": G + "ipNamedLocation",
+        "displayName": "HQ",
+        "isTrusted": True,
+        "ipRanges": [{"@odata.type": G + "iPv4CidrRange", "cidrAddress": "203.0.113.0/24"}],
+    },
+    "policies/authenticationStrengthPolicies": {
+        "displayName": "Phishing-resistant",
+        "allowedCombinations": ["fido2", "windowsHelloForBusiness"],
+    },
+    "identity/conditionalAccess/authenticationContextClassReferences": {
+        "id": "c7",
+        "displayName": "Sensitive data",
+        "isAvailable": True,
+    },
+    "deviceManagement/virtualEndpoint/provisioningPolicies": {
+        "displayName": "W365 - Standard",
+        "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-23h2-ent-cpc-m365",
+        "imageType": "gallery",
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "automatic"}],
+    },
+    "deviceManagement/virtualEndpoint/userSettings": {
+        "displayName": "W365 - Users",
+        "localAdminEnabled": False,
+        "restorePointSetting": {"frequencyInHours": 12, "userRestoreEnabled": True},
     },
     "deviceManagement/deviceCategories": {"displayName": "Kiosk", "description": "Shared kiosks"},
     "identity/conditionalAccess/policies": {
@@ -204,6 +238,7 @@ SINGLETONS = {
 def model() -> GraphModel:
     model = GraphModel()
     model.populate_defaults("tenant-a")
+    model.put_raw("tenant-a", "groups", {"id": ASSIGNABLE_GROUP, "displayName": "SG-Intune-Admins"})
     return model
 
 
@@ -214,7 +249,7 @@ def client(model: GraphModel) -> ModelClient:
 
 def test_the_test_tables_cover_every_collection(model: GraphModel) -> None:
     assert set(CREATE_BODIES) | set(RAW_ONLY) == set(model.collections())
-    assert len(model.collections()) == 44
+    assert len(model.collections()) == 49
 
 
 @pytest.mark.parametrize("collection", sorted(CREATE_BODIES))
@@ -228,7 +263,9 @@ def test_create_then_get_round_trips(client: ModelClient, collection: str) -> No
     fetched = client.get(f"/{collection}/{object_id}")
     assert fetched.status == 200, fetched.body
     for key, value in body.items():
-        if key not in ("settings", "scheduledActionsForRule", "templateId"):
+        if key not in ("settings", "scheduledActionsForRule", "templateId") and not key.endswith(
+            "@odata.bind"
+        ):
             assert fetched.body[key] == value, key
     assert object_id in {item["id"] for item in client.get_all(f"/{collection}")}
 
@@ -253,7 +290,15 @@ def test_read_only_types_are_readable_and_refuse_writes(
     sorted(
         name
         for name in CREATE_BODIES
-        if not name.startswith(("identity", "deviceManagement/role", "deviceManagement/reusable"))
+        if not name.startswith(
+            (
+                "identity",
+                "policies",
+                "deviceManagement/role",
+                "deviceManagement/reusable",
+                "deviceManagement/virtual",
+            )
+        )
     ),
 )
 def test_created_objects_start_on_the_default_scope_tag(client: ModelClient, collection: str) -> None:

@@ -11,6 +11,7 @@ from local.graphsim.intune import GraphModel
 from local.graphsim.intune.testing import ModelClient
 
 DM = "deviceManagement/"
+G = "#microsoft.graph."
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +37,62 @@ def test_same_seed_gives_the_same_dump_and_another_seed_does_not(seeded: GraphMo
 def test_size_and_mix(seeded: GraphModel) -> None:
     dump = seeded.dump_tenant("tenant-a")
     assert sum(len(items) for items in dump.values()) == 300
-    assert 55 <= len(dump[DM + "configurationPolicies"]) <= 75
+    assert 50 <= len(dump[DM + "configurationPolicies"]) <= 75
     empty = {collection for collection, items in dump.items() if not items}
     assert empty <= {
-        DM + "roleAssignments",
+        "deviceAppManagement/androidManagedAppProtections",
         "deviceAppManagement/windowsInformationProtectionPolicies",
         "deviceAppManagement/mdmWindowsInformationProtectionPolicies",
-        DM + "compliancePolicies",
-        DM + "reusablePolicySettings",
-        DM + "deviceCategories",
-        DM + "complianceManagementPartners",
-        DM + "remoteAssistancePartners",
         DM + "windowsAutopilotDeviceIdentities",
         DM + "managedDevices",
     }
+    apple_token = dump[DM + "depOnboardingSettings"][0]
+    assert {profile["@odata.type"] for profile in apple_token["enrollmentProfiles"]} == {
+        G + "depIOSEnrollmentProfile",
+        G + "depMacOSEnrollmentProfile",
+    }
+
+
+def test_references_of_the_newer_kinds_point_at_seeded_objects(seeded: GraphModel) -> None:
+    """Settings name reusable settings, CA policies named locations, strengths and contexts, role
+    assignments roles and groups: all of this tenant."""
+    dump = seeded.dump_tenant("tenant-a")
+    reusable = {item["id"] for item in dump[DM + "reusablePolicySettings"]}
+    referenced = {
+        value["value"]
+        for collection in (DM + "configurationPolicies", DM + "compliancePolicies")
+        for policy in dump[collection]
+        for setting in policy["settings"]
+        for value in setting["settingInstance"].get("simpleSettingCollectionValue") or []
+        if value["@odata.type"] == G + "deviceManagementConfigurationReferenceSettingValue"
+    }
+    assert referenced and referenced <= reusable
+    locations = {item["id"] for item in dump["identity/conditionalAccess/namedLocations"]}
+    strengths = {item["id"] for item in dump["policies/authenticationStrengthPolicies"]}
+    contexts = {
+        item["id"] for item in dump["identity/conditionalAccess/authenticationContextClassReferences"]
+    }
+    policies = dump["identity/conditionalAccess/policies"]
+    named = [p for p in policies if (p["conditions"].get("locations") or {}).get("excludeLocations")]
+    assert named and all(
+        set(p["conditions"]["locations"]["excludeLocations"]) <= locations
+        and p["grantControls"]["authenticationStrength"]["id"] in strengths
+        for p in named
+    )
+    with_context = [
+        p
+        for p in policies
+        if p["conditions"]["applications"].get("includeAuthenticationContextClassReferences")
+    ]
+    assert with_context and all(
+        set(p["conditions"]["applications"]["includeAuthenticationContextClassReferences"]) <= contexts
+        for p in with_context
+    )
+    roles = {item["id"] for item in dump[DM + "roleDefinitions"]}
+    groups = {item["id"] for item in dump["groups"]}
+    for assignment in dump[DM + "roleAssignments"]:
+        assert assignment["roleDefinition"]["id"] in roles
+        assert set(assignment["members"]) | set(assignment["resourceScopes"]) <= groups
 
 
 def test_settings_catalog_policies_hold_10_to_150_settings_of_every_shape(seeded: GraphModel) -> None:
@@ -119,6 +162,7 @@ def test_empty_profile_holds_only_built_in_defaults() -> None:
         DM + "roleDefinitions": 7,
         DM + "settings": 1,
         DM + "androidManagedStoreAccountEnterpriseSettings": 1,
+        "policies/authenticationStrengthPolicies": 3,
     }
 
 

@@ -13,8 +13,10 @@ from local.graphsim.testing import GraphSim
 from shared.graph import GraphClient
 from shared.intune import TYPES, CapturedPolicy, CaptureFailure, capture_policies_batched, capture_policy
 from shared.intune import capture as capture_module
+from shared.intune.capture import display_name
 from shared.intune.catalog import BY_NAME
-from shared.intune.model import ObjectType, PathRead
+from shared.intune.model import ObjectType, PathRead, nested_id
+from shared.intune.normalize import PARENT_MARKER
 from shared.storage import canonical_json
 
 Objects = Callable[[str], list[dict[str, Any]]]
@@ -27,8 +29,16 @@ APP_PROTECTION = (
 
 
 def stored_objects(entry: ObjectType, sim_objects: Objects) -> list[dict[str, Any]]:
+    """What graphsim holds of the type, nested objects under the IDs capture gives them."""
     if entry.name == "managedAppPolicies":
         return [obj for collection in APP_PROTECTION for obj in sim_objects(collection)]
+    if entry.parent is not None:
+        parent = entry.parent
+        return [
+            {**child, "id": nested_id(holder["id"], child["id"]), PARENT_MARKER: holder.get(parent.key)}
+            for holder in sim_objects(parent.collection.lstrip("/"))
+            for child in holder.get(parent.navigation) or []
+        ]
     return sim_objects(entry.collection.lstrip("/"))
 
 
@@ -40,9 +50,10 @@ def test_every_type_is_captured_from_demo_data(
     assert stored, f"graphsim's demo tenant has no {entry.name}"
     for obj in stored:
         captured = capture_policy(client, entry.name, obj["id"])
-        assert captured.display_name == (obj.get(entry.display_name) or "")
+        assert captured.display_name == display_name(entry, obj)
         for key, value in obj.items():
             kept = key not in entry.volatile and key not in entry.secret_properties
+            kept = kept and (not entry.captured_fields or key in entry.captured_fields)
             if kept and not isinstance(value, list | dict) and value != "****":
                 assert captured.payload[key] == value, f"{entry.name}.{key}"
         for name in [sub.name for sub in entry.sub_collections] + [read.name for read in entry.path_reads]:

@@ -4,6 +4,8 @@ per type, and the payload normalisation that makes hashes stable."""
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from shared.intune import (
     object_type,
     restore_sequence,
 )
-from shared.intune.model import ObjectType
+from shared.intune.model import ObjectType, nested_id
 from shared.intune.normalize import normalize
 from shared.storage import canonical_json
 
@@ -46,14 +48,28 @@ REFERENCE_TYPES = {
     "managedAppPolicies",
     "mobileAppConfigurations",
     "conditionalAccessPolicies",
+    "compliancePolicies",
+    "reusablePolicySettings",
+    "deviceCategories",
+    "roleAssignments",
+    "deviceManagementSettings",
+    "appleEnrollmentProfiles",
+    "cloudPcProvisioningPolicies",
+    "cloudPcUserSettings",
+    "mobileAppAssignments",
+    "namedLocations",
+    "authenticationStrengthPolicies",
+    "authenticationContextClassReferences",
     "mobileApps",
     "applePushNotificationCertificate",
     "depOnboardingSettings",
     "vppTokens",
     "deviceManagementPartners",
+    "androidManagedStoreAccountEnterpriseSettings",
+    "complianceManagementPartners",
+    "remoteAssistancePartners",
 }
-"""One key per row of the object-type table in docs/graph-intune.md#object-types; capture-only: the
-last five."""
+"""One key per row of the object-type table in docs/graph-intune.md#object-types."""
 
 CAPTURE_ONLY = {
     "mobileApps",
@@ -61,14 +77,24 @@ CAPTURE_ONLY = {
     "depOnboardingSettings",
     "vppTokens",
     "deviceManagementPartners",
+    "androidManagedStoreAccountEnterpriseSettings",
+    "complianceManagementPartners",
+    "remoteAssistancePartners",
 }
+NEVER_CREATED = {"deviceManagementSettings", "mobileAppAssignments"}
+"""Restorable types written only into an object the target already has."""
 
 
 def test_every_reference_type_has_exactly_one_entry() -> None:
     names = [entry.name for entry in TYPES]
     assert len(names) == len(set(names))
     assert set(names) == REFERENCE_TYPES
-    assert len(names) >= 25
+
+
+def test_at_least_40_types_are_captured_and_32_restored() -> None:
+    assert len(TYPES) >= 40
+    assert len(restore_sequence()) >= 32
+    assert len(TYPES) - len(restore_sequence()) == len(CAPTURE_ONLY)
 
 
 def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
@@ -78,6 +104,9 @@ def test_every_catalog_collection_is_one_the_simulator_serves() -> None:
         assert entry.collection.lstrip("/") in served, entry.name
     for typed in BY_NAME["managedAppPolicies"].typed_collections.values():
         assert typed.lstrip("/") in served
+    for entry in TYPES:
+        if entry.parent is not None:
+            assert entry.parent.collection.lstrip("/") in served
 
 
 def test_unknown_type_is_a_404_problem_naming_the_known_types() -> None:
@@ -97,7 +126,15 @@ def test_restore_order_writes_every_dependency_first() -> None:
             if BY_NAME[dependency].restorable:
                 assert order[dependency] < order[entry.name], f"{dependency} must come before {entry.name}"
     names = [entry.name for entry in restore_sequence()]
-    assert names[:3] == ["roleScopeTags", "assignmentFilters", "notificationMessageTemplates"]
+    assert names[:4] == [
+        "roleScopeTags",
+        "deviceCategories",
+        "assignmentFilters",
+        "notificationMessageTemplates",
+    ]
+    assert order["namedLocations"] < order["conditionalAccessPolicies"]
+    assert order["reusablePolicySettings"] < order["configurationPolicies"]
+    assert order["roleDefinitions"] < order["roleAssignments"]
 
 
 def test_capture_only_types_say_why_and_have_no_writes() -> None:
@@ -106,8 +143,13 @@ def test_capture_only_types_say_why_and_have_no_writes() -> None:
             assert entry.not_restorable_reason
             assert not entry.create and not entry.update and entry.assign is None
             assert entry.name not in {restorable.name for restorable in restore_sequence()}
+        elif entry.name in NEVER_CREATED:
+            assert entry.restorable and entry.target_must_exist and not entry.create, entry.name
+            assert entry.update or entry.assign, entry.name
         else:
-            assert entry.restorable and entry.create and entry.update, entry.name
+            assert entry.restorable and entry.create and entry.update and not entry.target_must_exist, (
+                entry.name
+            )
 
 
 @pytest.mark.parametrize(
@@ -118,6 +160,9 @@ def test_capture_only_types_say_why_and_have_no_writes() -> None:
         ("deviceShellScripts", "deviceManagementScriptAssignments"),
         ("deviceHealthScripts", "deviceHealthScriptAssignments"),
         ("deviceEnrollmentConfigurations", "enrollmentConfigurationAssignments"),
+        ("mobileAppAssignments", "mobileAppAssignments"),
+        ("cloudPcProvisioningPolicies", "assignments"),
+        ("compliancePolicies", "assignments"),
     ],
 )
 def test_assign_body_keys_follow_the_reference(name: str, body_key: str) -> None:
@@ -129,7 +174,13 @@ def test_per_target_and_unassignable_types() -> None:
     for name in ("windowsAutopilotDeploymentProfiles", "termsAndConditions"):
         assign = BY_NAME[name].assign
         assert assign is not None and assign.per_target
-    for name in ("assignmentFilters", "notificationMessageTemplates", "conditionalAccessPolicies"):
+    for name in (
+        "assignmentFilters",
+        "notificationMessageTemplates",
+        "conditionalAccessPolicies",
+        "namedLocations",
+        "roleAssignments",
+    ):
         assert BY_NAME[name].assign is None
 
 
@@ -146,26 +197,38 @@ def test_write_strategies_are_declared_per_type() -> None:
         "deviceEnrollmentConfigurations": WriteStrategy.SET_PRIORITY,
         "notificationMessageTemplates": WriteStrategy.LOCALIZED_MESSAGES,
         "managedAppPolicies": WriteStrategy.TARGET_APPS,
+        "compliancePolicies": WriteStrategy.SETTINGS_COMPLIANCE,
+        "deviceManagementSettings": WriteStrategy.PARENT_PROPERTY,
+        "mobileAppAssignments": WriteStrategy.ASSIGN_ONLY,
+        "appleEnrollmentProfiles": WriteStrategy.IN_PARENT,
+        "authenticationContextClassReferences": WriteStrategy.CHOSEN_ID,
+        "authenticationStrengthPolicies": WriteStrategy.ALLOWED_COMBINATIONS,
+        "roleAssignments": WriteStrategy.ROLE_BINDING,
     }
 
 
 STRATEGY_REQUESTS = {
-    WriteStrategy.PUT_WHOLE: "PUT /{id}",
-    WriteStrategy.SET_PRIORITY: "POST /{id}/setPriority",
-    WriteStrategy.COMPLIANCE_ACTIONS: "POST /{id}/scheduleActionsForRules",
-    WriteStrategy.DEFINITION_VALUES: "POST /{id}/updateDefinitionValues",
-    WriteStrategy.LOCALIZED_MESSAGES: "POST /{id}/localizedNotificationMessages",
-    WriteStrategy.FROM_TEMPLATE: "POST /deviceManagement/templates/{templateId}/createInstance",
-    WriteStrategy.TARGET_APPS: "POST {typed_collection}/{id}/targetApps",
+    "PUT /{id}": {WriteStrategy.PUT_WHOLE, WriteStrategy.SETTINGS_COMPLIANCE},
+    "POST /{id}/setPriority": {WriteStrategy.SET_PRIORITY},
+    "POST /{id}/scheduleActionsForRules": {WriteStrategy.COMPLIANCE_ACTIONS},
+    "POST /{id}/setScheduledActions": {WriteStrategy.SETTINGS_COMPLIANCE},
+    "POST /{id}/updateDefinitionValues": {WriteStrategy.DEFINITION_VALUES},
+    "POST /{id}/localizedNotificationMessages": {WriteStrategy.LOCALIZED_MESSAGES},
+    "POST /deviceManagement/templates/{templateId}/createInstance": {WriteStrategy.FROM_TEMPLATE},
+    "POST {typed_collection}/{id}/targetApps": {WriteStrategy.TARGET_APPS},
+    "PATCH /deviceManagement": {WriteStrategy.PARENT_PROPERTY},
+    "POST {parent}": {WriteStrategy.IN_PARENT},
+    "POST /{id}/updateAllowedCombinations": {WriteStrategy.ALLOWED_COMBINATIONS},
 }
+"""The requests a strategy's writer makes, and the strategies that make each."""
 
 
 @pytest.mark.parametrize("entry", TYPES, ids=lambda entry: entry.name)
 def test_a_write_strategy_goes_with_the_requests_its_entry_lists(entry: ObjectType) -> None:
     """The requests an entry lists (`create`, `update`) and the strategy that makes them agree."""
     requests = {f"{op.method} {op.path}" for op in (*entry.create, *entry.update)}
-    for strategy, request in STRATEGY_REQUESTS.items():
-        assert (request in requests) == (entry.write_strategy is strategy), strategy
+    for request, strategies in STRATEGY_REQUESTS.items():
+        assert (request in requests) == (entry.write_strategy in strategies), request
 
 
 def test_list_queries_and_reads_follow_the_reference() -> None:
@@ -276,3 +339,70 @@ def test_encrypted_and_masked_values_are_recorded_not_stored() -> None:
 def test_token_properties_of_capture_only_types_are_never_kept() -> None:
     payload, secrets = normalize(BY_NAME["vppTokens"], {"id": "v", "displayName": "VPP", "token": "c2VjcmV0"})
     assert "token" not in payload and secrets == ["token"]
+
+
+def test_expanded_references_keep_only_what_identifies_them() -> None:
+    """A CA policy's strength and a role assignment's role change with the referenced object, not
+    with the policy: only their ID (and a role's name) is kept, so the hash changes only with it."""
+    strength = {"id": "s1", "displayName": "MFA", "modifiedDateTime": "2024-01-01T00:00:00Z"}
+    policy = {
+        "id": "p",
+        "displayName": "CA",
+        "grantControls": {"operator": "OR", "authenticationStrength": strength},
+    }
+    payload, _ = normalize(BY_NAME["conditionalAccessPolicies"], policy)
+    assert payload["grantControls"] == {"operator": "OR", "authenticationStrength": {"id": "s1"}}
+    role = {"id": "r1", "displayName": "Helpdesk", "rolePermissions": [{"resourceActions": []}]}
+    payload, _ = normalize(
+        BY_NAME["roleAssignments"], {"id": "a", "displayName": "A", "roleDefinition": role}
+    )
+    assert payload["roleDefinition"] == {"id": "r1", "displayName": "Helpdesk"}
+
+
+def test_an_apps_assignments_are_captured_without_the_app() -> None:
+    app = {
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        "id": "a1",
+        "displayName": "7-Zip",
+        "publisher": "Igor Pavlov",
+        "installCommandLine": "msiexec /i 7z.msi /qn",
+        "assignments": [{"id": "x", "intent": "required", "target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+    payload, _ = normalize(BY_NAME["mobileAppAssignments"], app)
+    assert payload == {
+        "displayName": "7-Zip",
+        "publisher": "Igor Pavlov",
+        "assignments": [{"intent": "required", "target": {"@odata.type": "#g", "groupId": "g1"}}],
+    }
+
+
+def test_a_nested_object_is_read_at_its_path_under_its_parent() -> None:
+    entry = BY_NAME["appleEnrollmentProfiles"]
+    object_id = nested_id("token-1", "profile-2")
+    assert object_id == "token-1_profile-2"
+    assert (
+        entry.item_path(object_id)
+        == "/deviceManagement/depOnboardingSettings/token-1/enrollmentProfiles/profile-2"
+    )
+    with pytest.raises(ValueError, match="parent ID"):
+        entry.item_path("profile-2")
+
+
+def test_the_readme_lists_every_type_and_why_a_capture_only_one_is_not_restored() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## What is backed up and restored\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        name: row
+        for row in section.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`(\w+)`", row.split(" | ")[0])
+    }
+    assert set(rows) == set(BY_NAME)
+    assert f"{len(TYPES)} object types are backed up" in section
+    assert f"{len(restore_sequence())} of them are restored" in section
+    for entry in TYPES:
+        restored = rows[entry.name].rstrip(" |").rsplit(" | ", 1)[1]
+        if entry.restorable:
+            assert restored.startswith("yes"), entry.name
+        else:
+            assert restored == f"no: {entry.not_restorable_reason}", entry.name

@@ -41,9 +41,16 @@ ORCHESTRATORS = {
 }
 
 
-def drive(name: Orchestrator, payload: Any, answer: Answer, log: list[FakeTask] | None = None) -> Any:
+def drive(
+    name: Orchestrator,
+    payload: Any,
+    answer: Answer,
+    log: list[FakeTask] | None = None,
+    *,
+    last_first: bool = False,
+) -> Any:
     """Run orchestrator `name` to its end; returns its result (sub-orchestrations get the same answers)."""
-    result, _ = fakes.drive(ORCHESTRATORS, name, payload, answer, log=log)
+    result, _ = fakes.drive(ORCHESTRATORS, name, payload, answer, log=log, last_first=last_first)
     return result
 
 
@@ -205,7 +212,7 @@ def test_the_final_attempt_is_told_so_and_nothing_is_retried_after_it() -> None:
     assert result["failed"] == 2 and result["processed"] == 2
 
 
-def test_an_activity_that_keeps_failing_ends_the_run_with_its_error() -> None:
+def test_a_type_whose_capture_fails_is_named_to_finish_after_every_other_type_ended() -> None:
     log: list[FakeTask] = []
     counts = {"configurationPolicies": 25, "deviceConfigurations": 1}
 
@@ -214,11 +221,21 @@ def test_an_activity_that_keeps_failing_ends_the_run_with_its_error() -> None:
             return Exception("Activity function 'backup_capture_chunk' failed: storage down")
         return ChunkOutcome(succeeded=payload.end - payload.start)
 
-    result = drive(Orchestrator.TENANT_BACKUP, RUN, backup_answers(counts, chunk), log)
-    assert result["status"] == "failed"
-    error = calls(log, Activity.END_RUN)[0].error
-    assert error.startswith("The backup stopped on an internal error") and "storage down" in error
-    assert calls(log, Activity.FINISH_BACKUP)[0].error == error
+    result = drive(Orchestrator.TENANT_BACKUP, RUN, backup_answers(counts, chunk), log, last_first=True)
+
+    captured = [(c.policy_type, c.start) for c in calls(log, Activity.BACKUP_CAPTURE_CHUNK)]
+    assert sorted(captured) == [
+        ("configurationPolicies", 0), ("configurationPolicies", 20), ("deviceConfigurations", 0),
+    ]
+    last_chunk = max(i for i, n in enumerate(names(log)) if n == "backup_capture_chunk")
+    assert names(log).index("finish_backup") > last_chunk
+    [finish] = calls(log, Activity.FINISH_BACKUP)
+    assert finish.error is None
+    assert list(finish.type_errors) == ["configurationPolicies"]
+    reason = finish.type_errors["configurationPolicies"]
+    assert reason.startswith("The capture of configurationPolicies stopped") and "storage down" in reason
+    assert calls(log, Activity.END_RUN)[0].error is None
+    assert result["status"] == "succeeded"
 
 
 def test_progress_is_reported_per_chunk_per_type_and_reaches_each_type_s_count() -> None:
@@ -245,3 +262,33 @@ def test_a_round_that_only_hit_throttling_reports_no_progress_and_the_retry_does
           backup_answers({"configurationPolicies": 2}, chunk), log)
     assert names(log) == ["backup_capture_chunk", "timer", "backup_capture_chunk", "backup_progress"]
     assert calls(log, Activity.BACKUP_PROGRESS)[0].processed == 2
+
+
+def test_a_retry_lists_only_the_types_its_begin_answers_and_names_the_retried_run_to_each_listing() -> None:
+    """A retry is the same orchestration: begin answers the types with failed items and the run retried;
+    every listing is asked to keep only that run's failed items, and only listed objects are captured."""
+    log: list[FakeTask] = []
+    counts = {"deviceManagementScripts": 2, "roleScopeTags": 1}
+    full = backup_answers(counts)
+
+    def answer(name: Activity, payload: Any) -> Any:
+        if name == Activity.BEGIN_BACKUP:
+            return BackupBegun(active=True, status="running", types=tuple(counts), retry_of="old-run")
+        return full(name, payload)
+
+    result = drive(Orchestrator.TENANT_BACKUP, RUN, answer, log)
+
+    assert [(p.policy_type, p.retry_of) for p in calls(log, Activity.BACKUP_LIST_TYPE)] == [
+        ("deviceManagementScripts", "old-run"),
+        ("roleScopeTags", "old-run"),
+    ]
+    assert calls(log, Activity.BACKUP_TOTAL)[0].total == 3
+    assert sorted(c.policy_type for c in calls(log, Activity.BACKUP_CAPTURE_CHUNK)) == [
+        "deviceManagementScripts", "roleScopeTags",
+    ]
+    assert names(log)[-2:] == ["finish_backup", "end_run"]
+    assert result["status"] == "succeeded"
+
+    plain: list[FakeTask] = []
+    drive(Orchestrator.TENANT_BACKUP, RUN, full, plain)
+    assert {p.retry_of for p in calls(plain, Activity.BACKUP_LIST_TYPE)} == {None}

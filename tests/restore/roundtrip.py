@@ -15,8 +15,23 @@ from local.graphsim.testing import GraphSim
 from shared.intune import SECRETS_MARKER
 from shared.storage import canonical_json
 
-ID_LISTS = ("roleScopeTagIds", "roleScopeTags", "targetedMobileApps", "includeGroups", "excludeGroups")
+ID_LISTS = (
+    "roleScopeTagIds",
+    "roleScopeTags",
+    "targetedMobileApps",
+    "includeGroups",
+    "excludeGroups",
+    "includeLocations",
+    "excludeLocations",
+    "includeAuthenticationContextClassReferences",
+    "members",
+    "resourceScopes",
+    "scopeMembers",
+)
 ID_VALUES = ("groupId", "deviceAndAppManagementAssignmentFilterId", "notificationTemplateId")
+ID_OBJECTS = ("authenticationStrength", "roleDefinition")
+"""Reference objects (`{"id": ...}`) whose `id` names an object of the tenant."""
+REFERENCE_VALUE = "#microsoft.graph.deviceManagementConfigurationReferenceSettingValue"
 EXCLUSION = "#microsoft.graph.exclusionGroupAssignmentTarget"
 REFERENCE_COLLECTIONS = {
     "groups": "group",
@@ -24,7 +39,13 @@ REFERENCE_COLLECTIONS = {
     "deviceManagement/assignmentFilters": "filter",
     "deviceManagement/notificationMessageTemplates": "template",
     "deviceAppManagement/mobileApps": "app",
+    "deviceManagement/reusablePolicySettings": "reusable",
+    "deviceManagement/roleDefinitions": "role",
+    "identity/conditionalAccess/namedLocations": "location",
+    "policies/authenticationStrengthPolicies": "strength",
+    "identity/conditionalAccess/authenticationContextClassReferences": "context",
 }
+APPLE_TOKENS = "deviceManagement/depOnboardingSettings"
 
 
 def reference_names(sim: GraphSim, tenant_id: str) -> dict[str, str]:
@@ -38,6 +59,9 @@ def reference_names(sim: GraphSim, tenant_id: str) -> dict[str, str]:
 
 def in_names(value: Any, names: dict[str, str], key: str = "") -> Any:
     """The content with reference IDs replaced by names and lists of assignments sorted again."""
+    if isinstance(value, dict) and (key in ID_OBJECTS or value.get("@odata.type") == REFERENCE_VALUE):
+        field = "id" if key in ID_OBJECTS else "value"
+        return {k: names.get(v, v) if k == field else in_names(v, names, k) for k, v in value.items()}
     if isinstance(value, dict):
         return {k: in_names(v, names, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -82,17 +106,22 @@ def without_server_defaults(payload: dict[str, Any], source_keys: set[str]) -> d
 
 
 def seed_references(sim: GraphSim, source: str, target: str, missing_group: str) -> None:
-    """Groups (but one) and apps of the source, under the same names and new IDs, as an admin would
-    have them in the customer's tenant: restore creates neither. Apps the demo seeds twice under one
-    name exist once in the target, so the name still says which app is meant."""
+    """Groups (but one), apps (without assignments) and the Apple token of the source, under the
+    same names and new IDs, as an admin would have them in the customer's tenant: restore creates
+    none of them (nor an app's binary), and the Apple enrollment profiles go into the token."""
     collections = sim.admin.tenant_state(source)["collections"]
     for group in collections["groups"]:
         if group["id"] != missing_group:
             sim.admin.put_object(target, "groups", {k: v for k, v in group.items() if k != "id"})
-    apps = {app["displayName"]: app for app in collections["deviceAppManagement/mobileApps"]}
-    for app in apps.values():
+    for app in collections["deviceAppManagement/mobileApps"]:
         sim.admin.put_object(
-            target, "deviceAppManagement/mobileApps", {k: v for k, v in app.items() if k != "id"}
+            target,
+            "deviceAppManagement/mobileApps",
+            {k: v for k, v in app.items() if k not in ("id", "assignments")},
+        )
+    for token in collections[APPLE_TOKENS]:
+        sim.admin.put_object(
+            target, APPLE_TOKENS, {k: v for k, v in token.items() if k not in ("id", "enrollmentProfiles")}
         )
 
 

@@ -26,7 +26,7 @@ def _backup_set(
     storage: StorageAccount, run_id: str, status: str, age_days: int, payloads: list[dict[str, Any]]
 ) -> str:
     """A backup set as finish_backup writes it: snapshot blobs, a manifest naming them, the table row."""
-    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER))
+    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER), TENANT)
     entries = []
     for payload in payloads:
         stored = content.put_json(payload)
@@ -78,7 +78,7 @@ def test_retention_deletes_old_sets_keeps_the_newest_good_one_the_restored_one_a
 ) -> None:
     repository = TableBackupSets(storage)
     manifests = storage.container(names.MANIFESTS_CONTAINER)
-    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER))
+    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER), TENANT)
     blobs_before = {b.name for b in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs()}
 
     run = run_retention(run_tables, repository, _keep_last_one("2024-06-30T12:00:00Z"), NOW)

@@ -14,7 +14,7 @@ from shared.jobs.scheduled_backups import OrchestrationStartFailed, start_due_ba
 from shared.runs import RunTables, list_runs
 from shared.schedules import CLAIM_LEASE, SCHEDULED_BACKUP, RetentionPolicy, ScheduleSpec, ScheduleStore
 from shared.storage import StorageAccount
-from shared.tenants import TenantRegistry, TenantStatus
+from shared.tenants import HealthStatus, TenantHealth, TenantRegistry, TenantStatus
 
 TENANT = "22222222-2222-2222-2222-222222222222"
 OTHER_TENANT = "33333333-3333-3333-3333-333333333333"
@@ -155,3 +155,25 @@ def test_a_disabled_or_unregistered_tenant_gets_no_backup_and_its_slot_is_passed
     enabled_again = start_due_backups(store, run_tables, tenants, engine, next_day)
     assert sorted(s.tenant_id for s in enabled_again) == [TENANT, OTHER_TENANT]
     assert {s.slot for s in enabled_again} == {FIRST_SLOT + timedelta(days=1)}
+
+
+def test_a_tenant_whose_verification_found_it_cannot_back_up_gets_no_scheduled_backup(
+    store: ScheduleStore, run_tables: RunTables, tenants: TenantRegistry, engine: FakeEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="shared.jobs.scheduled_backups")
+    blocked = store.create(TENANT, DAILY, "user:a", CREATED)
+    read_only = store.create(OTHER_TENANT, DAILY, "user:a", CREATED)
+    tenants.record_health(TENANT, TenantHealth(HealthStatus.CONSENT_MISSING, CREATED))
+    tenants.record_health(
+        OTHER_TENANT,
+        TenantHealth(HealthStatus.PERMISSIONS_MISSING, CREATED, ("DeviceManagementScripts.ReadWrite.All",),
+                     capabilities={"backup": True, "restore": False}),
+    )
+
+    [started] = start_due_backups(store, run_tables, tenants, engine, FIRST_SLOT + timedelta(seconds=1))
+
+    assert started.schedule_id == read_only.schedule_id, "permissions missing for restore only: backups run"
+    assert list_runs(run_tables, TENANT).items == []
+    assert store.get(TENANT, blocked.schedule_id).last_run_id is None
+    assert f"tenant {TENANT} is not ready (consent_missing)" in caplog.text

@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -20,6 +21,7 @@ from shared.auth.errors import (
     SigningKeysUnavailable,
     TokenExpired,
     TokenNotYetValid,
+    Unauthenticated,
     WrongAudience,
     WrongIssuer,
 )
@@ -152,10 +154,56 @@ def test_hs256_signed_with_the_public_key_is_refused(key: DevSigningKey, validat
         validator.validate(forged)
 
 
-@pytest.mark.parametrize("garbage", ["abc", "abc.def", "a.b.c", "eyJ.eyJ.x", "x" * 20_000])
+KID_IS_A_NUMBER = "eyJhbGciOiAiUlMyNTYiLCAia2lkIjogMTIzNDV9.e30.eA"
+"""Header `{"alg": "RS256", "kid": 12345}`: PyJWT refuses it with an error that is no DecodeError."""
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "abc",
+        "abc.def",
+        "a.b.c",
+        "eyJ.eyJ.x",
+        "x" * 20_000,
+        KID_IS_A_NUMBER,
+        "\xff\xfe\xfa.e30.eA",  # bytes that were not UTF-8, as a host widens them (Latin-1)
+        "eyJhbGciOiJSUzI1NiJ9.e30.eA\n",
+        "a.b.c.d",
+        "..",
+        "é.é.é",
+        _part({"alg": "RS256", "kid": ["a"]}) + ".e30.eA",
+        _part({"alg": "RS256", "kid": "k", "crit": [1]}) + ".e30.eA",
+        base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=").decode() + ".e30.eA",
+        base64.urlsafe_b64encode(b"\xff\xfe").rstrip(b"=").decode() + ".e30.eA",
+    ],
+)
 def test_malformed_tokens(validator: TokenValidator, garbage: str) -> None:
     with pytest.raises(InvalidToken):
         validator.validate(garbage)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": float("inf")},
+        {"exp": "soon"},
+        {"nbf": float("nan")},
+        {"iat": 10**400},
+        {"aud": [1, 2]},
+        {"iss": 5},
+        {"oid": 7},
+        {"idtyp": ["app"]},
+    ],
+)
+def test_signed_tokens_with_claims_of_the_wrong_type_are_401s(
+    key: DevSigningKey, validator: TokenValidator, claims: dict[str, object]
+) -> None:
+    payload = json.dumps({**_claims(), **claims}).encode()  # PyJWT refuses to encode some of these itself
+    token = jwt.api_jws.encode(payload, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+    with pytest.raises(Unauthenticated) as raised:
+        validator.validate(token)
+    assert raised.value.status == 401
 
 
 def test_entra_v1_and_v2_issuers_of_an_allowed_tenant(key: DevSigningKey, auth_dir: Path) -> None:

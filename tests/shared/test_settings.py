@@ -16,6 +16,12 @@ from cryptography.x509.oid import NameOID
 from shared.config.errors import ConfigurationError, MissingSetting
 from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, Settings, get_settings
 from shared.graph.config import ClientCertificate, ClientSecret
+from shared.graph.credentials import (
+    FederatedCredentialSpec,
+    GraphAppCredential,
+    KeyVaultCertificateSpec,
+    KeyVaultSecretSpec,
+)
 from shared.redact import redact
 
 TENANT = "8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
@@ -167,11 +173,13 @@ def test_local_graph_credentials_by_reference_name(tmp_path: Path) -> None:
             GRAPH_CREDENTIAL__CERTAPP__CERTIFICATE_PATH=str(pem_file),
         )
     )
-    secret_app = settings.graph.local_credentials["msp-app"]
+    secret_app = settings.graph.credentials["msp-app"]
+    assert isinstance(secret_app, GraphAppCredential)
     assert secret_app.client_id == "app-one"
     assert isinstance(secret_app.credential, ClientSecret)
     assert "secret-value" not in repr(settings), "secrets never print"
-    cert_app = settings.graph.local_credentials["certapp"]
+    cert_app = settings.graph.credentials["certapp"]
+    assert isinstance(cert_app, GraphAppCredential)
     assert isinstance(cert_app.credential, ClientCertificate)
     assert cert_app.credential.thumbprint == thumbprint
     assert cert_app.credential.private_key_pem.startswith("-----BEGIN PRIVATE KEY-----")
@@ -181,18 +189,103 @@ def test_local_graph_credentials_by_reference_name(tmp_path: Path) -> None:
     assert ACCOUNT_KEY in secrets_known
 
 
+MI_CLIENT_ID = "5e0c6a8f-3f3d-4d5e-9b0a-7c6d5e4f3a21"
+
+
+def test_federated_and_key_vault_credentials_hold_no_secret() -> None:
+    settings = Settings.from_env(
+        env(
+            TENANTATLAS_KEY_VAULT_URI="https://kv-example.vault.azure.net/",
+            TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID=MI_CLIENT_ID.upper(),
+            TENANTATLAS_KEY_VAULT_REFRESH_SECONDS="60",
+            GRAPH_CREDENTIAL__MSP_APP__CLIENT_ID="app-one",
+            GRAPH_CREDENTIAL__MSP_APP__MANAGED_IDENTITY_CLIENT_ID=MI_CLIENT_ID,
+            GRAPH_CREDENTIAL__GOV__CLIENT_ID="app-gov",
+            GRAPH_CREDENTIAL__GOV__MANAGED_IDENTITY_CLIENT_ID=MI_CLIENT_ID,
+            GRAPH_CREDENTIAL__GOV__ASSERTION_AUDIENCE="api://AzureADTokenExchangeUSGov",
+            GRAPH_CREDENTIAL__VAULT_CERT__CLIENT_ID="app-two",
+            GRAPH_CREDENTIAL__VAULT_CERT__KEY_VAULT_CERTIFICATE="graph-msp-cert",
+            GRAPH_CREDENTIAL__VAULT_SECRET__CLIENT_ID="app-three",
+            GRAPH_CREDENTIAL__VAULT_SECRET__KEY_VAULT_SECRET="graph-msp-secret",
+            IDENTITY_HEADER="platform-identity-header-value",
+        )
+    )
+    assert settings.graph.credentials == {
+        "msp-app": FederatedCredentialSpec("app-one", MI_CLIENT_ID, "api://AzureADTokenExchange"),
+        "gov": FederatedCredentialSpec("app-gov", MI_CLIENT_ID, "api://AzureADTokenExchangeUSGov"),
+        "vault-cert": KeyVaultCertificateSpec("app-two", "graph-msp-cert"),
+        "vault-secret": KeyVaultSecretSpec("app-three", "graph-msp-secret"),
+    }
+    assert settings.graph.managed_identity_client_id == MI_CLIENT_ID
+    assert settings.graph.key_vault_refresh_seconds == 60
+    assert settings.secret_values() == ("platform-identity-header-value", CONNECTION, ACCOUNT_KEY)
+    assert "platform-identity-header-value" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        (
+            {
+                "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
+                "GRAPH_CREDENTIAL__APP__KEY_VAULT_SECRET": "graph-secret",
+            },
+            "TENANTATLAS_KEY_VAULT_URI",
+        ),
+        (
+            {
+                "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
+                "GRAPH_CREDENTIAL__APP__MANAGED_IDENTITY_CLIENT_ID": "x",
+            },
+            "GRAPH_CREDENTIAL__APP__MANAGED_IDENTITY_CLIENT_ID",
+        ),
+        (
+            {
+                "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
+                "GRAPH_CREDENTIAL__APP__CLIENT_SECRET": "s",
+                "GRAPH_CREDENTIAL__APP__ASSERTION_AUDIENCE": "api://x",
+            },
+            "GRAPH_CREDENTIAL__APP__ASSERTION_AUDIENCE",
+        ),
+        (
+            {
+                "TENANTATLAS_KEY_VAULT_URI": "https://kv.vault.azure.net",
+                "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
+                "GRAPH_CREDENTIAL__APP__KEY_VAULT_CERTIFICATE": "not/a name",
+            },
+            "GRAPH_CREDENTIAL__APP__KEY_VAULT_CERTIFICATE",
+        ),
+        (
+            {
+                "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
+                "GRAPH_CREDENTIAL__APP__MANAGED_IDENTITY_CLIENT_ID": MI_CLIENT_ID,
+                "GRAPH_CREDENTIAL__APP__KEY_VAULT_SECRET": "graph-secret",
+            },
+            "GRAPH_CREDENTIAL__APP__KEY_VAULT_SECRET",
+        ),
+        ({"TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID": "my-identity"}, "TENANTATLAS_MANAGED_IDENTITY_CLIENT_ID"),
+        ({"TENANTATLAS_KEY_VAULT_REFRESH_SECONDS": "0"}, "TENANTATLAS_KEY_VAULT_REFRESH_SECONDS"),
+        ({"TENANTATLAS_KEY_VAULT_REFRESH_SECONDS": "1e3"}, "TENANTATLAS_KEY_VAULT_REFRESH_SECONDS"),
+    ],
+)
+def test_bad_credential_sources_name_the_setting(overrides: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env(env(**overrides))
+    assert raised.value.setting == setting
+
+
 @pytest.mark.parametrize(
     ("overrides", "setting"),
     [
         ({"GRAPH_CREDENTIAL__APP__CLIENT_SECRET": "s3cret-value"}, "GRAPH_CREDENTIAL__APP__CLIENT_ID"),
-        ({"GRAPH_CREDENTIAL__APP__CLIENT_ID": "id"}, "GRAPH_CREDENTIAL__APP__CLIENT_SECRET"),
+        ({"GRAPH_CREDENTIAL__APP__CLIENT_ID": "id"}, "GRAPH_CREDENTIAL__APP__MANAGED_IDENTITY_CLIENT_ID"),
         (
             {
                 "GRAPH_CREDENTIAL__APP__CLIENT_ID": "id",
                 "GRAPH_CREDENTIAL__APP__CLIENT_SECRET": "s",
                 "GRAPH_CREDENTIAL__APP__CERTIFICATE_PATH": "/x.pem",
             },
-            "GRAPH_CREDENTIAL__APP__CLIENT_SECRET",
+            "GRAPH_CREDENTIAL__APP__CERTIFICATE_PATH",
         ),
         ({"GRAPH_CREDENTIAL__APP__PASSWORD": "x"}, "GRAPH_CREDENTIAL__APP__PASSWORD"),
         (
@@ -222,7 +315,7 @@ def test_get_settings_reads_environment_over_local_settings_and_registers_secret
     monkeypatch.setenv("TENANTATLAS_VERSION", "from-environment")
     settings = get_settings()
     assert settings.version == "from-environment"
-    assert settings.graph.local_credentials["app"].client_id == "id"
+    assert settings.graph.credentials["app"].client_id == "id"
     assert get_settings() is settings
     leaked = "token request failed: Planted~Secret~Value~42 was rejected"
     assert redact(leaked) == "token request failed: [REDACTED] was rejected"
@@ -259,7 +352,7 @@ def test_local_settings_json_plants_nothing_in_a_deployed_app(monkeypatch: pytes
     settings = get_settings()
     assert not settings.is_local
     assert settings.graph.cloud("public").graph_base_url == "https://graph.microsoft.com"
-    assert dict(settings.graph.local_credentials) == {}
+    assert dict(settings.graph.credentials) == {}
 
 
 def test_nothing_else_reads_the_environment() -> None:

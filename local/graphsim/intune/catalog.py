@@ -8,6 +8,7 @@ plug in through `families/`.
 from __future__ import annotations
 
 from .catalog_capture import CAPTURE_ONLY
+from .catalog_companions import COMPANIONS
 from .spec import Nav, TypeSpec
 from .subtypes import (
     APP_PROTECTION,
@@ -68,6 +69,7 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
         G + "deviceManagementConfigurationPolicy",
         "config",
         assign_key="assignments",
+        put_replaces=True,
         page_size=25,
         navs=(
             assignments("deviceManagementConfigurationPolicyAssignment"),
@@ -271,11 +273,20 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
     ),
     TypeSpec(
         DM + "roleAssignments",
-        G + "deviceAndAppManagementRoleAssignment",
+        G + "roleAssignment",
         "rbac",
+        (G + "deviceAndAppManagementRoleAssignment",),
+        odata_type_required=False,
         v1=True,
+        navs=(Nav("roleDefinition", G + "roleDefinition", single=True),),
         timestamps=(),
-        schema={**NAMED, "members": (list, False), "resourceScopes": (list, False)},
+        schema={
+            **NAMED,
+            "members": (list, True),
+            "resourceScopes": (list, False),
+            "scopeMembers": (list, False),
+            "scopeType": (str, False),
+        },
     ),
     TypeSpec(
         DM + "notificationMessageTemplates",
@@ -362,6 +373,7 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
         G + "deviceManagementCompliancePolicy",
         "config",
         assign_key="assignments",
+        put_replaces=True,
         page_size=25,
         navs=(
             assignments("deviceManagementConfigurationPolicyAssignment"),
@@ -372,15 +384,15 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
                 (Nav("scheduledActionConfigurations", G + "deviceManagementComplianceActionItem"),),
             ),
         ),
-        schema={"name": (str, True), "platforms": (str, True), "technologies": (str, True)},
-    ),
-    TypeSpec(
-        DM + "reusablePolicySettings",
-        G + "deviceManagementReusablePolicySetting",
-        "config",
-        scope_tags=None,
-        inert_navs=("referencingConfigurationPolicies",),
-        schema={**NAMED, "settingDefinitionId": (str, True), "settingInstance": (dict, True)},
+        timestamps=("createdDateTime", "lastModifiedDateTime"),
+        schema={
+            "name": (str, True),
+            "description": (str, False),
+            "platforms": (str, True),
+            "technologies": (str, True),
+            "settings": (list, False),
+            "scheduledActionsForRule": (list, False),
+        },
     ),
     TypeSpec(
         DM + "deviceCategories",
@@ -391,23 +403,16 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
         schema=NAMED,
     ),
     TypeSpec(
-        "identity/conditionalAccess/policies",
-        G + "conditionalAccessPolicy",
-        "ca",
-        v1=True,
+        DM + "reusablePolicySettings",
+        G + "deviceManagementReusablePolicySetting",
+        "config",
         scope_tags=None,
-        intune=False,
-        timestamps=("createdDateTime", "modifiedDateTime"),
-        schema={
-            "displayName": (str, True),
-            "state": (str, True),
-            "conditions": (dict, True),
-            "grantControls": (dict, False),
-            "sessionControls": (dict, False),
-        },
+        inert_navs=("referencingConfigurationPolicies",),
+        version="int",
+        schema={**NAMED, "settingDefinitionId": (str, True), "settingInstance": (dict, True)},
     ),
 )
 
-TYPES: tuple[TypeSpec, ...] = (*CONFIGURABLE, *CAPTURE_ONLY)
+TYPES: tuple[TypeSpec, ...] = (*CONFIGURABLE, *COMPANIONS, *CAPTURE_ONLY)
 BY_COLLECTION: dict[str, TypeSpec] = {spec.collection: spec for spec in TYPES}
 BY_ENTITY: dict[str, TypeSpec] = {spec.entity: spec for spec in TYPES if not spec.mixed_of}

@@ -18,6 +18,7 @@ CAPTURE_ONLY: tuple[TypeSpec, ...] = (
         MOBILE_APP_TYPES,
         v1=True,
         writable=False,
+        assign_key="mobileAppAssignments",
         navs=(Nav("assignments", G + "mobileAppAssignment"),),
         inert_navs=("categories", "relationships"),
     ),
@@ -45,7 +46,8 @@ CAPTURE_ONLY: tuple[TypeSpec, ...] = (
         G + "depOnboardingSetting",
         "service",
         writable=False,
-        inert_navs=("enrollmentProfiles", "importedAppleDeviceIdentities"),
+        navs=(Nav("enrollmentProfiles", G + "enrollmentProfile"),),
+        inert_navs=("importedAppleDeviceIdentities",),
         timestamps=("lastModifiedDateTime",),
     ),
     TypeSpec(

@@ -8,6 +8,7 @@ from typing import Any
 
 from local.graphsim.contract import GraphRequest, GraphResponse
 
+from .errors import method_not_allowed
 from .query import ODataQuery
 from .render import context_url
 from .spec import TypeSpec
@@ -58,3 +59,11 @@ class Family:
     def new_id(self, ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> str | None:
         """An id in the type's own format, or None for a GUID."""
         return None
+
+    def read_singleton(self, ctx: Ctx, spec: TypeSpec) -> dict[str, Any] | None:
+        """A singleton's object, or None when the tenant has not set it up (404)."""
+        return next(iter(ctx.tenant.table(spec.collection).values()), None)
+
+    def patch_singleton(self, ctx: Ctx, spec: TypeSpec) -> GraphResponse:
+        """A PATCH of a singleton; most are read-only."""
+        raise method_not_allowed(ctx.request.method)

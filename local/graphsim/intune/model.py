@@ -63,10 +63,15 @@ class GraphModel:
         return self._sub_resource(ctx, spec, obj, rest[1:])
 
     def _singleton(self, ctx: Ctx, spec: TypeSpec, rest: list[str]) -> GraphResponse:
-        if rest or ctx.request.method != "GET":
-            raise segment_not_found(rest[0]) if rest else method_not_allowed(ctx.request.method)
-        objs = crud.table_items(ctx, spec)
-        if not objs:
+        if rest:
+            raise segment_not_found(rest[0])
+        family = family_for(spec.collection)
+        if ctx.request.method == "PATCH":
+            return family.patch_singleton(ctx, spec)
+        if ctx.request.method != "GET":
+            raise method_not_allowed(ctx.request.method)
+        obj = family.read_singleton(ctx, spec)
+        if obj is None:
             raise GraphFailure(
                 404, "ResourceNotFound", f"{spec.name} is not configured in this tenant.", intune=True
             )
@@ -74,7 +79,7 @@ class GraphModel:
             200,
             {
                 "@odata.context": ctx.context(f"{spec.collection}/$entity"),
-                **crud.render_entity(spec, objs[0], ctx.query),
+                **crud.render_entity(spec, obj, ctx.query),
             },
         )
 
@@ -94,7 +99,7 @@ class GraphModel:
             raise method_not_allowed(method)
         if method == "PATCH":
             return crud.update(ctx, spec, family, obj, ctx.request.body, replace=False)
-        if method == "PUT" and spec.name == "configurationPolicies":
+        if method == "PUT" and spec.put_replaces:
             return crud.update(ctx, spec, family, obj, ctx.request.body, replace=True)
         if method == "DELETE":
             return crud.delete(ctx, spec, family, obj)
@@ -107,7 +112,7 @@ class GraphModel:
         if action is not None:
             return action(ctx, spec, obj, rest)
         if segment == "assign":
-            if not spec.writable:
+            if not spec.writable and spec.assign_key is None:
                 raise method_not_allowed(ctx.request.method)
             return navs.assign(ctx, spec, obj, rest)
         if _FUNCTION_SEGMENT.match(segment):
@@ -179,11 +184,11 @@ class GraphModel:
         return {
             spec.collection: [dump_object(obj) for obj in tenant.table(spec.collection).values()]
             for spec in TYPES
-            if not spec.builtin and not spec.mixed_of
+            if not spec.builtin and not spec.mixed_of and spec.stored
         }
 
     def collections(self) -> list[str]:
-        return [spec.collection for spec in TYPES if not spec.builtin]
+        return [spec.collection for spec in TYPES if not spec.builtin and spec.stored]
 
     def reset(self) -> None:
         self._tenants.clear()
@@ -196,7 +201,7 @@ class GraphModel:
 
     def _admin_spec(self, collection: str, obj: dict[str, Any]) -> TypeSpec:
         spec = BY_COLLECTION.get(collection.strip("/"))
-        if spec is None or spec.builtin:
+        if spec is None or spec.builtin or not spec.stored:
             raise AdminInputError(
                 f"unknown collection '{collection}'; known: {', '.join(self.collections())}"
             )

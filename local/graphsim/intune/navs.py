@@ -25,10 +25,16 @@ TARGET_TYPES = frozenset(
         "allLicensedUsersAssignmentTarget",
         "configurationManagerCollectionAssignmentTarget",
         "mobileAppAssignmentTarget",
+        "cloudPcManagementGroupAssignmentTarget",
     )
 )
+CLOUD_PC_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 GROUP_TARGETS = frozenset(
-    {"#microsoft.graph.groupAssignmentTarget", "#microsoft.graph.exclusionGroupAssignmentTarget"}
+    {
+        "#microsoft.graph.groupAssignmentTarget",
+        "#microsoft.graph.exclusionGroupAssignmentTarget",
+        CLOUD_PC_TARGET,
+    }
 )
 FILTER_TYPES = frozenset({"none", "include", "exclude"})
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

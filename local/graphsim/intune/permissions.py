@@ -42,6 +42,7 @@ AREAS: dict[str, Area] = {
         ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"),
         ("Policy.ReadWrite.ConditionalAccess",),
     ),
+    "cloudpc": Area(("CloudPC.Read.All", "CloudPC.ReadWrite.All"), ("CloudPC.ReadWrite.All",)),
 }
 
 

@@ -44,6 +44,10 @@ class TypeSpec:
     """Body key of `POST /{id}/assign`, which replaces the whole set of assignments."""
     assign_per_target: bool = False
     """Assignments are created one target at a time with `POST /{id}/assignments`."""
+    put_replaces: bool = False
+    """`PUT /{id}` replaces the whole object, sub-resources included (settings catalog)."""
+    client_ids: bool = False
+    """A create names the object's ID itself (authentication contexts `c1`..`c99`)."""
     navs: tuple[Nav, ...] = ()
     inert_navs: tuple[str, ...] = ()
     """Real navigation properties the simulator accepts in `$expand` and serves empty (reports, statuses)."""
@@ -61,6 +65,9 @@ class TypeSpec:
     singleton: bool = False
     builtin: bool = False
     """A catalog shared by all tenants (ADMX definitions, intent templates): read-only."""
+    stored: bool = True
+    """False for an entity served from other collections' objects (`deviceManagement`, whose
+    `settings` are the `deviceManagement/settings` singleton): no table of its own."""
 
     @property
     def name(self) -> str:

@@ -23,7 +23,7 @@ ALL_ROLES = frozenset(
         "DeviceManagementManagedDevices",
         "Group",
     )
-) | {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}
+) | {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "CloudPC.ReadWrite.All"}
 
 
 class ModelClient:

@@ -52,7 +52,9 @@ def unresolved_type(named: str) -> GraphFailure:
 
 def validate_create(spec: TypeSpec, body: dict[str, Any]) -> None:
     check_schema(spec, body, creating=True)
-    present = [name for name in READ_ONLY_ON_CREATE if name in body]
+    present = [
+        name for name in READ_ONLY_ON_CREATE if name in body and not (spec.client_ids and name == "id")
+    ]
     if present:
         raise intune_bad_request(
             f"Property '{present[0]}' is read-only and is set by the service; "

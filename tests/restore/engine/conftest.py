@@ -12,7 +12,7 @@ import pytest
 from local.graphsim.testing import GraphSim
 from shared.graph import ClientSecret, GraphClient, GraphClientConfig, RetryPolicy
 from shared.graph.pacing import PacingPolicy
-from shared.intune import TYPES, CapturedPolicy, ObjectType, Strategy, capture_policies_batched
+from shared.intune import TYPES, CapturedPolicy, ObjectType, capture_policies_batched, listing
 
 MakeClient = Callable[[str], GraphClient]
 Capture = Callable[[GraphClient, list[str]], dict[str, list[CapturedPolicy]]]
@@ -80,12 +80,7 @@ def capture() -> Capture:
 
 def list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
     """What a backup lists for one type (all pages), the catalog's skip rules applied."""
-    if entry.strategy is Strategy.SINGLETON:
-        objects = [client.get(entry.collection, version=entry.version)]
-    else:
-        expand = entry.expand if entry.list_expand is None else entry.list_expand
-        params = dict(entry.list_params) | ({"$expand": ",".join(expand)} if expand else {})
-        objects = client.get_all(entry.collection, params=params or None, version=entry.version)
+    objects = listing.list_objects(client, entry)
     return [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
 
 

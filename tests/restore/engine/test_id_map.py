@@ -9,7 +9,7 @@ import pytest
 
 from local.graphsim.testing import GraphSim
 from shared.graph import GraphClient, GraphForbidden
-from shared.restore.remap import build_id_map
+from shared.restore.remap import build_id_map, kinds_for
 
 MakeClient = Callable[[str], GraphClient]
 LISTINGS = {
@@ -18,6 +18,11 @@ LISTINGS = {
     "/beta/deviceManagement/notificationMessageTemplates",
     "/v1.0/groups",
     "/beta/deviceAppManagement/mobileApps",
+    "/beta/deviceManagement/reusablePolicySettings",
+    "/v1.0/identity/conditionalAccess/namedLocations",
+    "/v1.0/policies/authenticationStrengthPolicies",
+    "/v1.0/identity/conditionalAccess/authenticationContextClassReferences",
+    "/beta/deviceManagement/roleDefinitions",
 }
 
 
@@ -56,3 +61,26 @@ def test_a_listing_that_fails_fails_the_map(
     )
     with pytest.raises(GraphForbidden):
         build_id_map(make_client(demo_tenant), make_client(customer_tenant))
+
+
+def test_only_the_kinds_the_items_refer_to_are_listed(
+    sim: GraphSim, make_client: MakeClient, demo_tenant: str, customer_tenant: str
+) -> None:
+    sim.admin.clear_log()
+    ids = build_id_map(make_client(demo_tenant), make_client(customer_tenant), ["conditionalAccessPolicies"])
+
+    paths = sorted(e["path"] for e in sim.admin.log(tenant=customer_tenant, kind="graph"))
+    assert paths == sorted(
+        [
+            "/beta/deviceManagement/roleScopeTags",
+            "/beta/deviceManagement/assignmentFilters",
+            "/v1.0/groups",
+            "/v1.0/identity/conditionalAccess/namedLocations",
+            "/v1.0/policies/authenticationStrengthPolicies",
+            "/v1.0/identity/conditionalAccess/authenticationContextClassReferences",
+        ]
+    )
+    assert not ids.reusable_settings and not ids.mobile_apps
+    builtin = "00000000-0000-0000-0000-000000000002"
+    assert ids.auth_strengths[builtin] == builtin, "built-in strengths have the same ID and name everywhere"
+    assert kinds_for(["mobileAppConfigurations"]) == ("scope_tags", "filters", "groups", "mobile_apps")

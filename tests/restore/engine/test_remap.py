@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from shared.restore.remap import NO_TEMPLATE, REFERENCE_KINDS, IdMap, remap_content
+from shared.restore.remap_types import REFERENCE_VALUE
 
 G = "#microsoft.graph."
 SRC_GROUP, DST_GROUP, GONE_GROUP = (f"{n}0000000-0000-0000-0000-000000000000" for n in "123")
@@ -21,7 +22,20 @@ def ids() -> IdMap:
         groups={SRC_GROUP: DST_GROUP},
         group_names={SRC_GROUP: "Pilot", GONE_GROUP: "Pilot users"},
         mobile_apps={"app-src": "app-dst"},
-        names={"9": "Lab", GONE_FILTER: "FLT - Old", "t-gone": "NOTIFY - Old", "app-gone": "Teams"},
+        reusable_settings={"rs-src": "rs-dst"},
+        named_locations={"loc-src": "loc-dst"},
+        auth_strengths={"str-src": "str-dst"},
+        auth_contexts={"c1": "c4"},
+        role_definitions={"role-src": "role-dst"},
+        names={
+            "9": "Lab",
+            GONE_FILTER: "FLT - Old",
+            "t-gone": "NOTIFY - Old",
+            "app-gone": "Teams",
+            "rs-gone": "FW - Old addresses",
+            "loc-gone": "Branch",
+            "str-gone": "Phishing-resistant",
+        },
     )
 
 
@@ -182,32 +196,124 @@ def test_a_map_survives_json_between_activities() -> None:
     )
 
 
-def test_conditional_access_excluded_users_and_locations_block_a_cross_tenant_restore() -> None:
-    """User and named location IDs are the source tenant's own; an exclusion of them written into
-    another tenant would exclude no one there."""
-    user, location = "50000000-0000-0000-0000-000000000000", "60000000-0000-0000-0000-000000000000"
+def test_conditional_access_excluded_users_block_a_cross_tenant_restore() -> None:
+    """User IDs are the source tenant's own; an exclusion of them written into another tenant
+    would exclude no one there."""
+    user = "50000000-0000-0000-0000-000000000000"
     policy = {
-        "conditions": {
-            "users": {"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers", user]},
-            "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted", location]},
-        }
+        "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers", user]}}
     }
     remapped = remap_content("conditionalAccessPolicies", policy, ids())
-    assert remapped.missing_exclusions == (f"user {user}", f"named location {location}")
+    assert remapped.missing_exclusions == (f"user {user}",)
     assert [reason.split(";")[0] for reason in remapped.blocked] == [
         f"User '{user}' is excluded in conditions.users.excludeUsers, and users are not mapped between "
         "tenants",
-        f"Named location '{location}' is excluded in conditions.locations.excludeLocations, and named "
-        "locations are not mapped between tenants",
     ]
     assert remapped.content["conditions"] == policy["conditions"]
+    assert remap_content("conditionalAccessPolicies", policy, replace(ids(), same=True)).blocked == ()
 
-    same = replace(ids(), same=True)
-    assert remap_content("conditionalAccessPolicies", policy, same).blocked == ()
-    keywords_only = {
+
+def access_policy(location: str, strength: str, context: str) -> dict[str, Any]:
+    return {
         "conditions": {
-            "users": {"includeUsers": ["All"], "excludeUsers": ["GuestsOrExternalUsers"]},
-            "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]},
-        }
+            "applications": {"includeAuthenticationContextClassReferences": [context]},
+            "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted", location]},
+        },
+        "grantControls": {"builtInControls": [], "authenticationStrength": {"id": strength}},
     }
-    assert remap_content("conditionalAccessPolicies", keywords_only, ids()).blocked == ()
+
+
+def test_conditional_access_locations_strengths_and_contexts_are_remapped_by_name() -> None:
+    remapped = remap_content("conditionalAccessPolicies", access_policy("loc-src", "str-src", "c1"), ids())
+    assert remapped.blocked == () and remapped.notes == ()
+    assert remapped.content["conditions"]["locations"]["excludeLocations"] == ["AllTrusted", "loc-dst"]
+    assert remapped.content["grantControls"]["authenticationStrength"] == {"id": "str-dst"}
+    assert remapped.content["conditions"]["applications"]["includeAuthenticationContextClassReferences"] == [
+        "c4"
+    ]
+
+
+def test_conditional_access_missing_location_strength_or_context_blocks_the_policy() -> None:
+    remapped = remap_content("conditionalAccessPolicies", access_policy("loc-gone", "str-gone", "c9"), ids())
+    assert remapped.missing_exclusions == (
+        "named location Branch",
+        "authentication context c9",
+        "authentication strength Phishing-resistant",
+    )
+    assert [reason.split(";")[0] for reason in remapped.blocked] == [
+        "Named location 'Branch' in conditions.locations.excludeLocations does not exist in the target",
+        "Authentication context 'c9' in conditions.applications.includeAuthenticationContextClassReferences "
+        "does not exist in the target",
+        "Authentication strength 'Phishing-resistant' in grantControls.authenticationStrength does not exist "
+        "in the target",
+    ]
+    assert remapped.content == access_policy("loc-gone", "str-gone", "c9"), "blocked references stay unmapped"
+
+
+def test_a_planned_reference_maps_to_a_placeholder_that_names_it() -> None:
+    planned = ids().with_planned(
+        [
+            ("namedLocations", "loc-gone", "Branch"),
+            ("namedLocations", "loc-src", "HQ"),
+            ("authenticationStrengthPolicies", "str-gone", "Phishing-resistant"),
+            ("authenticationContextClassReferences", "c9", "Finance"),
+            ("mobileApps", "app-gone", "Teams"),
+        ]
+    )
+    remapped = remap_content(
+        "conditionalAccessPolicies", access_policy("loc-gone", "str-gone", "c9"), planned
+    )
+    assert remapped.blocked == ()
+    assert remapped.content["conditions"]["locations"]["excludeLocations"] == [
+        "AllTrusted",
+        "(restored first: Branch)",
+    ]
+    assert planned.named_locations["loc-src"] == "loc-dst", "what the target has stays mapped to it"
+    assert "app-gone" not in planned.mobile_apps, "apps are never restored, so never planned"
+
+
+def test_settings_naming_a_reusable_setting_name_the_targets_copy() -> None:
+    def policy(reusable: str) -> dict[str, Any]:
+        value = {"@odata.type": REFERENCE_VALUE, "value": reusable, "note": None}
+        instance = {"settingDefinitionId": "fw_rule_remoteaddresses", "simpleSettingCollectionValue": [value]}
+        return {"settings": [{"settingInstance": instance}]}
+
+    for policy_type in ("configurationPolicies", "compliancePolicies"):
+        remapped = remap_content(policy_type, policy("rs-src"), ids())
+        assert remapped.content == policy("rs-dst") and remapped.blocked == ()
+        missing = remap_content(policy_type, policy("rs-gone"), ids())
+        assert missing.missing_exclusions == ("reusable setting FW - Old addresses",)
+        assert missing.content == policy("rs-gone")
+
+
+def test_role_assignments_map_role_and_groups_and_refuse_to_lose_all_of_them() -> None:
+    assignment = {
+        "roleDefinition": {"id": "role-src", "displayName": "Helpdesk"},
+        "members": [SRC_GROUP, GONE_GROUP],
+        "resourceScopes": [GONE_GROUP],
+        "scopeType": "resourceScope",
+    }
+    remapped = remap_content("roleAssignments", assignment, ids())
+    assert remapped.content["roleDefinition"]["id"] == "role-dst"
+    assert remapped.content["members"] == [DST_GROUP]
+    assert remapped.missing_exclusions == ("scope groups",), "no scope left: its scope would change"
+    everything = remap_content(
+        "roleAssignments", {**assignment, "scopeType": "allDevices", "resourceScopes": []}, ids()
+    )
+    assert everything.blocked == () and "'Pilot users'" in everything.notes[0]
+    no_role = remap_content(
+        "roleAssignments", {**assignment, "roleDefinition": {"id": "x", "displayName": "Gone"}}, ids()
+    )
+    assert "role Gone" in no_role.missing_exclusions
+
+
+def test_a_cloud_pc_policy_joined_through_another_tenants_network_is_not_written() -> None:
+    policy = {
+        "domainJoinConfigurations": [
+            {"domainJoinType": "hybridAzureADJoin", "onPremisesConnectionId": "anc-1"}
+        ]
+    }
+    assert remap_content("cloudPcProvisioningPolicies", policy, ids()).missing_exclusions == (
+        "network connection anc-1",
+    )
+    assert remap_content("cloudPcProvisioningPolicies", policy, replace(ids(), same=True)).blocked == ()

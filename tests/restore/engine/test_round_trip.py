@@ -1,5 +1,6 @@
 """Round trip: capture every restorable type of a `demo` tenant, write it into an empty tenant with
-`write_item` in catalog restore order, capture the target, and compare type by type.
+`write_item` in catalog restore order (into the target's own object for the types that are never
+created: the tenant-wide settings, an app's assignments), capture the target, and compare type by type.
 
 References are compared by name in each tenant's own space (group, filter, scope tag, template
 and app IDs differ between tenants), so the check does not lean on the remapping under test.
@@ -15,7 +16,8 @@ from typing import Any
 
 from local.graphsim.testing import GraphSim
 from shared.intune import SECRETS_MARKER, CapturedPolicy, restore_sequence
-from shared.intune.catalog import ORDER_TEMPLATES, TYPES
+from shared.intune.catalog import TYPES
+from shared.restore.lookup import find_matches, match_filter, natural_key
 from shared.restore.remap import IdMap, build_id_map
 from shared.restore.write import RestoreWouldWiden, WriteResult, write_item
 from shared.storage import canonical_json
@@ -54,19 +56,32 @@ def test_every_restorable_type_survives_a_round_trip_into_an_empty_tenant(
     ids: IdMap = build_id_map(source, target)
     phase = 0
     for entry in restore_sequence():
-        if phase and phase <= ORDER_TEMPLATES and entry.restore_order != phase:
+        if phase and entry.restore_order != phase:
             ids = build_id_map(source, target)
         phase = entry.restore_order
         for policy in backup[entry.name]:
+            existing = None
+            if entry.target_must_exist:
+                (existing,) = find_matches(
+                    target,
+                    entry.name,
+                    natural_key(entry.name, policy.payload),
+                    **match_filter(entry.name, policy.payload),
+                )
             try:
                 result = write_item(
-                    target, entry.name, policy.payload, target_id=None, ids=ids, source_id=policy.policy_id
+                    target,
+                    entry.name,
+                    policy.payload,
+                    target_id=existing,
+                    ids=ids,
+                    source_id=policy.policy_id,
                 )
             except RestoreWouldWiden as exc:
                 assert exc.exclusions == (missing_name,), (entry.name, exc.reason)
                 refused.setdefault(entry.name, []).append(policy)
                 continue
-            assert result.action == "created"
+            assert result.action == ("updated" if entry.target_must_exist else "created")
             results.setdefault(entry.name, []).append((policy, result))
 
     covered = {name for name, written in results.items() if written}

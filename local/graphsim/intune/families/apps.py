@@ -1,5 +1,6 @@
 """App management: app protection policies get their targeted apps with `targetApps`;
-notification templates take one `localizedNotificationMessages` POST per locale."""
+notification templates take one `localizedNotificationMessages` POST per locale; an app's
+assignments are replaced by `/assign {"mobileAppAssignments"}`, each with an install intent."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from local.graphsim.contract import GraphResponse
 
+from .. import navs
 from ..context import ActionHandler, Ctx, Family
 from ..errors import intune_bad_request, method_not_allowed
 from ..spec import TypeSpec
@@ -55,3 +57,25 @@ class NotificationTemplateFamily(Family):
         obj.setdefault("defaultLocale", "en-us")
         obj.setdefault("brandingOptions", "none")
         obj["localizedNotificationMessages"] = []
+
+
+INTENTS = frozenset({"available", "required", "uninstall", "availableWithoutEnrollment"})
+
+
+class MobileAppFamily(Family):
+    collections = ("deviceAppManagement/mobileApps",)
+
+    def actions(self) -> dict[str, ActionHandler]:
+        return {"assign": assign_app}
+
+
+def assign_app(ctx: Ctx, spec: TypeSpec, obj: dict[str, Any], rest: list[str]) -> GraphResponse:
+    """Each app assignment says how the app is installed; `available` cannot go to all devices."""
+    for item in require_object(ctx.request.body).get("mobileAppAssignments") or []:
+        intent = item.get("intent") if isinstance(item, dict) else None
+        if intent not in INTENTS:
+            raise intune_bad_request(f"Unknown app assignment intent '{intent}'.")
+        kind = ((item.get("target") or {}) if isinstance(item.get("target"), dict) else {}).get("@odata.type")
+        if intent == "available" and kind == "#microsoft.graph.allDevicesAssignmentTarget":
+            raise intune_bad_request("An app cannot be made available to all devices; assign it to users.")
+    return navs.assign(ctx, spec, obj, rest)

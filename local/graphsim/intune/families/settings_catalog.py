@@ -1,8 +1,10 @@
-"""Settings catalog (`configurationPolicies`): settings validated and numbered, `settingCount`
-kept true, PUT as full replace, PATCH for metadata only, and computed `settingDefinitions`."""
+"""Settings catalog (`configurationPolicies`): settings validated and numbered, references to
+reusable settings checked, `settingCount` kept true, PUT as full replace, PATCH for metadata only,
+and computed `settingDefinitions`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..context import Ctx, Family
@@ -25,6 +27,8 @@ INSTANCE_TYPES = frozenset(
     )
 )
 DEFINITION_TYPE = "#microsoft.graph.deviceManagementConfiguration{}SettingDefinition"
+REFERENCE_VALUE = "#microsoft.graph.deviceManagementConfigurationReferenceSettingValue"
+REUSABLE_SETTINGS = "deviceManagement/reusablePolicySettings"
 
 
 class SettingsCatalogFamily(Family):
@@ -32,6 +36,7 @@ class SettingsCatalogFamily(Family):
 
     def on_create(self, ctx: Ctx, spec: TypeSpec, obj: dict[str, Any]) -> None:
         settings = number_settings(obj.get("settings") or [])
+        check_references(ctx, settings)
         obj["settings"] = settings
         obj["settingCount"] = len(settings)
         obj.setdefault("creationSource", None)
@@ -56,11 +61,31 @@ class SettingsCatalogFamily(Family):
                 )
             return
         settings = number_settings(changes.get("settings") or [])
+        check_references(ctx, settings)
         changes["settings"] = settings
         changes["settingCount"] = len(settings)
         for kept in ("creationSource", "isAssigned", "priorityMetaData", "templateReference"):
             if kept in stored and kept not in changes:
                 changes[kept] = stored[kept]
+
+
+def check_references(ctx: Ctx, settings: Any) -> None:
+    """Every reusable setting a policy's settings name must exist in the tenant."""
+    for reference in referenced_ids(settings):
+        if ctx.tenant.get(REUSABLE_SETTINGS, reference) is None:
+            raise intune_bad_request(f"Reusable policy setting '{reference}' was not found.")
+
+
+def referenced_ids(node: Any) -> Iterator[str]:
+    """IDs of the reusable settings named anywhere in `node` (a policy's settings)."""
+    if isinstance(node, dict):
+        if node.get("@odata.type") == REFERENCE_VALUE:
+            yield str(node.get("value"))
+        for value in node.values():
+            yield from referenced_ids(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from referenced_ids(value)
 
 
 def number_settings(settings: Any) -> list[dict[str, Any]]:

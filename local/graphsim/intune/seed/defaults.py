@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ..families.tenant_settings import DEVICE_MANAGEMENT_SETTINGS
 from ..store import TenantStore
 from .builtin import stable_id
 
@@ -35,23 +36,26 @@ DEFAULT_ENROLLMENT = (
         {"showInstallationProgress": False, "installProgressTimeoutInMinutes": 60},
     ),
 )
-DEVICE_MANAGEMENT_SETTINGS = {
-    "id": "settings",
-    "deviceComplianceCheckinThresholdDays": 30,
-    "isScheduledActionEnabled": True,
-    "secureByDefault": False,
-    "enhancedJailBreak": False,
-    "deviceInactivityBeforeRetirementInDay": 0,
-    "derivedCredentialProvider": "notConfigured",
-    "derivedCredentialUrl": None,
-    "androidDeviceAdministratorEnrollmentEnabled": False,
-    "ignoreDevicesForUnsupportedSettingsEnabled": False,
-    "enableLogCollection": True,
-    "enableAutopilotDiagnostics": True,
-    "enableEnhancedTroubleshootingExperience": False,
-    "enableDeviceGroupMembershipReport": False,
-}
-"""The tenant-wide Intune settings (`GET /deviceManagement/settings`) as a new tenant has them."""
+BUILTIN_STRENGTHS = (
+    (
+        "00000000-0000-0000-0000-000000000002",
+        "Multifactor authentication",
+        (
+            "windowsHelloForBusiness",
+            "fido2",
+            "deviceBasedPush",
+            "password,microsoftAuthenticatorPush",
+            "password,sms",
+        ),
+    ),
+    (
+        "00000000-0000-0000-0000-000000000003",
+        "Passwordless MFA",
+        ("windowsHelloForBusiness", "fido2", "deviceBasedPush"),
+    ),
+    ("00000000-0000-0000-0000-000000000004", "Phishing-resistant MFA", ("windowsHelloForBusiness", "fido2")),
+)
+"""Entra's built-in authentication strengths: the same IDs in every tenant."""
 BUILTIN_ROLES = (
     ("Policy and Profile manager", "Manages compliance policies, configuration profiles and app protection."),
     ("School Administrator", "Manages Windows 10 devices in Intune for Education."),
@@ -120,6 +124,18 @@ def populate_defaults(tenant: TenantStore) -> None:
     for name, description in BUILTIN_ROLES:
         role_id = stable_id("role", name)
         roles[role_id] = _role(role_id, name, description)
+    strengths = tenant.table("policies/authenticationStrengthPolicies")
+    for strength_id, name, combinations in BUILTIN_STRENGTHS:
+        strengths[strength_id] = {
+            "id": strength_id,
+            "createdDateTime": _CREATED,
+            "modifiedDateTime": _CREATED,
+            "displayName": name,
+            "description": f"Built-in: {name.lower()}",
+            "policyType": "builtIn",
+            "requirementsSatisfied": "mfa",
+            "allowedCombinations": list(combinations),
+        }
 
 
 def _role(role_id: str, name: str, description: str) -> dict[str, Any]:

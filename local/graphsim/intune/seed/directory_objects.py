@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from ..families.tenant_settings import DEVICE_MANAGEMENT_SETTINGS
 from .names import FILTER_RULES, GROUP_NAMES, SCOPE_TAGS
 from .world import World
 
@@ -138,10 +139,12 @@ def mobile_app(world: World, index: int) -> dict[str, Any]:
         )
     )
     app_id = world.source.guid()
+    taken = name in world.app_names
+    world.app_names.add(name)
     return {
         "@odata.type": f"#microsoft.graph.{kind}",
         "id": app_id,
-        "displayName": name if index < 7 else f"{name} ({index})",
+        "displayName": f"{name} ({index})" if taken else name,
         "description": name,
         "publisher": publisher,
         "isFeatured": False,
@@ -170,7 +173,7 @@ def conditional_access(world: World, index: int) -> dict[str, Any]:
             "Require MFA off-network",
         )
     )
-    return {
+    policy = {
         "id": source.guid(),
         "displayName": f"CA{index + 1:03d} - {name}",
         "state": source.pick(("enabled", "enabledForReportingButNotEnforced", "disabled")),
@@ -198,11 +201,34 @@ def conditional_access(world: World, index: int) -> dict[str, Any]:
         },
         "sessionControls": None,
     }
+    _access_references(world, index, policy)
+    return policy
+
+
+def _access_references(world: World, index: int, policy: dict[str, Any]) -> None:
+    """Every third policy names a named location and an authentication strength, the next one an
+    authentication context (by position, so the rest of the seed draws what it drew before). A
+    strength goes with no `mfa` control, as Entra requires."""
+    conditions, grant = policy["conditions"], policy["grantControls"]
+    if index % 3 == 0 and world.locations and world.strengths:
+        conditions["locations"] = {
+            "includeLocations": ["All"],
+            "excludeLocations": [world.locations[index % len(world.locations)]],
+        }
+        grant["builtInControls"] = []
+        grant["authenticationStrength"] = {"id": world.strengths[index % len(world.strengths)]}
+    elif index % 3 == 1 and world.contexts:
+        conditions["applications"] = {
+            "includeApplications": [],
+            "excludeApplications": [],
+            "includeAuthenticationContextClassReferences": [world.contexts[index % len(world.contexts)]],
+        }
 
 
 def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
-    """The capture-only singletons and tokens a managed tenant usually has, one each (Managed Google
-    Play replaces the unbound default, so it adds no object)."""
+    """The singletons, tokens and partners a managed tenant usually has, one each (Managed Google
+    Play and the tenant-wide settings replace a new tenant's defaults, so they add no object; the
+    Apple token holds two enrollment profiles)."""
     source = world.source
     token = base64.b64encode(source.guid().encode()).decode()
     return {
@@ -228,6 +254,7 @@ def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
                 "dataSharingConsented": True,
                 "roleScopeTagIds": ["0"],
                 "lastModifiedDateTime": source.stamp(),
+                "enrollmentProfiles": apple_enrollment_profiles(world),
             }
         ],
         "deviceAppManagement/vppTokens": [
@@ -242,6 +269,15 @@ def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
                 "displayName": "Contoso VPP",
                 "roleScopeTagIds": ["0"],
                 "lastModifiedDateTime": source.stamp(),
+            }
+        ],
+        "deviceManagement/settings": [
+            {
+                **DEVICE_MANAGEMENT_SETTINGS,
+                "deviceComplianceCheckinThresholdDays": 14,
+                "secureByDefault": True,
+                "deviceInactivityBeforeRetirementInDay": 90,
+                "enableDeviceGroupMembershipReport": True,
             }
         ],
         "deviceManagement/androidManagedStoreAccountEnterpriseSettings": [
@@ -261,6 +297,29 @@ def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
                 "companyCodes": [],
             }
         ],
+        "deviceManagement/complianceManagementPartners": [
+            {
+                "id": source.guid(),
+                "displayName": "Jamf Pro compliance",
+                "lastHeartbeatDateTime": source.stamp(),
+                "partnerState": "enabled",
+                "macOsOnboarded": True,
+                "androidOnboarded": False,
+                "iosOnboarded": False,
+                "macOsEnrollmentAssignments": [],
+                "androidEnrollmentAssignments": [],
+                "iosEnrollmentAssignments": [],
+            }
+        ],
+        "deviceManagement/remoteAssistancePartners": [
+            {
+                "id": source.guid(),
+                "displayName": "TeamViewer",
+                "onboardingUrl": "https://login.teamviewer.com/nav/integrations/intune",
+                "onboardingStatus": "onboarded",
+                "lastConnectionDateTime": source.stamp(),
+            }
+        ],
         "deviceManagement/deviceManagementPartners": [
             {
                 "id": source.guid(),
@@ -273,3 +332,37 @@ def tenant_services(world: World) -> dict[str, list[dict[str, Any]]]:
             }
         ],
     }
+
+
+def apple_enrollment_profiles(world: World) -> list[dict[str, Any]]:
+    """An iOS and a macOS automated device enrollment profile of the tenant's Apple token."""
+    common = {
+        "description": "Corporate devices from Apple Business Manager",
+        "requiresUserAuthentication": True,
+        "configurationEndpointUrl": "https://appleconfigurator2.manage.microsoft.com/MDMServiceConfig",
+        "enableAuthenticationViaCompanyPortal": True,
+        "requireCompanyPortalOnSetupAssistantEnrolledDevices": False,
+        "isDefault": False,
+        "supervisedModeEnabled": True,
+        "isMandatory": True,
+        "locationDisabled": False,
+        "profileRemovalDisabled": True,
+    }
+    return [
+        {
+            "@odata.type": "#microsoft.graph.depIOSEnrollmentProfile",
+            "id": world.source.guid(),
+            "displayName": "iOS - ADE - Corporate",
+            **common,
+            "iTunesPairingMode": "disallow",
+            "passCodeDisabled": False,
+        },
+        {
+            "@odata.type": "#microsoft.graph.depMacOSEnrollmentProfile",
+            "id": world.source.guid(),
+            "displayName": "macOS - ADE - Corporate",
+            **common,
+            "fileVaultDisabled": False,
+            "registrationDisabled": False,
+        },
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..store import Packed
 from .catalog_settings import generate_settings
+from .companions import reusable_reference
 from .names import CATALOG_PURPOSES, PLATFORMS, TIERS
 from .world import World
 
@@ -66,6 +67,9 @@ def settings_catalog(world: World, index: int) -> dict[str, Any]:
     policy_id = source.guid()
     platform = source.pick(("windows10", "windows10", "windows10", "iOS", "macOS"))
     settings = generate_settings(source, source.between(10, 150))
+    if world.reusable_settings and index % 4 == 1:
+        reusable = world.reusable_settings[index % len(world.reusable_settings)]
+        settings.append({**reusable_reference(reusable), "id": str(len(settings))})
     purpose = CATALOG_PURPOSES[index % len(CATALOG_PURPOSES)]
     return {
         "id": policy_id,

@@ -19,6 +19,14 @@ class World:
     scope_tags: list[str] = field(default_factory=lambda: ["0"])
     templates: list[str] = field(default_factory=list)
     apps: list[str] = field(default_factory=list)
+    app_names: set[str] = field(default_factory=set)
+    reusable_settings: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    strengths: list[str] = field(default_factory=list)
+    """Custom authentication strengths first, then the built-ins every tenant has."""
+    contexts: list[str] = field(default_factory=list)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    """Role definitions (built-in and custom) as a role assignment refers to them."""
     admx: list[dict[str, Any]] = field(default_factory=list)
     """Shared ADMX definitions; seeded definition values refer to these very dicts (no copies)."""
     intent_templates: list[dict[str, Any]] = field(default_factory=list)
