@@ -54,7 +54,7 @@ from local.devhost.testing import REPO_ROOT
 from local.stack import exit_on_sigterm
 from shared.auth.roles import Role
 from shared.intune.catalog import TYPES
-from shared.intune.model import Strategy
+from shared.intune.model import Strategy, nested_id
 
 OPERATOR = "bench-operator@msp.example"
 LATENCY = {"base_ms": 70, "jitter_ms": 60}
@@ -157,6 +157,13 @@ def expected_ids(state: dict[str, Any]) -> dict[str, set[str]]:
         if entry.strategy is Strategy.SINGLETON:
             single = collections.get(entry.collection.lstrip("/"), [])
             held = single if isinstance(single, list) else [single]
+        if entry.strategy is Strategy.NESTED and entry.parent is not None:  # held inside each parent
+            parents = collections.get(entry.parent.collection.lstrip("/"), [])
+            held = [
+                {**child, "id": nested_id(str(parent["id"]), str(child["id"]))}
+                for parent in parents
+                for child in parent.get(entry.parent.navigation, [])
+            ]
         expected[entry.name] = {
             str(obj.get("id") or entry.name)
             for obj in held
@@ -168,6 +175,7 @@ def expected_ids(state: dict[str, Any]) -> dict[str, set[str]]:
 def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Items lost: objects graphsim holds that are not in the tenant's backup manifest."""
     lost, failed, expected_total, stored_total, settings_catalog = 0, 0, 0, 0, []
+    lost_by_type: dict[str, int] = {}
     statuses: dict[str, int] = {}
     for tenant_id, run in runs.items():
         statuses[run["status"]] = statuses.get(run["status"], 0) + 1
@@ -184,10 +192,13 @@ def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> di
             expected_total += len(ids)
             stored_total += len(stored & ids)
             lost += len(ids - stored)
+            if ids - stored:
+                lost_by_type[policy_type] = lost_by_type.get(policy_type, 0) + len(ids - stored)
     return {
         "objects_expected": expected_total,
         "objects_stored": stored_total,
         "items_lost": lost,
+        "items_lost_by_type": lost_by_type,
         "items_failed": failed,
         "run_statuses": statuses,
         "settings_catalog_per_tenant": min(settings_catalog) if settings_catalog else 0,

@@ -77,13 +77,13 @@ TARGETS = {
 
 def customer_tenants(bare: bool) -> Callable[[GraphSim], dict[str, str]]:
     """`prepare` for the stack: the profile's tenant is the source; a new tenant with Intune's
-    defaults, the secret app consented as in the source and (unless `bare`) the source's groups and
-    apps under the same names and new IDs is the target."""
+    defaults, the app the stack's Graph credential names (the federated app) consented as in the source
+    and (unless `bare`) the source's groups and apps under the same names and new IDs is the target."""
 
     def prepare(sim: GraphSim) -> dict[str, str]:
         source = sim.tenants[0].id
         target = sim.admin.create_tenant(name="Restore target", seed="defaults")
-        app = sim.secret_app
+        app = sim.federated_app
         sim.admin.consent(target, app.client_id, app.roles)
         collections = sim.admin.tenant_state(source)["collections"]
         for collection in () if bare else REFERENCES:
