@@ -95,9 +95,11 @@ def expand_nav(
 
 
 def select(out: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
+    """The properties `$select` names; Graph matches their names without regard to case."""
     if not names or names == ["*"]:
         return out
-    return {key: value for key, value in out.items() if key in names or key in _ALWAYS_SELECTED}
+    wanted = {name.lower() for name in names}
+    return {key: value for key, value in out.items() if key.lower() in wanted or key in _ALWAYS_SELECTED}
 
 
 def filter_and_order(items: list[dict[str, Any]], query: ODataQuery) -> list[dict[str, Any]]:

@@ -108,7 +108,9 @@ def test_federation_needs_no_secret_and_reuses_both_tokens(
     client.get(DC, params={"$top": "1"})
 
     entries = [(e["kind"], e["credential"]) for e in platform.admin.log() if e["kind"] != "graph"]
-    assert entries == [("identity", None), ("token", "federated")], "one identity token, one exchange"
+    # The identity's token may come from an earlier test of this process (azure-identity caches it for
+    # the process): at most one identity request, and exactly one exchange, for two Graph calls.
+    assert entries in ([("identity", None), ("token", "federated")], [("token", "federated")]), entries
     assert len(platform.admin.log(kind="graph", tenant=tenant)) == 2
 
 
