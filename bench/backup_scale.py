@@ -15,12 +15,18 @@ Scenarios (targets on the 2-core dev machine):
   (TENANTATLAS_GRAPH_PACING_SCALE) scaled alike: wall time within 1.25x of (Graph requests made /
   allowed request rate), and 429s under 5% of the requests.
 
+`--devhosts N` runs the app as N devhost processes on one task hub sharing activities
+(bench/stackrun.py), so N processes carry each tenant's Graph traffic; `--budget process` makes
+each pace alone (TENANTATLAS_GRAPH_BUDGET), the way every process paced before the shared budget.
+
 Reported per scenario: wall time, items per second, items lost, Graph requests (throttle-counted
-and HTTP), requests per object, 429s, token requests, and peak RSS of the devhost (with any
-children), graphsim and Azurite, sampled every 0.2 s. A readable table, then one JSON object with
-every figure on the last line.
+and HTTP), requests per object, 429s, token requests, activities each devhost ran, what the shared
+budget's rows counted (bookings, storage round trips per Graph request, conflicts, fallbacks), and
+peak RSS of the devhost (with any children), graphsim and Azurite, sampled every 0.2 s. A readable
+table, then one JSON object with every figure on the last line.
 
     .venv/bin/python bench/backup_scale.py [--scenario scale|pacing|all] [--tenants N] [--objects N]
+        [--devhosts N] [--budget shared|process]
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ class Scenario:
     throttle_scale: float
     max_activities: int | None = None
     """host.json's maxConcurrentActivityFunctions for this run (None: the repo's host.json as it is)."""
+    devhosts: int = 1
+    budget: str = "shared"
 
 
 # --- the stack (bench/stackrun.py) -------------------------------------------------------------------
@@ -166,6 +174,7 @@ def expected_ids(state: dict[str, Any]) -> dict[str, set[str]]:
 def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Items lost: objects graphsim holds that are not in the tenant's backup manifest."""
     lost, failed, expected_total, stored_total, settings_catalog = 0, 0, 0, 0, []
+    lost_by_type: dict[str, int] = {}
     statuses: dict[str, int] = {}
     for tenant_id, run in runs.items():
         statuses[run["status"]] = statuses.get(run["status"], 0) + 1
@@ -182,10 +191,13 @@ def check_completeness(stack: BenchStack, runs: dict[str, dict[str, Any]]) -> di
             expected_total += len(ids)
             stored_total += len(stored & ids)
             lost += len(ids - stored)
+            if ids - stored:
+                lost_by_type[policy_type] = lost_by_type.get(policy_type, 0) + len(ids - stored)
     return {
         "objects_expected": expected_total,
         "objects_stored": stored_total,
         "items_lost": lost,
+        "items_lost_by_type": lost_by_type,
         "items_failed": failed,
         "run_statuses": statuses,
         "settings_catalog_per_tenant": min(settings_catalog) if settings_catalog else 0,
@@ -239,6 +251,8 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
                 latency=LATENCY,
                 throttle_scale=scenario.throttle_scale,
                 app_dir=_app_dir(scenario, workdir),
+                devhosts=scenario.devhosts,
+                budget=scenario.budget,
             )
         )
         stack.graphsim.admin.clear_log()
@@ -247,17 +261,26 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
             seconds, runs = run_backups(stack)
         load_after = os.getloadavg()[0]
         counters = stack.graphsim.admin.counters()["requests"]
+        if keep is not None:  # every Graph request as graphsim counted it, for a look at the timeline
+            log = stack.graphsim.admin.log(kind="graph", limit=200_000)
+            (workdir / "graph-requests.json").write_text(json.dumps(log))
         completeness = check_completeness(stack, runs)
+        activities = stack.activities_per_devhost()
+        budget = stack.budget_figures(counters.get("graph.requests", 0))
     figures: dict[str, Any] = {
         "tenants": scenario.tenants,
         "objects_per_tenant": scenario.objects,
         "throttle_scale": scenario.throttle_scale,
         "max_concurrent_activities": scenario.max_activities or _host_max_activities(),
+        "devhosts": scenario.devhosts,
+        "budget": scenario.budget,
+        "activities_per_devhost": activities,
         "latency_ms": "100 +/- 30 per HTTP request",
         "wall_seconds": round(seconds, 2),
         **completeness,
         "items_per_second": round(completeness["objects_stored"] / seconds, 1),
         **request_figures(counters, completeness["objects_expected"]),
+        **budget,
         "peak_rss_mib": {name: round(mib, 1) for name, mib in sampler.peak_mib.items()},
         "peak_rss_of": "each process with its descendants (devhost: activities run on its thread pool)",
         "cpu_seconds": {name: round(cpu, 1) for name, cpu in sampler.cpu_seconds.items()},
@@ -318,6 +341,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         ("HTTP requests to Graph", lambda f: f"{f['graph_requests_http']} "
             f"({f['http_requests_per_object']:.3f} / object; {f['batch_calls']} $batch)"),
         ("429s", lambda f: f"{f['throttled_429']} ({100 * f['throttled_share']:.2f}%)"),
+        ("devhosts (budget)", lambda f: f"{f['devhosts']} ({f['budget']})"),
+        ("activities per devhost", lambda f: " / ".join(str(n) for n in f["activities_per_devhost"])),
+        ("budget bookings / conflicts", lambda f: f"{f['budget_bookings']} / {f['budget_conflicts']}"),
+        ("storage round trips / Graph req", lambda f: f"{f['budget_storage_round_trips']} "
+            f"({f['storage_round_trips_per_graph_request']})"),
         ("token requests", lambda f: str(f["token_requests"])),
         ("peak RSS devhost", lambda f: f"{f['peak_rss_mib']['devhost']:.0f} MiB"),
         ("peak RSS graphsim", lambda f: f"{f['peak_rss_mib']['graphsim']:.0f} MiB"),
@@ -343,13 +371,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--objects", type=int, default=None, help="objects per tenant, both scenarios (300)")
     parser.add_argument("--max-activities", type=int, help="run with this maxConcurrentActivityFunctions")
     parser.add_argument("--keep", type=Path, help="keep state and logs (devhost.log, graphsim.log) here")
+    parser.add_argument("--devhosts", type=int, default=1, help="app processes sharing activities (1)")
+    parser.add_argument("--budget", choices=("shared", "process"), default="shared",
+                        help="TENANTATLAS_GRAPH_BUDGET of the app (shared)")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     exit_on_sigterm()  # a SIGTERM unwinds the stacks, so no child process is left behind
     objects = options.objects or 300
+    shared = (options.max_activities, options.devhosts, options.budget)
     scenarios = {
-        "scale": Scenario("scale", options.tenants or 20, objects, 1.0, options.max_activities),
-        "pacing": Scenario("pacing", 1, objects, 0.1, options.max_activities),
+        "scale": Scenario("scale", options.tenants or 20, objects, 1.0, *shared),
+        "pacing": Scenario("pacing", 1, objects, 0.1, *shared),
     }
     chosen = list(scenarios) if options.scenario == "all" else [options.scenario]
     results = {}

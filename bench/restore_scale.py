@@ -16,9 +16,14 @@ target tenant as Graph's throttling counts them: each inner `$batch` request is 
 (writes / allowed write rate of 5 per s) and wall / ideal (target <= 1.25), 429s as a share of
 all Graph requests the run made (target < 5%), items created / updated / unchanged / failed /
 skipped / conflict, objects the target gained, and peak RSS of each process (with descendants).
+`--devhosts N` runs the app as N devhost processes sharing activities (bench/stackrun.py), so the
+live restore's writes to the target come from N processes; `--budget process` makes each pace alone
+(TENANTATLAS_GRAPH_BUDGET). Also reported: activities each devhost ran during the live restore and
+what the shared budget's rows counted (bookings, storage round trips per Graph request, conflicts).
 A readable table, then one JSON object with every figure on the last line.
 
     .venv/bin/python bench/restore_scale.py [--objects N] [--latency-ms 100] [--bare-target] [--keep DIR]
+        [--devhosts N] [--budget shared|process]
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ WRITE_RATE = WRITES_PER_WINDOW / WINDOW_SECONDS
 REFERENCES = ("groups", "deviceAppManagement/mobileApps")
 """What the customer's tenant already has (restore maps to them by name and never creates them)."""
 RUN_TIMEOUT = 1800.0
+STALLED_POLLS: list[str] = []
+"""Status polls that got no answer within a minute, by route."""
 POLL_SECONDS = 0.25
 LOG_LIMIT = 200_000
 ITEM_ID = re.compile(r"\b[A-Za-z]+:[0-9a-f-]{36}\b|\b[0-9a-f]{8}-[0-9a-f-]{27}\b")
@@ -70,13 +77,13 @@ TARGETS = {
 
 def customer_tenants(bare: bool) -> Callable[[GraphSim], dict[str, str]]:
     """`prepare` for the stack: the profile's tenant is the source; a new tenant with Intune's
-    defaults, the secret app consented as in the source and (unless `bare`) the source's groups and
-    apps under the same names and new IDs is the target."""
+    defaults, the app the stack's Graph credential names (the federated app) consented as in the source
+    and (unless `bare`) the source's groups and apps under the same names and new IDs is the target."""
 
     def prepare(sim: GraphSim) -> dict[str, str]:
         source = sim.tenants[0].id
         target = sim.admin.create_tenant(name="Restore target", seed="defaults")
-        app = sim.secret_app
+        app = sim.federated_app
         sim.admin.consent(target, app.client_id, app.roles)
         collections = sim.admin.tenant_state(source)["collections"]
         for collection in () if bare else REFERENCES:
@@ -91,8 +98,10 @@ def customer_tenants(bare: bool) -> Callable[[GraphSim], dict[str, str]]:
 
 
 def run_to_end(stack: BenchStack, path: str, body: dict[str, Any] | None) -> tuple[float, dict[str, Any]]:
-    """POST, then poll the status URL until the run ended; (seconds from the POST, the ended run)."""
-    started = time.perf_counter()
+    """POST, then poll the status URL until the run ended; (seconds from the POST to the run's own
+    `endedAt`, the ended run). A poll the devhost does not answer within a minute (every worker thread
+    busy, see bench/README.md) is counted in STALLED_POLLS and asked again."""
+    started = time.time()
     answer = requests.post(stack.devhost.url(path), headers=stack.headers(), json=body, timeout=120)
     if answer.status_code != 202:
         raise RuntimeError(f"POST {path} answered {answer.status_code}: {answer.text}")
@@ -100,10 +109,14 @@ def run_to_end(stack: BenchStack, path: str, body: dict[str, Any] | None) -> tup
     deadline = time.monotonic() + RUN_TIMEOUT
     with requests.Session() as session:
         while time.monotonic() < deadline:
-            status = session.get(location, headers=stack.headers(), timeout=60)
+            try:
+                status = session.get(location, headers=stack.headers(), timeout=60)
+            except requests.Timeout:
+                STALLED_POLLS.append(path)
+                continue
             if status.status_code != 202:
                 run: dict[str, Any] = status.json()
-                return time.perf_counter() - started, run
+                return datetime.fromisoformat(run["endedAt"]).timestamp() - started, run
             time.sleep(POLL_SECONDS)
     raise TimeoutError(f"POST {path}: the run did not end within {RUN_TIMEOUT} s")
 
@@ -190,7 +203,9 @@ def object_count(sim: GraphSim, tenant_id: str) -> int:
     )
 
 
-def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> dict[str, Any]:
+def run_bench(
+    objects: int, latency_ms: int, bare: bool, keep: Path | None, devhosts: int = 1, budget: str = "shared"
+) -> dict[str, Any]:
     with contextlib.ExitStack() as cleanup:
         if keep is None:
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-restore-")))
@@ -206,6 +221,8 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
                 objects=objects,
                 latency=latency,
                 prepare=customer_tenants(bare),
+                devhosts=devhosts,
+                budget=budget,
             )
         )
         sim = stack.graphsim
@@ -226,13 +243,29 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
             before = object_count(sim, target)
             time.sleep(WINDOW_SECONDS)  # the live restore starts from empty throttle windows
             sim.admin.clear_log()
+            activities_before = stack.activities_per_devhost()
+            budget_before = stack.budget_figures(1)
             live_body = {"mode": "live", "previewRunId": preview["id"], "confirm": True}
             live_seconds, live = run_to_end(stack, restores, live_body)
             entries = sim.admin.log(limit=LOG_LIMIT)
+            if keep is not None:  # the live restore's Graph requests, for a look at the timeline
+                (workdir / "graph-requests.json").write_text(json.dumps(entries))
+            ran = zip(stack.activities_per_devhost(), activities_before, strict=True)
+            activities = [after - before for after, before in ran]
+            budget_after = stack.budget_figures(1)
         after = object_count(sim, target)
         items = run_items(stack, target, live["id"])
     graph = graph_figures(entries, target)
     ideal = graph["writes"] / WRITE_RATE
+    budget_figures = {
+        name: budget_after[name] - budget_before[name]
+        for name in budget_after
+        if name != "storage_round_trips_per_graph_request"
+    }
+    round_trips = budget_figures["budget_storage_round_trips"]
+    budget_figures["storage_round_trips_per_graph_request"] = (
+        round(round_trips / graph["graph_requests"], 4) if graph["graph_requests"] else None
+    )
     figures: dict[str, Any] = {
         "objects_in_source": objects,
         "target_has_source_groups_and_apps": not bare,
@@ -243,6 +276,11 @@ def run_bench(objects: int, latency_ms: int, bare: bool, keep: Path | None) -> d
         "preview_non_get_requests": preview_writes,
         "live_status": live["status"],
         "live_seconds": round(live_seconds, 2),
+        "status_polls_unanswered_in_60s": len(STALLED_POLLS),
+        "devhosts": devhosts,
+        "budget": budget,
+        "live_activities_per_devhost": activities,
+        **budget_figures,
         **item_figures(items),
         "target_objects_added": after - before,
         **graph,
@@ -281,6 +319,7 @@ def print_table(f: dict[str, Any]) -> None:
         ),
         ("preview actions", ", ".join(f"{k} {v}" for k, v in (f["preview_actions"] or {}).items())),
         ("live restore wall time", f"{f['live_seconds']:.1f} s ({f['live_status']})"),
+        ("status polls unanswered in 60 s", str(f["status_polls_unanswered_in_60s"])),
         (
             "writes made (throttle-counted)",
             f"{f['writes']} "
@@ -308,9 +347,17 @@ def print_table(f: dict[str, Any]) -> None:
             f"{f['items_failed']} / {f['items_skipped']} / {f['items_conflict']}",
         ),
         ("objects the target gained", str(f["target_objects_added"])),
+        ("devhosts (budget)", f"{f['devhosts']} ({f['budget']})"),
+        ("live activities per devhost", " / ".join(str(n) for n in f["live_activities_per_devhost"])),
+        ("budget bookings / conflicts", f"{f['budget_bookings']} / {f['budget_conflicts']}"),
+        (
+            "storage round trips / Graph request",
+            f"{f['budget_storage_round_trips']} ({f['storage_round_trips_per_graph_request']})",
+        ),
         (
             "peak RSS devhost / graphsim / Azurite",
-            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB",
+            f"{rss['devhost']:.0f} / {rss['graphsim']:.0f} / {rss['azurite']:.0f} MiB"
+            + (f" (devhost2 {rss['devhost2']:.0f})" if "devhost2" in rss else ""),
         ),
         (
             "CPU s devhost / graphsim / Azurite",
@@ -338,9 +385,19 @@ def main(argv: list[str]) -> int:
         "--bare-target", action="store_true", help="the target lacks the source's groups and apps"
     )
     parser.add_argument("--keep", type=Path, help="keep state and logs (devhost/devhost.log) in this folder")
+    parser.add_argument("--devhosts", type=int, default=1, help="app processes sharing activities (1)")
+    parser.add_argument("--budget", choices=("shared", "process"), default="shared",
+                        help="TENANTATLAS_GRAPH_BUDGET of the app (shared)")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    figures = run_bench(options.objects, options.latency_ms, options.bare_target, options.keep)
+    figures = run_bench(
+        options.objects,
+        options.latency_ms,
+        options.bare_target,
+        options.keep,
+        options.devhosts,
+        options.budget,
+    )
     print_table(figures)
     print(json.dumps({"bench": "restore_scale", **figures}))
     return 0 if figures["met"]["all"] else 1

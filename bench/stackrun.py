@@ -1,16 +1,23 @@
 """The local stack a benchmark runs against, and what its processes cost.
 
 `bench_stack` starts a fresh on-disk Azurite, graphsim (a profile, throttle limits scaled alike in
-graphsim and in the app's pacing, latency per HTTP request) and a devhost serving
+graphsim and in the app's pacing, latency per HTTP request) and one or more devhosts serving
 `function_app.py`; registers tenants in the app's storage with the bench's principal as a member;
 and stops every process it started (process groups) when the block ends. `RssSampler` follows the
 peak RSS and the CPU seconds of each process with its descendants (the devhost runs activities on
 its own thread pool; Azurite is a Node child of the bench).
+
+With `devhosts=N` (N > 1) the app runs as N devhost processes on one task hub, started with
+`--shared-activities`: the bench sends its requests to the first, whose orchestrations put their
+activities on a queue all N take from, so N processes carry one tenant's Graph traffic as instances
+of the app do on Azure (local/devhost/README.md). `budget` chooses how they pace Graph
+(TENANTATLAS_GRAPH_BUDGET): `shared` (one budget in a table) or `process` (each alone).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,7 +34,9 @@ from local.tokens import DevSigningKey, demo_object_id, ensure_dev_signing_key, 
 from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
 from shared.config.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
-from shared.storage import StorageAccount, StorageConfig
+from shared.graph.budget import COUNTERS
+from shared.jobs.messages import Activity
+from shared.storage import StorageAccount, StorageConfig, names
 from shared.tenants import TenantRegistry
 
 STORAGE_PREFIX = "bench"
@@ -114,16 +123,56 @@ def azurite_pid() -> int:
 @dataclass
 class BenchStack:
     graphsim: GraphSim
-    devhost: DevhostProcess
+    devhosts: list[DevhostProcess]
+    """The app's processes; requests go to the first."""
     key: DevSigningKey
     process_ids: dict[str, int]
-    """devhost, graphsim and azurite -> PID, for RssSampler."""
+    """devhost (devhost2, ...), graphsim and azurite -> PID, for RssSampler."""
     principal: str
     tenants: Mapping[str, str]
     """The tenants registered with the app, ID -> display name."""
+    connection_string: str
+
+    @property
+    def devhost(self) -> DevhostProcess:
+        return self.devhosts[0]
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(self.key, principal_name=self.principal)}"}
+
+    def activities_per_devhost(self) -> list[int]:
+        """Activity invocations each devhost ran, from its log (one line per invocation)."""
+        activities = {activity.value for activity in Activity}
+        return [
+            sum(name in activities for name in _INVOCATION.findall(devhost.log_text()))
+            for devhost in self.devhosts
+        ]
+
+    def budget_figures(self, graph_requests: int) -> dict[str, Any]:
+        """What the shared budget's rows counted: bookings, storage round trips, conflicts, fallbacks."""
+        config = StorageConfig(connection_string=self.connection_string, name_prefix=STORAGE_PREFIX)
+        totals = dict.fromkeys(COUNTERS, 0)
+        with StorageAccount(config) as account:
+            table = account.table(names.GRAPH_BUDGET)
+            for entity in table.list_entities():
+                for name in COUNTERS:
+                    totals[name] += int(entity.get(name) or 0)
+        round_trips = totals["reads"] + totals["updates"] + totals["conflicts"]
+        return {
+            "budget_bookings": totals["claims"],
+            "budget_slots_booked": totals["slots"],
+            "budget_slots_given_back": totals["given_back"],
+            "budget_storage_round_trips": round_trips,
+            "budget_conflicts": totals["conflicts"],
+            "budget_fallbacks": totals["fallbacks"],
+            "budget_429_reports": totals["throttles"],
+            "storage_round_trips_per_graph_request": round(round_trips / graph_requests, 4)
+            if graph_requests
+            else None,
+        }
+
+
+_INVOCATION = re.compile(r"Executed 'Functions\.(\w+)' \((?:Succeeded|Failed), Id=")
 
 
 def all_tenants(sim: GraphSim) -> Mapping[str, str]:
@@ -144,11 +193,14 @@ def bench_stack(
     throttle_scale: float = 1.0,
     prepare: Prepare = all_tenants,
     app_dir: Path = REPO_ROOT,
+    devhosts: int = 1,
+    budget: str = "shared",
 ) -> Iterator[BenchStack]:
-    """Azurite, graphsim and the devhost (serving `app_dir`), each stopped when the block ends.
+    """Azurite, graphsim and `devhosts` devhosts (serving `app_dir`), each stopped when the block ends.
 
     graphsim throttles at Graph's limits times `throttle_scale` in windows of WINDOW_SECONDS, and the
-    app paces at the same scale; `principal` gets `role` on every tenant `prepare` answers.
+    app paces at the same scale against its `budget`; `principal` gets `role` on every tenant
+    `prepare` answers.
     """
     config: dict[str, Any] = {
         "throttle": {"enabled": True, "scale": throttle_scale, "window_seconds": WINDOW_SECONDS},
@@ -164,7 +216,7 @@ def bench_stack(
         config=config,
         startup_timeout=300.0,
     )
-    devhost: DevhostProcess | None = None
+    started: list[DevhostProcess] = []
     try:
         endpoints = azurite.start()
         sim = sim_process.start()
@@ -179,20 +231,35 @@ def bench_stack(
             "TENANTATLAS_STATE_DIR": str(workdir),
             "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
             "TENANTATLAS_GRAPH_PACING_SCALE": str(throttle_scale),
+            "TENANTATLAS_GRAPH_BUDGET": budget,
             **graphsim_settings(sim.state_dir / "credentials.json"),
         }
-        devhost = start_devhost(app_dir, workdir / "devhost", endpoints.connection_string, settings=settings)
+        for number in range(devhosts):
+            started.append(
+                start_devhost(
+                    app_dir,
+                    workdir / ("devhost" if number == 0 else f"devhost{number + 1}"),
+                    endpoints.connection_string,
+                    settings=settings,
+                    shared_activities=devhosts > 1,
+                )
+            )
         assert sim_process.process is not None
+        process_ids = {
+            ("devhost" if number == 0 else f"devhost{number + 1}"): devhost.process.pid
+            for number, devhost in enumerate(started)
+        }
         yield BenchStack(
             sim,
-            devhost,
+            started,
             key,
-            {"devhost": devhost.process.pid, "graphsim": sim_process.process.pid, "azurite": azurite_pid()},
+            {**process_ids, "graphsim": sim_process.process.pid, "azurite": azurite_pid()},
             principal,
             registered,
+            endpoints.connection_string,
         )
     finally:
-        if devhost is not None:
+        for devhost in started:
             devhost.stop()
         sim_process.stop()
         azurite.stop()

@@ -3,7 +3,8 @@
 auth/             callers: bearer tokens, principals, roles, memberships, group roles, authorizer, gate
 backups/          backup sets and manifests, a running backup's work files, the policy inventory
 config/           the app's settings (the one reader of configuration) and ConfigurationError
-graph/            the Microsoft Graph client, app credentials and their sources, the client of one tenant
+graph/            the Microsoft Graph client, its budget shared by every instance, app credentials
+                  and their sources, the client of one tenant
 http/             problem+json errors, query and path parameters, JSON answers: shared by every route
 intune/           the catalog of Intune object types, their capture, policy versions and diffs
 jobs/             the steps background jobs run, and the requests that start them

@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
     parser.add_argument(
         "--settings", type=Path, default=None, help="default: local.settings.json in --app-dir"
     )
+    parser.add_argument(
+        "--shared-activities",
+        action="store_true",
+        help="share activities with every devhost started so on the same storage and task hub",
+    )
     args = parser.parse_args(argv)
     return HostOptions(
         app_dir=args.app_dir,
@@ -47,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
         state_dir=args.state_dir,
         timers_enabled=not args.no_timers,
         settings_file=args.settings,
+        shared_activities=args.shared_activities,
     )
 
 

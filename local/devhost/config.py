@@ -32,6 +32,8 @@ class HostOptions:
     timers_enabled: bool = True
     settings_file: Path | None = None
     """Defaults to `local.settings.json` in the app folder; a missing file means no settings."""
+    shared_activities: bool = False
+    """Run activities of every devhost on this hub, as instances of one app share them on Azure."""
 
 
 @dataclass(frozen=True)

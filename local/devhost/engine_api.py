@@ -96,6 +96,8 @@ class EngineSettings:
     max_concurrent_orchestrations: int = 5
     overridable_existing_instance_states: str = "NonRunningStates"
     """`NonRunningStates` (default) or `AnyState`, as in host.json `durableTask`."""
+    shared_activities: bool = False
+    """Activities go through a queue every devhost of the hub reads (`--shared-activities`)."""
 
 
 EngineFactory = Callable[[FunctionMaps, EngineSettings], DurableEngine]

@@ -111,6 +111,7 @@ class DevHost:
             max_concurrent_activities=durable.max_concurrent_activities,
             max_concurrent_orchestrations=durable.max_concurrent_orchestrations,
             overridable_existing_instance_states=durable.overridable_existing_instance_states,
+            shared_activities=self.config.options.shared_activities,
         )
         return factory(invoker.function_maps(app), settings)
 

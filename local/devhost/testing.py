@@ -96,6 +96,7 @@ def start_devhost(
     timers: bool = False,
     port: int = 0,
     ready_timeout: float = 60.0,
+    shared_activities: bool = False,
 ) -> DevhostProcess:
     """Start `python -m local.devhost` on a free port (by default) and wait until it answers."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +125,8 @@ def start_devhost(
     ]
     if not timers:
         args.append("--no-timers")
+    if shared_activities:
+        args.append("--shared-activities")
     env = {k: v for k, v in os.environ.items() if k != "AzureWebJobsStorage"}
     with (state_dir / "devhost.log").open("ab") as log:
         process = subprocess.Popen(

@@ -117,7 +117,9 @@ class GraphSettings:
     """Credentials by reference name, from GRAPH_CREDENTIAL__<name>__* (`shared.graph.credentials`)."""
     pacing: PacingPolicy = field(default_factory=PacingPolicy)
     """TENANTATLAS_GRAPH_PACING_SCALE scales Graph's limits (docs/graph-intune.md#throttling) for a
-    scaled-down simulator; TENANTATLAS_GRAPH_PACING=false turns client-side pacing off."""
+    scaled-down simulator; TENANTATLAS_GRAPH_PACING=false turns client-side pacing off;
+    TENANTATLAS_GRAPH_BUDGET=process paces each process alone instead of against the budget every
+    instance shares (the default, `shared`)."""
 
     def cloud(self, name: str) -> CloudEndpoints:
         try:
@@ -395,7 +397,14 @@ def _pacing(env: _Reader) -> PacingPolicy:
             "TENANTATLAS_GRAPH_PACING_SCALE", f"a number above 0 and at most 10, got {raw!r}."
         )
     enabled = env.flag("TENANTATLAS_GRAPH_PACING") if env.get("TENANTATLAS_GRAPH_PACING") else True
-    return PacingPolicy(scale=scale, enabled=enabled)
+    budget = (env.get("TENANTATLAS_GRAPH_BUDGET") or "shared").lower()
+    if budget not in {"shared", "process"}:
+        raise ConfigurationError(
+            "TENANTATLAS_GRAPH_BUDGET",
+            f"shared (one budget per tenant for every instance, kept in a table) or process "
+            f"(each process paces alone), got {budget!r}.",
+        )
+    return PacingPolicy(scale=scale, enabled=enabled, shared=budget == "shared")
 
 
 def packaged_version() -> str:

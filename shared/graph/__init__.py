@@ -1,7 +1,8 @@
 """Microsoft Graph client: tokens, retries, paging, `$batch` and read-only mode (docs/graph-intune.md).
 
 `credentials` holds the app credentials a tenant record refers to by name; `tenant_clients` builds
-the client of one managed tenant from settings and its record. They are imported by module, not
+the client of one managed tenant from settings and its record, paced against the budget every
+instance shares (`budget`, in a table; `ledger`, its arithmetic). They are imported by module, not
 re-exported here: `tenant_clients` reads settings and tenant records, which import this package.
 """
 

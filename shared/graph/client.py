@@ -37,7 +37,7 @@ from shared.graph.errors import (
     ReadOnlyViolation,
     error_from_response,
 )
-from shared.graph.pacing import Pacer, ReservationTooLate, shared_pacer
+from shared.graph.pacing import RequestPacer, ReservationTooLate, shared_pacer
 from shared.graph.retry import RETRYABLE_STATUSES, RetryClock, may_resend, parse_retry_after
 from shared.redact import redact
 
@@ -47,7 +47,12 @@ Params = Mapping[str, str | int]
 
 
 class GraphClient:
-    """Microsoft Graph for one app in one tenant. `sleep` and `random` are injectable for tests."""
+    """Microsoft Graph for one app in one tenant. `sleep` and `random` are injectable for tests.
+
+    `pacer` is the budget requests are paced against: by default the process's pacer of this app
+    and tenant (`shared.graph.pacing`); the app's clients get the budget all instances share
+    (`shared.graph.budget`, through `shared.graph.tenant_clients`).
+    """
 
     def __init__(
         self,
@@ -56,10 +61,11 @@ class GraphClient:
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         token_provider: TokenProvider | None = None,
+        pacer: RequestPacer | None = None,
     ) -> None:
         self.config = config
         self._tokens = token_provider or shared_token_provider(config)
-        self._pacer: Pacer = shared_pacer(
+        self._pacer: RequestPacer = pacer or shared_pacer(
             config.graph_base_url, config.tenant_id, config.client_id, config.pacing
         )
         self._sleep = sleep
@@ -166,7 +172,10 @@ class GraphClient:
             pending = to_resend(pending, answers)
             if not pending:
                 return answers
-            delay = clock.next_delay(attempt, longest_retry_after(answers[request.id] for request in pending))
+            retry_after = longest_retry_after(answers[request.id] for request in pending)
+            if any(answers[request.id].status == 429 for request in pending):
+                self._pacer.throttled(retry_after or 0.0, write=not idempotent)
+            delay = clock.next_delay(attempt, retry_after)
             if delay is None:
                 return _with_suggested_waits(answers, pending, clock.suggested_wait(attempt, None))
             logger.info(
@@ -258,6 +267,8 @@ class GraphClient:
                 continue
             if response.status_code in RETRYABLE_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if response.status_code == 429:
+                    self._pacer.throttled(retry_after or 0.0, write=write)
                 if not may_resend(response.status_code, idempotent=idempotent):
                     raise GraphWriteOutcomeUnknown(
                         f"Graph answered {response.status_code} to a {method}; it may or may not have been "

@@ -6,12 +6,11 @@ inner request of a `$batch` counts one) first takes a slot from a sliding window
 Graph's: at most `limit` requests in any `window` seconds, with a small headroom for clock and
 latency differences between us and Graph.
 
-Why in-process is enough on one worker: every activity of this worker runs in this process, so
-one window per (Graph host, tenant, app) sees all of our traffic to that tenant. With scale-out
-(several workers or instances backing up the same tenant) each process would pace alone and
-together they could exceed the budget; then the budget must be split (limit / workers), or the
-window kept in shared storage, or tenants pinned to one worker. The 429 handling stays as the
-safety net either way.
+In one process this is exact: one window per (Graph host, tenant, app) sees all of its traffic.
+Several processes (workers, instances) carrying one tenant each pace alone and together exceed
+the budget, so the app shares one budget between them (`shared.graph.budget`, in a table) and
+keeps this pacer as the fallback while that budget cannot be reached. The 429 handling stays as
+the safety net either way.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 READ_LIMIT = 1000
 WRITE_LIMIT = 100
@@ -34,6 +34,18 @@ otherwise reach Graph just before the batch it replaces has left Graph's window,
 budget (5% of 100) the headroom cannot absorb 20. Writes go one by one, so their window is Graph's."""
 
 
+class RequestPacer(Protocol):
+    """What the Graph client asks before each request, and tells after a 429."""
+
+    def reserve(self, count: int, *, write: bool, max_wait: float) -> float:
+        """Seconds to wait before sending `count` requests; ReservationTooLate past `max_wait`."""
+        ...
+
+    def throttled(self, retry_after: float, *, write: bool) -> None:
+        """Graph answered 429 with this Retry-After."""
+        ...
+
+
 @dataclass(frozen=True)
 class PacingPolicy:
     """Graph's limits (docs/graph-intune.md#throttling) times `scale` (a test against a slower
@@ -41,6 +53,9 @@ class PacingPolicy:
 
     scale: float = 1.0
     enabled: bool = True
+    shared: bool = False
+    """Pace against the budget every instance shares (`shared.graph.budget`) where a client is given
+    one; the settings turn it on (TENANTATLAS_GRAPH_BUDGET)."""
 
     def limit(self, write: bool) -> int:
         return max(1, int((WRITE_LIMIT if write else READ_LIMIT) * self.scale * HEADROOM))
@@ -108,6 +123,9 @@ class Pacer:
         if not write:
             return self.reads.reserve(count, max_wait)
         return max(self.writes.reserve(count, max_wait), self.reads.reserve(count, max_wait))
+
+    def throttled(self, retry_after: float, *, write: bool) -> None:
+        """Nothing to share in one process: the throttled request itself waits its Retry-After."""
 
 
 _PACERS: dict[tuple[str, str, str], Pacer] = {}

@@ -11,8 +11,10 @@ from __future__ import annotations
 from shared.config.errors import ConfigurationError
 from shared.config.settings import Settings
 from shared.graph import GraphClient, GraphClientConfig
+from shared.graph.budget import shared_budget
 from shared.graph.credential_sources import IdentityConfig, source_for
 from shared.graph.credentials import CredentialSpec
+from shared.storage import names, worker_account
 from shared.tenants import Tenant
 
 
@@ -39,8 +41,15 @@ def graph_config_for(settings: Settings, tenant: Tenant, *, read_only: bool = Fa
 
 
 def graph_client_for(settings: Settings, tenant: Tenant, *, read_only: bool = False) -> GraphClient:
-    """A client whose tokens and connections are the worker's (shared per app and tenant)."""
-    return GraphClient(graph_config_for(settings, tenant, read_only=read_only))
+    """A client whose tokens and connections are the worker's (shared per app and tenant), paced
+    against the Graph budget every instance shares unless the settings pace each process alone."""
+    config = graph_config_for(settings, tenant, read_only=read_only)
+    pacing = config.pacing
+    if not (pacing.enabled and pacing.shared):
+        return GraphClient(config)
+    table = worker_account(settings.storage.config).table(names.GRAPH_BUDGET)
+    budget = shared_budget(table, config.graph_base_url, config.tenant_id, config.client_id, pacing)
+    return GraphClient(config, pacer=budget)
 
 
 def credential_spec(settings: Settings, credential_ref: str) -> CredentialSpec:

@@ -27,6 +27,8 @@ RESTORE_JOURNAL: Final = "restorejournal"
 SCHEDULES: Final = "schedules"
 SCHEDULE_DUE: Final = "scheduledue"
 """Index of enabled schedules by next due time (one partition), so the timer reads only what is due."""
+GRAPH_BUDGET: Final = "graphbudget"
+"""The Graph budget every instance shares: a row per tenant, app and Graph host (shared.graph.budget)."""
 
 SNAPSHOTS_CONTAINER: Final = "snapshots"
 MANIFESTS_CONTAINER: Final = "manifests"

@@ -87,6 +87,7 @@ def test_the_deployed_settings_describe_the_designed_deployment() -> None:
     assert settings.storage.table_service_uri == TABLE.rstrip("/")
     assert settings.graph.key_vault_uri == VAULT.rstrip("/")
     assert settings.graph.managed_identity_client_id == IDENTITY_CLIENT_ID
+    assert settings.graph.pacing.shared, "instances share one Graph budget per tenant"
 
 
 def test_the_deployed_graph_credential_is_federation_with_the_apps_identity() -> None:

@@ -85,6 +85,7 @@ BAD_SETTINGS = [
     ("TENANTATLAS_STORAGE_PREFIX", "Bad-Prefix", "config.invalid"),
     ("TENANTATLAS_GRAPH_BASE_URL", "http://127.0.0.1:8443", "config.invalid"),
     ("TENANTATLAS_CA_BUNDLE", "/nonexistent/ca.pem", "config.invalid"),
+    ("TENANTATLAS_GRAPH_BUDGET", "cluster", "config.invalid"),
     ("TENANTATLAS_AUTH_AUDIENCE", "@Microsoft.KeyVault(VaultName=kv;SecretName=x)", "config.invalid"),
 ]
 
@@ -96,6 +97,12 @@ def test_bad_or_missing_settings_name_the_setting(setting: str, value: str, code
     assert raised.value.setting == setting
     assert raised.value.code == code
     assert setting in str(raised.value)
+
+
+def test_the_graph_budget_is_shared_by_every_instance_unless_told_to_pace_each_process() -> None:
+    assert Settings.from_env(env()).graph.pacing.shared
+    assert not Settings.from_env(env(TENANTATLAS_GRAPH_BUDGET="process")).graph.pacing.shared
+    assert Settings.from_env(env(TENANTATLAS_GRAPH_BUDGET="Shared")).graph.pacing.shared
 
 
 def test_storage_needs_a_connection_string_or_service_uris() -> None:

@@ -5,7 +5,8 @@ adds `wait_for_completion(instance_id, timeout)` for tests and the demo.
 
 Layout: `history` (events as the extension writes them), `actions` (the SDK's answer and its numbering),
 `episode` (one replay, no I/O), `model` (an instance in memory, ID rules), `store` (Azurite), `work`
-(activity pool, timers), `queries` (status, query, purge), `engine` (the orchestration of all that).
+(activity pool, timers), `shared_work` (activities shared by the devhosts of a hub through queues),
+`queries` (status, query, purge), `engine` (the orchestration of all that).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def create_engine(functions: FunctionMaps, settings: EngineSettings) -> Engine:
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_orchestrations=settings.max_concurrent_orchestrations,
         overridable_states=settings.overridable_existing_instance_states,
+        shared_activities=settings.shared_activities,
     )
 
 

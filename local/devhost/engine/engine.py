@@ -34,6 +34,7 @@ from local.devhost.engine.model import (
     validate_instance_id,
 )
 from local.devhost.engine.queries import QueriesMixin
+from local.devhost.engine.shared_work import SharedActivities
 from local.devhost.engine.store import InstanceRecord, Store, StoreConflictError
 from local.devhost.engine.work import ActivityCall, ActivityPool, Timers
 from local.devhost.engine_api import (
@@ -53,7 +54,7 @@ class Engine(QueriesMixin):
     def __init__(
         self, storage_connection_string: str, hub_name: str, functions: FunctionMaps,
         max_concurrent_activities: int = 10, max_concurrent_orchestrations: int = 5,
-        overridable_states: str = "NonRunningStates",
+        overridable_states: str = "NonRunningStates", shared_activities: bool = False,
     ) -> None:
         self._store = Store(storage_connection_string, hub_name)
         self._functions = functions
@@ -63,8 +64,11 @@ class Engine(QueriesMixin):
         self._ready: asyncio.Queue[str] = asyncio.Queue()
         self._orchestration_workers = max(1, max_concurrent_orchestrations)
         self._threads = ThreadPoolExecutor(self._orchestration_workers, thread_name_prefix="orchestrator")
-        self._activities = ActivityPool(
-            functions.activities, max(1, max_concurrent_activities), self._deliver)
+        activity_slots = max(1, max_concurrent_activities)
+        self._activities: ActivityPool | SharedActivities = (
+            SharedActivities(storage_connection_string, hub_name, functions.activities, activity_slots,
+                             self._deliver)
+            if shared_activities else ActivityPool(functions.activities, activity_slots, self._deliver))
         self._timers = Timers(self._deliver)
         self._workers: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()

@@ -57,10 +57,11 @@ class ActivityPool:
     async def _work(self) -> None:
         while True:
             call = await self._queue.get()
-            event = await self._run(call)
+            event = await self.run(call)
             self._deliver(call.instance_id, call.execution_id, event)
 
-    async def _run(self, call: ActivityCall) -> Event:
+    async def run(self, call: ActivityCall) -> Event:
+        """Run one call through its invoker; the completion or failure event, never an exception."""
         invoker = self._activities.get(call.name)
         if invoker is None:
             return self._failed(call, f"The function '{call.name}' doesn't exist, is disabled, or is not an "

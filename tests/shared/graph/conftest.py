@@ -9,6 +9,7 @@ import pytest
 
 from local.graphsim.testing import GraphSim
 from shared.graph import ClientSecret, Credential, GraphClient, GraphClientConfig, RetryPolicy
+from shared.graph.pacing import RequestPacer
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 """graphsim issues tokens for the public Graph resource whatever host it listens on."""
@@ -39,6 +40,7 @@ def make_client(sim: GraphSim, sleeps: list[float]) -> Callable[..., GraphClient
         read_only: bool = False,
         retry: RetryPolicy | None = None,
         random: Callable[[], float] = lambda: 0.5,
+        pacer: RequestPacer | None = None,
     ) -> GraphClient:
         app = sim.secret_app
         assert app.client_secret is not None
@@ -53,6 +55,6 @@ def make_client(sim: GraphSim, sleeps: list[float]) -> Callable[..., GraphClient
             retry=retry or RetryPolicy(base_delay=0.05, max_delay=1.0, max_total_wait=10.0),
             read_only=read_only,
         )
-        return GraphClient(config, sleep=sleep, random=random)
+        return GraphClient(config, sleep=sleep, random=random, pacer=pacer)
 
     return make
