@@ -13,13 +13,22 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import STARTS, operation
+from shared.api.params import FAIL_ON_ERROR
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.http.request import flag_param
 from shared.http.response import json_response
 from shared.jobs.messages import Orchestrator
-from shared.jobs.restore_request import parse_body, request_restore, request_retry
+from shared.jobs.restore_request import (
+    RESTORE_PROBLEMS,
+    RETRY_PROBLEMS,
+    parse_body,
+    request_restore,
+    request_retry,
+)
 from shared.notifications import run_link
 from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
@@ -32,6 +41,8 @@ log = logging.getLogger(__name__)
 
 @bp.route(route="tenants/{tenantId}/restores", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Restore (preview or live)", response=models.RestoreAccepted, status=202, long_running=True,
+           body=models.RestoreRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RESTORE_PROBLEMS))
 @tenant_route(Role.OPERATOR, action="restore.request")
 async def start_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -44,6 +55,9 @@ async def start_restore(
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Retry a restore's failed items", response=models.RestoreAccepted, status=202, long_running=True,
+           body=models.RetryRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RETRY_PROBLEMS),
+           visibility="advanced")
 @tenant_route(Role.OPERATOR, action="restore.retry")
 async def retry_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import POLLING_HEADERS, Answer, operation
+from shared.api.params import FAIL_ON_ERROR, ITEM_OUTCOME, PAGED, RUN_STATUS, RUN_TYPE
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
@@ -12,7 +15,14 @@ from shared.http.request import choice_param, flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs
 from shared.runs.access import run_for_access
-from shared.runs.status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
+from shared.runs.status import (
+    FAIL_ON_ERROR_PARAM,
+    RunCancelled,
+    RunFailed,
+    api_base_of,
+    status_answer,
+    status_url,
+)
 from shared.services import services
 
 bp = func.Blueprint()
@@ -21,6 +31,7 @@ _RUN_TYPE_MAX_CHARS = 64
 
 
 @bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+@operation("List runs", response=models.RunPage, query=(*PAGED, RUN_STATUS, RUN_TYPE))
 @tenant_route(Role.READER, action="runs.list")
 def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Newest first; `status`, `type`, `pageSize` and `continuationToken` narrow and page."""
@@ -38,6 +49,7 @@ def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
 
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}", methods=["GET"])
+@operation("Get a run", response=models.Run)
 @tenant_route(Role.READER, action="runs.view")
 def get_tenant_run(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     run = run_for_access(services(), access, req.route_params["runId"], action="runs.view")
@@ -45,6 +57,7 @@ def get_tenant_run(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
+@operation("List a run's items", response=models.RunItemPage, query=(*PAGED, ITEM_OUTCOME))
 @tenant_route(Role.READER, action="runs.items")
 def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """In item-ID order; `outcome`, `pageSize` and `continuationToken` narrow and page."""
@@ -61,6 +74,10 @@ def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
+@operation("Get a run's status", response=models.Run, query=(FAIL_ON_ERROR,),
+           problems=(RunFailed, RunCancelled),
+           also=(Answer(202, models.Run, "Queued or running: poll again.", POLLING_HEADERS),),
+           visibility="internal")
 @tenant_route(Role.READER, action="runs.status")
 def run_status(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """202 while the run is active, then 200 (or 422 for a failure with `failOnError=true`)."""

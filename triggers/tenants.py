@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
 from shared.auth.gate import authenticated_route
 from shared.auth.memberships import tenants_of
 from shared.auth.principal import Principal
@@ -14,6 +16,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="tenants", methods=["GET"])
+@operation("List my tenants", response=models.MyTenants)
 @authenticated_route()
 def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     found = tenants_of(principal.key, services().tenants, services().memberships)

@@ -1,0 +1,407 @@
+"""The bodies of the API, as pydantic models: what each route takes and answers.
+
+Response models forbid extra members, so the document says exactly what a route writes, and the
+tests (a unit test per shape, and contract fuzzing against the running app) fail when a route's
+answer and its model part. Enumerations come from the domain (`RunStatus`, `Role`, ...), so a new
+status is in the document the moment it exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from shared.audit import AuditOutcome
+from shared.auth.roles import Role
+from shared.runs import ItemOutcome, RunStatus
+from shared.schedules.model import MAX_KEEP_DAYS, MAX_KEEP_LAST
+from shared.tenants import TenantStatus
+
+JsonObject = dict[str, Any]
+
+
+class ApiModel(BaseModel):
+    """camelCase members, nothing undeclared."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, use_enum_values=True
+    )
+
+
+class Page(ApiModel):
+    """One page of a list: pass `continuationToken` back for the next; null on the last page."""
+
+    continuation_token: str | None = Field(description="Send it back as `continuationToken` for more.")
+
+
+# --- tenants, health -------------------------------------------------------------------------
+
+
+class MyTenant(ApiModel):
+    tenant_id: str = Field(description="The managed tenant's Entra tenant ID (GUID).")
+    display_name: str
+    cloud: str
+    status: TenantStatus
+    role: Role = Field(description="The caller's role on this tenant.")
+
+
+class MyTenants(ApiModel):
+    items: list[MyTenant]
+
+
+class HealthCheck(ApiModel):
+    status: Literal["ok", "error"]
+    duration_ms: float
+    error: str | None = None
+
+
+class Health(ApiModel):
+    status: Literal["healthy", "unhealthy"]
+    version: str
+    checks: dict[str, HealthCheck]
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+class Counters(ApiModel):
+    total: int
+    processed: int
+    succeeded: int
+    failed: int
+    skipped: int
+    conflict: int = Field(0, description="Present only when an item conflicted (restores).")
+
+
+class Run(ApiModel):
+    """A background run: a backup, a capture, a restore preview or live restore, a retention."""
+
+    id: str = Field(description="The run ID (newest sorts first).")
+    tenant_id: str
+    type: str = Field(description="What the run does, e.g. `backup.tenant`, `restore.preview`.")
+    status: RunStatus
+    instance_id: str
+    requested_by: str = Field(description="Principal key of the caller, or `system` for a schedule.")
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    counters: Counters
+    summary: JsonObject | None
+    error: str | None
+    source: JsonObject | None
+    parameters: JsonObject | None
+
+
+class RunAccepted(Run):
+    """The run a start request created (or found active: `reused`), and where to poll it."""
+
+    reused: bool = Field(description="True when an active run with the same request was found.")
+    status_url: str = Field(description="The status URL, also in `Location`.")
+
+
+class RestoreAccepted(RunAccepted):
+    link: str = Field(description="Where the console shows the run.")
+
+
+class RunPage(Page):
+    items: list[Run]
+
+
+class RunItem(ApiModel):
+    """What happened to one item of a run."""
+
+    item_id: str
+    type: str
+    policy_id: str | None
+    display_name: str | None
+    outcome: ItemOutcome
+    reason: str | None
+    error: str | None = Field(description="Why the item failed, redacted.")
+    version_id: str | None
+    started_at: datetime | None
+    ended_at: datetime
+    action: str | None = Field(description="A restore's plan: create, update, unchanged, skip, conflict.")
+    details: JsonObject | None
+
+
+class RunItemPage(Page):
+    items: list[RunItem]
+
+
+# --- audit, notifications ---------------------------------------------------------------------
+
+
+class AuditEvent(ApiModel):
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    outcome: AuditOutcome
+    run_id: str | None
+    details: JsonObject
+
+
+class AuditPage(Page):
+    items: list[AuditEvent]
+
+
+class Notification(ApiModel):
+    id: str
+    event: str
+    title: str
+    status: str
+    run_id: str
+    tenant_id: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+class NotificationPage(Page):
+    items: list[Notification]
+
+
+# --- policies, versions, diffs -------------------------------------------------------------------
+
+
+class PolicyVersion(ApiModel):
+    id: str
+    tenant_id: str
+    policy_type: str
+    policy_id: str
+    display_name: str
+    content_sha256: str
+    size: int
+    changed: bool = Field(description="Its content differs from the version before it.")
+    previous_version_id: str | None
+    captured_at: datetime
+    run_id: str
+    secrets_not_captured: list[str]
+
+
+class PolicyVersionContent(PolicyVersion):
+    content: JsonObject = Field(description="The captured payload, as a restore would write it.")
+
+
+class PolicyVersionPage(Page):
+    items: list[PolicyVersion]
+
+
+class FieldChange(ApiModel):
+    op: Literal["added", "removed", "changed"]
+    path: str
+    before: Any
+    after: Any
+
+
+class DiffSummary(ApiModel):
+    added: int
+    removed: int
+    changed: int
+    not_comparable: int
+
+
+class NotComparable(ApiModel):
+    path: str
+    reason: str
+
+
+class VersionDiff(ApiModel):
+    policy_type: str
+    unchanged: bool
+    summary: DiffSummary
+    changes: list[FieldChange]
+    not_comparable: list[NotComparable]
+    from_: PolicyVersion = Field(alias="from")
+    to: PolicyVersion
+
+
+class InventoryEntry(ApiModel):
+    type: str
+    id: str
+    display_name: str
+    latest_version_id: str
+    content_sha256: str
+    last_changed_at: datetime | None
+    last_seen_at: datetime
+    last_seen_run_id: str
+    deleted_in_graph: bool
+    deleted_detected_at: datetime | None
+
+
+class InventoryPage(Page):
+    items: list[InventoryEntry]
+
+
+# --- backups ----------------------------------------------------------------------------------
+
+
+class BackupCounts(ApiModel):
+    listed: int
+    succeeded: int
+    failed: int
+    skipped: int
+
+
+class BackupSet(ApiModel):
+    id: str = Field(description="The backup set ID (the run that took it).")
+    tenant_id: str
+    run_id: str
+    status: RunStatus
+    created_at: datetime
+    totals: BackupCounts
+    counts_by_type: dict[str, BackupCounts]
+    protected: bool
+    referenced_by: list[str] = Field(description="Restore runs that use this set.")
+    kind: Literal["backup", "safety"]
+
+
+class ManifestEntry(ApiModel):
+    policy_type: str
+    policy_id: str
+    display_name: str
+    version_id: str
+    content_sha256: str
+
+
+class BackupSetItems(BackupSet):
+    items: dict[str, list[ManifestEntry]] = Field(description="Per type, the versions the set holds.")
+
+
+class BackupSetPage(Page):
+    items: list[BackupSet]
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+class Retention(ApiModel):
+    keep_last: int | None
+    keep_days: int | None
+
+
+class RetentionSpec(ApiModel):
+    """Keep the last `keepLast` backups and/or those newer than `keepDays` days: one at least."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _optional_not_null(schema))
+
+    keep_last: Annotated[int, Field(ge=1, le=MAX_KEEP_LAST)] | None = None
+    keep_days: Annotated[int, Field(ge=1, le=MAX_KEEP_DAYS)] | None = None
+
+
+def _optional_not_null(schema: dict[str, Any]) -> None:
+    """Both members may be left out rather than sent as null, and one at least is there."""
+    schema["minProperties"] = 1
+    for name, member in schema["properties"].items():
+        (number,) = [option for option in member.pop("anyOf") if option.get("type") != "null"]
+        member.pop("default", None)
+        schema["properties"][name] = {**member, **number}
+
+
+class ScheduleSpec(ApiModel):
+    """A backup schedule as a caller writes it."""
+
+    cron: str = Field(description="NCRONTAB, six fields with seconds, e.g. `0 0 2 * * *`.", max_length=256)
+    time_zone: str = Field(description="IANA time zone, e.g. `Europe/Berlin`.", max_length=64)
+    retention: RetentionSpec
+    enabled: bool = True
+
+
+class Schedule(ApiModel):
+    id: str
+    tenant_id: str
+    cron: str
+    time_zone: str
+    retention: Retention
+    enabled: bool
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    next_due: str | None = Field(description="The next slot, null while disabled.")
+    last_slot: str | None
+    last_run_id: str | None
+    etag: str | None = Field(description="Send it back as `If-Match` to change the schedule.")
+
+
+class SchedulePage(Page):
+    items: list[Schedule]
+
+
+# --- restores ---------------------------------------------------------------------------------
+
+
+class VersionRef(ApiModel):
+    type: str
+    policy_id: str = Field(min_length=1)
+    version_id: str = Field(min_length=1)
+
+
+class BackupSource(ApiModel):
+    backup_id: str = Field(description="A backup set of the source tenant.")
+    tenant_id: str | None = Field(None, description="Another tenant to restore from (reader role there).")
+
+
+class VersionsSource(ApiModel):
+    versions: list[VersionRef] = Field(min_length=1, max_length=500)
+    tenant_id: str | None = Field(None, description="Another tenant to restore from (reader role there).")
+
+
+class RestorePreviewRequest(ApiModel):
+    """A read-only plan: what a live restore of this source would create, update or skip."""
+
+    mode: Literal["preview"]
+    source: BackupSource | VersionsSource
+    types: list[str] | None = Field(None, description="Only these catalog types.")
+
+
+class RestoreLiveRequest(ApiModel):
+    """Write a finished preview's items (or a subset) to the tenant, after a safety backup."""
+
+    mode: Literal["live"]
+    preview_run_id: str = Field(min_length=1)
+    confirm: Literal[True]
+    items: list[Annotated[str, Field(max_length=256)]] | None = Field(None, min_length=1, max_length=400)
+    override_conflicts: bool = False
+
+
+RestoreRequest = Annotated[RestorePreviewRequest | RestoreLiveRequest, Field(discriminator="mode")]
+
+
+class RetryRequest(ApiModel):
+    confirm: Literal[True]
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """RFC 7807 problem details; `code` is stable, the text is not. Other members may follow."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+
+
+class RunProblem(Problem):
+    """A run that failed or was cancelled, asked for with `failOnError=true`."""
+
+    run: Run
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    openapi: str
+    info: JsonObject
+    paths: JsonObject
