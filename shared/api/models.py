@@ -268,7 +268,9 @@ class ManifestEntry(ApiModel):
 
 
 class BackupSetItems(BackupSet):
-    items: dict[str, list[ManifestEntry]] = Field(description="Per type, the versions the set holds.")
+    items: dict[str, list[ManifestEntry]] = Field(
+        default_factory=dict, description="With `includeItems=true`: per type, the versions the set holds."
+    )
 
 
 class BackupSetPage(Page):
@@ -304,8 +306,10 @@ def _optional_not_null(schema: dict[str, Any]) -> None:
 class ScheduleSpec(ApiModel):
     """A backup schedule as a caller writes it."""
 
-    cron: str = Field(description="NCRONTAB, six fields with seconds, e.g. `0 0 2 * * *`.", max_length=256)
-    time_zone: str = Field(description="IANA time zone, e.g. `Europe/Berlin`.", max_length=64)
+    cron: str = Field(
+        description="NCRONTAB, six fields with seconds.", max_length=256, examples=["0 0 2 * * *"]
+    )
+    time_zone: str = Field(description="IANA time zone.", max_length=64, examples=["Europe/Berlin"])
     retention: RetentionSpec
     enabled: bool = True
 

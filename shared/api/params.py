@@ -57,8 +57,8 @@ class Param:
         return {**parameter, **self.extensions}
 
 
-BOOLEAN = {"type": "string", "enum": ["true", "false"]}
-"""Flags are `true`/`false` on the wire (1/0 are taken too, and not advertised)."""
+BOOLEAN = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$", "default": "false"}
+"""Flags: `true` or `false` in any case, or 1/0, as `shared.http.request.flag_param` reads them."""
 
 _RUN_ID = {"type": "string", "pattern": RUN_ID_PATTERN.pattern}
 
