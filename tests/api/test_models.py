@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.api import models
-from shared.audit import AuditEvent, AuditOutcome
+from shared.audit import AuditOutcome
 from shared.backups.inventory import InventoryEntry
 from shared.backups.sets import BackupSet
 from shared.health import Check, HealthReport
@@ -73,7 +73,9 @@ SHAPES: list[tuple[type[BaseModel], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("model", "body"), SHAPES, ids=[f"{m.__name__}-{i}" for i, (m, _) in enumerate(SHAPES)])
+@pytest.mark.parametrize(
+    ("model", "body"), SHAPES, ids=[f"{model.__name__}-{n}" for n, (model, _) in enumerate(SHAPES)]
+)
 def test_the_model_accepts_what_the_domain_writes(model: type[BaseModel], body: dict[str, Any]) -> None:
     model.model_validate(body)
 

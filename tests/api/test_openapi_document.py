@@ -94,7 +94,7 @@ def test_a_route_without_a_declaration_stops_the_build() -> None:
     def list_things(req: func.HttpRequest, access: object) -> func.HttpResponse:
         return func.HttpResponse("[]")
 
-    with pytest.raises(UndescribedRoute, match="list_things .*has no @operation"):
+    with pytest.raises(UndescribedRoute, match=r"list_things .*has no @operation"):
         _build(bp)
 
 
@@ -125,7 +125,7 @@ def test_a_declaration_must_say_truly_whether_the_route_is_anonymous() -> None:
 
 def test_the_declaration_goes_on_the_handler_not_above_the_route() -> None:
     bp = func.Blueprint()
-    with pytest.raises(TypeError, match="below @bp.route"):
+    with pytest.raises(TypeError, match=r"below @bp\.route"):
 
         @operation("Misplaced", anonymous=True)
         @bp.route(route="misplaced", methods=["GET"])

@@ -25,7 +25,7 @@ def _worker_http_routes() -> set[tuple[str, str]]:
             functions = await worker.start()
         finally:
             await worker.stop()
-        found = set()
+        found: set[tuple[str, str]] = set()
         for function in functions:
             for binding in (json.loads(raw) for raw in function.raw_bindings):
                 if binding["type"] == "httpTrigger":

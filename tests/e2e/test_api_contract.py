@@ -44,7 +44,11 @@ def test_the_served_document_is_valid_and_built_from_the_routes(app: App) -> Non
     assert served.headers["Content-Type"].startswith("application/json")
     document = served.json()
     validate(document)
-    script = "import json, function_app\nfrom triggers.openapi import api_document\nprint(json.dumps(api_document()))"
+    script = (
+        "import json, function_app\n"
+        "from triggers.openapi import api_document\n"
+        "print(json.dumps(api_document()))"
+    )
     built = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     assert document == json.loads(built.stdout.decode().strip().splitlines()[-1])
 
