@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup lint typecheck check test test-fast demo run package protos clean
+.PHONY: setup lint typecheck check test test-fast demo run package protos connector clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -53,6 +53,10 @@ package: $(STAMP)
 # Regenerate the devhost's protocol messages after a change to their .proto.
 protos: $(STAMP)
 	cd local/devhost/rpc && $(CURDIR)/$(BIN)/python -m grpc_tools.protoc -I. --python_out=. function_rpc.proto
+
+# The Power Automate / Logic Apps connector's Swagger 2.0 definition, from the routes (a test checks it is current).
+connector: $(STAMP)
+	$(BIN)/python -m local.connector
 
 clean:
 	rm -rf .state .pytest_cache .mypy_cache .ruff_cache dist

@@ -345,7 +345,15 @@ class VersionRef(ApiModel):
 
 
 class BackupSource(ApiModel):
-    backup_id: str = Field(description="A backup set of the source tenant.")
+    backup_id: str = Field(
+        description="A backup set of the source tenant.",
+        json_schema_extra={
+            "x-ms-dynamic-values": {
+                "operationId": "listBackups", "parameters": {"tenantId": {"parameter": "tenantId"}},
+                "value-collection": "items", "value-path": "id", "value-title": "createdAt",
+            }
+        },
+    )
     tenant_id: str | None = Field(None, description="Another tenant to restore from (reader role there).")
 
 
