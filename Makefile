@@ -12,11 +12,13 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed and was not found: install it (e.g. 'pyenv install 3.13')" \
 	  "or name it with 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	# The project itself, editable: the `tenantatlas` command line (cli/) as .venv/bin/tenantatlas.
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
