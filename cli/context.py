@@ -17,7 +17,6 @@ from cli import session
 from cli.api import ApiClient, CliError
 from cli.exit_codes import ExitCode
 
-
 WIDE = 200
 """Columns of a table written to a pipe or a file: IDs stay whole."""
 

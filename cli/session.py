@@ -3,17 +3,20 @@
 Two ways in. In Azure: Entra ID's device code flow through MSAL (a public client: the app registration
 of the command line, allowed to ask for the API's `access_as_user` scope); MSAL keeps its token cache
 next to the settings and refreshes silently. Locally: the dev token the demo uses, minted for a demo
-principal from the local stack's dev signing key at each command (`make run` creates the key), so it
-never expires. `TENANTATLAS_TOKEN` and `TENANTATLAS_API` override both, for scripts and CI.
+principal from the local stack's dev signing key (`make run` creates the key) and minted again when it
+nears its end, so a dev sign-in does not expire. `TENANTATLAS_TOKEN` and `TENANTATLAS_API` override
+both, for scripts and CI.
 
-The settings live in `$TENANTATLAS_CLI_HOME` (default `~/.config/tenantatlas`), files readable by
-the user only; no secret but the MSAL cache is kept.
+The settings live in `$TENANTATLAS_CLI_HOME` (default `~/.config/tenantatlas`), files readable by the
+user only: the API's URL, how to sign in, the MSAL token cache, and a local dev token (valid only
+against the local stack that signed it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,8 @@ API_ENV = "TENANTATLAS_API"
 SETTINGS_FILE = "settings.json"
 MSAL_CACHE_FILE = "msal-cache.json"
 LOGIN_HOST = "https://login.microsoftonline.com"
+DEV_TOKEN_SECONDS = 3600
+DEV_TOKEN_MARGIN_SECONDS = 300
 
 
 def home() -> Path:
@@ -97,11 +102,7 @@ def logout() -> None:
 def _token(auth: dict[str, Any]) -> str:
     kind = auth.get("kind")
     if kind == "dev":
-        from local.tokens import ensure_dev_signing_key, mint_token
-        from shared.config.settings import DEV_AUTH_FOLDER
-
-        key = ensure_dev_signing_key(Path(auth["stateDir"]) / DEV_AUTH_FOLDER)
-        return mint_token(key, principal_name=auth["principal"])
+        return _dev_token(auth)
     if kind == "entra":
         app, cache = _msal_app(auth["tenant"], auth["clientId"])
         accounts = app.get_accounts()
@@ -113,6 +114,22 @@ def _token(auth: dict[str, Any]) -> str:
     raise CliError(
         "Not signed in: run `tenantatlas login` (or set TENANTATLAS_TOKEN).", ExitCode.NOT_SIGNED_IN
     )
+
+
+def _dev_token(auth: dict[str, Any]) -> str:
+    """The dev token kept from the last command while it has a while to live, else a new one (minting
+    loads the local stack's settings code, which takes a second or two)."""
+    if auth.get("token") and float(auth.get("expiresAt", 0)) - time.time() > DEV_TOKEN_MARGIN_SECONDS:
+        return str(auth["token"])
+    from local.tokens import ensure_dev_signing_key, mint_token
+    from shared.config.settings import DEV_AUTH_FOLDER
+
+    key = ensure_dev_signing_key(Path(auth["stateDir"]) / DEV_AUTH_FOLDER)
+    token = mint_token(key, principal_name=auth["principal"], expires_in=DEV_TOKEN_SECONDS)
+    settings = _read_settings()
+    settings["auth"] = {**auth, "token": token, "expiresAt": time.time() + DEV_TOKEN_SECONDS}
+    _write_settings(settings)
+    return token
 
 
 def _msal_app(

@@ -72,7 +72,7 @@ def test_contract_fuzzing_finds_no_5xx_and_no_answer_outside_the_document(app: A
             "--seed", "14",
             "--request-timeout", "30",
         ],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
     )
     print(fuzzing.stdout[fuzzing.stdout.rfind("SUMMARY") - 40:])
     assert fuzzing.returncode == 0, fuzzing.stdout[-20000:] + fuzzing.stderr[-2000:]
