@@ -31,6 +31,12 @@ class ApiModel(BaseModel):
     )
 
 
+class IgnoringModel(ApiModel):
+    """A request body whose undeclared members the route ignores (it reads only what it knows)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 class Page(ApiModel):
     """One page of a list: pass `continuationToken` back for the next; null on the last page."""
 
@@ -288,19 +294,10 @@ class Retention(ApiModel):
 class RetentionSpec(ApiModel):
     """Keep the last `keepLast` backups and/or those newer than `keepDays` days: one at least."""
 
-    model_config = ConfigDict(json_schema_extra=lambda schema: _optional_not_null(schema))
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     keep_last: Annotated[int, Field(ge=1, le=MAX_KEEP_LAST)] | None = None
     keep_days: Annotated[int, Field(ge=1, le=MAX_KEEP_DAYS)] | None = None
-
-
-def _optional_not_null(schema: dict[str, Any]) -> None:
-    """Both members may be left out rather than sent as null, and one at least is there."""
-    schema["minProperties"] = 1
-    for name, member in schema["properties"].items():
-        (number,) = [option for option in member.pop("anyOf") if option.get("type") != "null"]
-        member.pop("default", None)
-        schema["properties"][name] = {**member, **number}
 
 
 class ScheduleSpec(ApiModel):
@@ -338,13 +335,13 @@ class SchedulePage(Page):
 # --- restores ---------------------------------------------------------------------------------
 
 
-class VersionRef(ApiModel):
+class VersionRef(IgnoringModel):
     type: str
     policy_id: str = Field(min_length=1)
     version_id: str = Field(min_length=1)
 
 
-class BackupSource(ApiModel):
+class BackupSource(IgnoringModel):
     backup_id: str = Field(
         description="A backup set of the source tenant.",
         json_schema_extra={
@@ -357,12 +354,12 @@ class BackupSource(ApiModel):
     tenant_id: str | None = Field(None, description="Another tenant to restore from (reader role there).")
 
 
-class VersionsSource(ApiModel):
+class VersionsSource(IgnoringModel):
     versions: list[VersionRef] = Field(min_length=1, max_length=500)
     tenant_id: str | None = Field(None, description="Another tenant to restore from (reader role there).")
 
 
-class RestorePreviewRequest(ApiModel):
+class RestorePreviewRequest(IgnoringModel):
     """A read-only plan: what a live restore of this source would create, update or skip."""
 
     mode: Literal["preview"]
@@ -370,7 +367,7 @@ class RestorePreviewRequest(ApiModel):
     types: list[str] | None = Field(None, description="Only these catalog types.")
 
 
-class RestoreLiveRequest(ApiModel):
+class RestoreLiveRequest(IgnoringModel):
     """Write a finished preview's items (or a subset) to the tenant, after a safety backup."""
 
     mode: Literal["live"]
@@ -383,7 +380,7 @@ class RestoreLiveRequest(ApiModel):
 RestoreRequest = Annotated[RestorePreviewRequest | RestoreLiveRequest, Field(discriminator="mode")]
 
 
-class RetryRequest(ApiModel):
+class RetryRequest(IgnoringModel):
     confirm: Literal[True]
 
 

@@ -57,8 +57,8 @@ class Param:
         return {**parameter, **self.extensions}
 
 
-BOOLEAN = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$", "default": "false"}
-"""Flags: `true` or `false` in any case, or 1/0, as `shared.http.request.flag_param` reads them."""
+BOOLEAN = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|)$", "default": "false"}
+"""Flags: `true` or `false` in any case, or 1/0; empty is false (`shared.http.request.flag_param`)."""
 
 _RUN_ID = {"type": "string", "pattern": RUN_ID_PATTERN.pattern}
 
@@ -140,7 +140,7 @@ ITEM_OUTCOME = Param(
     "Only items with this outcome.",
 )
 AUDIT_ACTION = Param(
-    "action", "query", {"type": "string", "maxLength": 128}, "Action", "Only events of this action.",
+    "action", "query", {"type": "string"}, "Action", "Only events of this action.",
 )
 SINCE = Param(
     "since", "query", {"type": "string", "format": "date-time"}, "Since",
@@ -156,7 +156,7 @@ POLICY_TYPE_FILTER = Param(
     problems=(UnknownPolicyType,),
 )
 NAME_PREFIX = Param(
-    "name", "query", {"type": "string", "maxLength": 256}, "Name starts with", "A display name prefix.",
+    "name", "query", {"type": "string"}, "Name starts with", "A display name prefix.",
 )
 INCLUDE_ITEMS = Param(
     "includeItems", "query", BOOLEAN, "Include items", "`true`: add the versions the set holds, per type.",
