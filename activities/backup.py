@@ -17,8 +17,8 @@ from shared.jobs.messages import (
     BackupTotal,
     ChunkOutcome,
     Counters,
+    FinishBackup,
     PartProgress,
-    RunEnd,
     RunRef,
     TypeListing,
     TypeRequest,
@@ -63,6 +63,9 @@ def backup_progress(progress: PartProgress) -> Counters:
 
 
 @bp.function_name(Activity.FINISH_BACKUP)
-@bp.activity_trigger(input_name="ref")
-def finish_backup(ref: RunEnd) -> BackupFinished:
-    return finish(services(), ref.tenant_id, ref.run_id, ref.error)
+@bp.activity_trigger(input_name="finish_request")
+def finish_backup(finish_request: FinishBackup) -> BackupFinished:
+    return finish(
+        services(), finish_request.tenant_id, finish_request.run_id, finish_request.error,
+        finish_request.type_errors,
+    )

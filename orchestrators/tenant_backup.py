@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer, wait_all
 from shared.intune.catalog import object_type
 from shared.jobs.messages import (
     Activity,
@@ -23,6 +23,7 @@ from shared.jobs.messages import (
     BackupEnded,
     BackupFinished,
     BackupTotal,
+    FinishBackup,
     Orchestrator,
     Output,
     PartProgress,
@@ -61,15 +62,16 @@ def tenant_backup(
             tenant_id=ref.tenant_id, run_id=ref.run_id, total=sum(listing.count for listing in listings)
         )
         yield context.call_activity_with_retry(Activity.BACKUP_TOTAL, ACTIVITY_RETRY, total)
-        yield from _capture_types(context, ref, [listing for listing in listings if listing.count])
+        listed = [listing for listing in listings if listing.count]
+        type_errors = yield from _capture_types(context, ref, listed)
         error = None
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an activity that failed
-        error = f"The backup stopped on an internal error: {exc}"
-    end = RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error)
+        type_errors, error = {}, f"The backup stopped on an internal error: {exc}"
+    finish = FinishBackup(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error, type_errors=type_errors)
     finished: BackupFinished = yield context.call_activity_with_retry(
-        Activity.FINISH_BACKUP, ACTIVITY_RETRY, end
+        Activity.FINISH_BACKUP, ACTIVITY_RETRY, finish
     )
-    ended = yield from end_run(context, end)
+    ended = yield from end_run(context, RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error))
     return BackupEnded(status=ended.status, error=ended.error, backup_id=finished.backup_id).to_json()
 
 
@@ -102,9 +104,11 @@ def _list_all(
 
 def _capture_types(
     context: df.DurableOrchestrationContext, ref: RunRef, listings: list[TypeListing]
-) -> Generator[Task, Any]:
-    """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish."""
-    yield context.task_all(
+) -> Generator[Task, Any, dict[str, str]]:
+    """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish.
+    Every one is waited for; the types whose capture failed are answered with the reason."""
+    outcomes = yield from wait_all(
+        context,
         [
             context.call_sub_orchestrator(
                 Orchestrator.TENANT_BACKUP_TYPE,
@@ -117,8 +121,13 @@ def _capture_types(
                 f"{context.instance_id}:{listing.policy_type}",
             )
             for listing in listings
-        ]
+        ],
     )
+    return {
+        listing.policy_type: f"The capture of {listing.policy_type} stopped: {outcome}"
+        for listing, outcome in zip(listings, outcomes, strict=True)
+        if isinstance(outcome, Exception)
+    }
 
 
 @bp.function_name(Orchestrator.TENANT_BACKUP_TYPE)

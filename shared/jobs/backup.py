@@ -8,6 +8,8 @@ permission) leaves the rest of the backup intact and the run ends partially_succ
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -36,13 +38,14 @@ from shared.runs import (
 )
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
-from shared.storage import names
+from shared.storage import decode_key, names
 from shared.tenants import TenantStatus
 
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
 REQUESTED_ACTION = RUN_TYPE + ".requested"
+NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before it; back the tenant up again."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
 
@@ -124,17 +127,42 @@ def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:
     return str(obj.get("id") or entry.name)
 
 
-def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | None) -> BackupFinished:
-    """Before the run ends (so a caller polling the run finds its set): write the manifest and the
-    backup set, with the status the run will get, mark policies no longer listed as deleted, drop the
-    staging files. Safe to run again: every name is derived from the run."""
+def finish_backup(
+    services: Services, tenant_id: str, run_id: str, error: str | None, type_errors: Mapping[str, str]
+) -> BackupFinished:
+    """Before the run ends (so a caller polling the run finds its set): record as failed every listed
+    object no chunk recorded (its type's capture stopped: `type_errors` says why), write the manifest
+    and the backup set with the status the run will get, mark deleted what the listings no longer hold,
+    drop the staging files. Safe to run again: every name is derived from the run, and a repeat after
+    the staging files are gone finds the set it wrote."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
     listed = staging.listed_types(container, run_id)
+    if not listed:
+        with contextlib.suppress(sets.BackupSetNotFound):
+            done = sets.get_backup_set(services.account.table(names.BACKUP_SETS), tenant_id, run_id)
+            return BackupFinished(backup_id=run_id, manifest=done.manifest_blob, deleted_in_graph=0)
+    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
+        found = pool.map(lambda t: staging.get_listing(container, run_id, t), listed)
+        listings = {t: listing.ids for t, listing in zip(listed, found, strict=True) if listing is not None}
+    outcomes = _recorded(services, run_id)
+    not_captured = [
+        ItemResult(
+            f"{policy_type}:{policy_id}",
+            policy_type,
+            ItemOutcome.FAILED,
+            policy_id=policy_id,
+            error=type_errors.get(policy_type, NOT_CAPTURED),
+        )
+        for policy_type, ids in listings.items()
+        for policy_id in ids
+        if f"{policy_type}:{policy_id}" not in outcomes
+    ]
+    record_items(services.runs, run_id, not_captured)
+    outcomes.update({item.item_id: (item.item_type, item.outcome.value) for item in not_captured})
     by_type: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in staging.iter_parts(container, run_id):
         by_type.setdefault(entry["policyType"], {})[entry["policyId"]] = entry
-    counts = _counts(services, run, listed)
     status = derive_status(count_outcomes(services.runs, run_id), fatal=error is not None).value
     manifest = {
         "tenantId": tenant_id,
@@ -149,28 +177,35 @@ def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | 
     sets.put_manifest(container, blob, manifest)
     sets.save_backup_set(
         services.account.table(names.BACKUP_SETS),
-        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, counts),
+        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, _counts(listings, outcomes)),
     )
     deleted = inventory.mark_missing_deleted(
-        services.account.table(names.INVENTORY), tenant_id, run_id, listed, datetime.now(UTC)
+        services.account.table(names.INVENTORY), tenant_id, run_id, listings, datetime.now(UTC)
     )
     staging.delete_staging(container, run_id)
     return BackupFinished(backup_id=run_id, manifest=blob, deleted_in_graph=deleted)
 
 
-def _counts(services: Services, run: Run, listed: list[str]) -> dict[str, dict[str, int]]:
+def _recorded(services: Services, run_id: str) -> dict[str, tuple[str, str]]:
+    """Item ID -> (type, outcome) of every item the run recorded."""
+    return {
+        decode_key(entity["RowKey"]): (entity["ItemType"], entity["Outcome"])
+        for entity in services.runs.items.query_entities(
+            "PartitionKey eq @run", parameters={"run": run_id}, select=["RowKey", "ItemType", "Outcome"]
+        )
+    }
+
+
+def _counts(
+    listings: Mapping[str, Sequence[str]], outcomes: Mapping[str, tuple[str, str]]
+) -> dict[str, dict[str, int]]:
     """Per type: listed (from the staging listing) and the outcomes recorded on the run's items."""
     counts = {
         policy_type: {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0} for policy_type in BACKUP_TYPES
     }
-    container = services.account.container(names.MANIFESTS_CONTAINER)
-    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
-        listings = pool.map(lambda t: staging.get_listing(container, run.run_id, t), listed)
-        for policy_type, listing in zip(listed, listings, strict=True):
-            counts[policy_type]["listed"] = len(listing.ids) if listing else 0
-    for entity in services.runs.items.query_entities(
-        "PartitionKey eq @run", parameters={"run": run.run_id}, select=["ItemType", "Outcome"]
-    ):
-        counts.setdefault(entity["ItemType"], {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
-        counts[entity["ItemType"]][entity["Outcome"]] += 1
+    for policy_type, ids in listings.items():
+        counts[policy_type]["listed"] = len(ids)
+    for item_type, outcome in outcomes.values():
+        counts.setdefault(item_type, {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
+        counts[item_type][outcome] += 1
     return counts

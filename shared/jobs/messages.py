@@ -216,6 +216,12 @@ class BackupTotal(RunRef):
     total: int
 
 
+class FinishBackup(RunEnd):
+    """Finish a backup's manifest; `type_errors` names the types whose capture stopped, and why."""
+
+    type_errors: dict[str, str] = {}
+
+
 class BackupFinished(Message):
     backup_id: str
     manifest: str

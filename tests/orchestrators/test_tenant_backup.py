@@ -41,9 +41,16 @@ ORCHESTRATORS = {
 }
 
 
-def drive(name: Orchestrator, payload: Any, answer: Answer, log: list[FakeTask] | None = None) -> Any:
+def drive(
+    name: Orchestrator,
+    payload: Any,
+    answer: Answer,
+    log: list[FakeTask] | None = None,
+    *,
+    last_first: bool = False,
+) -> Any:
     """Run orchestrator `name` to its end; returns its result (sub-orchestrations get the same answers)."""
-    result, _ = fakes.drive(ORCHESTRATORS, name, payload, answer, log=log)
+    result, _ = fakes.drive(ORCHESTRATORS, name, payload, answer, log=log, last_first=last_first)
     return result
 
 
@@ -205,7 +212,7 @@ def test_the_final_attempt_is_told_so_and_nothing_is_retried_after_it() -> None:
     assert result["failed"] == 2 and result["processed"] == 2
 
 
-def test_an_activity_that_keeps_failing_ends_the_run_with_its_error() -> None:
+def test_a_type_whose_capture_fails_is_named_to_finish_after_every_other_type_ended() -> None:
     log: list[FakeTask] = []
     counts = {"configurationPolicies": 25, "deviceConfigurations": 1}
 
@@ -214,11 +221,21 @@ def test_an_activity_that_keeps_failing_ends_the_run_with_its_error() -> None:
             return Exception("Activity function 'backup_capture_chunk' failed: storage down")
         return ChunkOutcome(succeeded=payload.end - payload.start)
 
-    result = drive(Orchestrator.TENANT_BACKUP, RUN, backup_answers(counts, chunk), log)
-    assert result["status"] == "failed"
-    error = calls(log, Activity.END_RUN)[0].error
-    assert error.startswith("The backup stopped on an internal error") and "storage down" in error
-    assert calls(log, Activity.FINISH_BACKUP)[0].error == error
+    result = drive(Orchestrator.TENANT_BACKUP, RUN, backup_answers(counts, chunk), log, last_first=True)
+
+    captured = [(c.policy_type, c.start) for c in calls(log, Activity.BACKUP_CAPTURE_CHUNK)]
+    assert sorted(captured) == [
+        ("configurationPolicies", 0), ("configurationPolicies", 20), ("deviceConfigurations", 0),
+    ]
+    last_chunk = max(i for i, n in enumerate(names(log)) if n == "backup_capture_chunk")
+    assert names(log).index("finish_backup") > last_chunk
+    [finish] = calls(log, Activity.FINISH_BACKUP)
+    assert finish.error is None
+    assert list(finish.type_errors) == ["configurationPolicies"]
+    reason = finish.type_errors["configurationPolicies"]
+    assert reason.startswith("The capture of configurationPolicies stopped") and "storage down" in reason
+    assert calls(log, Activity.END_RUN)[0].error is None
+    assert result["status"] == "succeeded"
 
 
 def test_progress_is_reported_per_chunk_per_type_and_reaches_each_type_s_count() -> None:

@@ -22,6 +22,7 @@ from shared.jobs.messages import (
     BackupTotal,
     ChunkOutcome,
     Counters,
+    FinishBackup,
     Message,
     Orchestrator,
     PartProgress,
@@ -81,9 +82,9 @@ class FakeActivities:
         self._record(Activity.BACKUP_PROGRESS, progress)
         return Counters(processed=progress.processed)
 
-    def finish_backup(self, end: RunEnd) -> BackupFinished:
-        self._record(Activity.FINISH_BACKUP, end)
-        return BackupFinished(backup_id=end.run_id, manifest="m", deleted_in_graph=0)
+    def finish_backup(self, finish: FinishBackup) -> BackupFinished:
+        self._record(Activity.FINISH_BACKUP, finish)
+        return BackupFinished(backup_id=finish.run_id, manifest="m", deleted_in_graph=0)
 
     def end_run(self, end: RunEnd) -> RunEnded:
         self._record(Activity.END_RUN, end)
@@ -141,13 +142,21 @@ def test_a_backup_replayed_by_the_sdk_waits_out_throttling_and_reports_progress_
     assert [c[0] for c in activities.calls][-2:] == ["finish_backup", "end_run"]
 
 
-def test_a_chunk_activity_that_keeps_failing_ends_the_run_with_its_cause(azurite: AzuriteEndpoints) -> None:
+def test_a_type_whose_chunk_keeps_failing_is_reported_to_finish_after_the_others_ended(
+    azurite: AzuriteEndpoints,
+) -> None:
     activities = FakeActivities(fail_chunk=True)
     done, _ = _run_backup(azurite, activities)
 
     assert done["runtimeStatus"] == "Completed", done
-    assert done["output"]["status"] == "failed"
-    [ended] = activities.of(Activity.END_RUN)
-    assert "storage down" in ended.error
     assert len([c for c in activities.of(Activity.BACKUP_CAPTURE_CHUNK) if c.start == 20]) == 3
-    assert activities.of(Activity.FINISH_BACKUP)[0].error == ended.error
+    assert [c.part for c in activities.of(Activity.BACKUP_PROGRESS)].count("deviceConfigurations") == 1
+    [finish] = activities.of(Activity.FINISH_BACKUP)
+    assert finish.error is None and list(finish.type_errors) == ["configurationPolicies"]
+    assert "storage down" in finish.type_errors["configurationPolicies"]
+    names = [name for name, _ in activities.calls]
+    assert names.index(Activity.FINISH_BACKUP) > max(
+        i for i, name in enumerate(names) if name == Activity.BACKUP_CAPTURE_CHUNK
+    )
+    [ended] = activities.of(Activity.END_RUN)
+    assert ended.error is None
