@@ -11,7 +11,6 @@ Every change is audited (`schedule.created` / `.updated` / `.deleted`); refused 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ import azure.functions as func
 
 from shared.api import models
 from shared.api.operations import operation
-from shared.api.params import IF_MATCH, PAGED
+from shared.api.params import IF_MATCH, IF_MATCH_REQUIRED, PAGED
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
@@ -83,7 +82,7 @@ def get_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespon
 
 @bp.route(route=SCHEDULE_ROUTE, methods=["PUT"])
 @operation("Change a backup schedule", response=models.Schedule, body=models.ScheduleSpec,
-           response_headers={"ETag": ETAG}, headers=(replace(IF_MATCH, required=True),),
+           response_headers={"ETag": ETAG}, headers=(IF_MATCH_REQUIRED,),
            problems=(*SPEC_PROBLEMS, PreconditionRequired, ScheduleConflict), visibility="advanced")
 @tenant_route(Role.ADMIN, action="schedule.update")
 def update_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:

@@ -7,7 +7,7 @@ new `{name}` in a route comes with its description.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from shared.backups.sets import BackupSetNotFound
@@ -170,6 +170,9 @@ DIFF_TO = Param(
     "The newer version (default: the latest).",
 )
 IF_MATCH = Param(
-    "If-Match", "header", {"type": "string", "minLength": 1}, "ETag",
-    "The schedule's `ETag` as read (or `*`); a stale one answers 412.", visibility="advanced", problems=(),
+    "If-Match", "header", {"type": "string"}, "ETag",
+    "The schedule's `ETag` as read (or `*`); a stale one answers 412, an empty one counts as none.",
+    visibility="advanced", problems=(),
 )
+IF_MATCH_REQUIRED = replace(IF_MATCH, schema={"type": "string", "minLength": 1}, required=True)
+"""A change needs it: without it (or empty) the answer is 428."""
