@@ -4,7 +4,7 @@ describe (status, content type, headers, body).
 
 The fuzzer works as an admin on a tenant of its own, with a backup taken first, so its generated
 requests reach real runs, backup sets and versions as well as refusals; a bounded number of cases
-per operation bounds the run (about 1 400 cases, 2 to 4 minutes on a shared 2-core machine).
+per operation bounds the run (about 1 400 cases: a minute on a quiet 2-core machine, up to four when shared).
 """
 
 from __future__ import annotations
