@@ -22,7 +22,15 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from shared.api import models
-from shared.api.operations import Answer, Operation, UndescribedRoute, gate_of, operation_id, operation_of
+from shared.api.operations import (
+    JSON,
+    Answer,
+    Operation,
+    UndescribedRoute,
+    gate_of,
+    operation_id,
+    operation_of,
+)
 from shared.api.params import PATH_PARAMS, Param
 from shared.auth.errors import AuthError, Forbidden
 from shared.auth.gate import RouteGate, ServiceMisconfigured
@@ -184,7 +192,9 @@ def _description(op: Operation, gate: RouteGate | None) -> str:
 def _answer(answer: Answer, schemas: _Schemas) -> dict[str, Any]:
     response: dict[str, Any] = {"description": answer.description}
     if answer.model is not None:
-        response["content"] = {"application/json": {"schema": schemas.ref(answer.model, "serialization")}}
+        response["content"] = {answer.media_type: {"schema": schemas.ref(answer.model, "serialization")}}
+    elif answer.media_type != JSON:
+        response["content"] = {answer.media_type: {"schema": {"type": "string"}}}
     if answer.headers:
         response["headers"] = {
             name: {"description": meaning, "schema": {"type": "string"}, "required": True}

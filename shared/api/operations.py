@@ -30,6 +30,7 @@ from shared.jobs.capture_snapshot import TenantDisabled
 from shared.runs.errors import RunContention
 from shared.tenants import TenantNotFound
 
+JSON = "application/json"
 OPERATION = "api_operation"
 """The attribute a described handler carries its `Operation` under."""
 
@@ -57,6 +58,8 @@ class Answer:
     model: type[BaseModel] | None
     description: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    media_type: str = JSON
+    """Another type (`text/html` for a page) with no model is described as a string body."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     response_headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
     also: Iterable[Answer] = (),
     body: Body | None = None,
     query: Iterable[Param] = (),
@@ -98,7 +102,8 @@ def operation(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Describe the handler below: `summary` is the line people see (a connector's action name);
     `response`/`status` the main answer; `also` other successful answers; `long_running` a start that
-    answers 202 with `Location` and `Retry-After` to poll. `anonymous` is for the routes without a gate."""
+    answers 202 with `Location` and `Retry-After` to poll; `media_type` a main answer that is no JSON (a
+    page: `text/html`). `anonymous` is for the routes without a gate."""
     main_headers = dict(response_headers or {})
     if long_running:
         main_headers = {**POLLING_HEADERS, **main_headers}
@@ -111,7 +116,7 @@ def operation(
         doc = inspect.getdoc(handler) or ""
         vars(handler)[OPERATION] = Operation(
             summary=summary,
-            answers=(Answer(status, response, _meaning(status, summary), main_headers), *also),
+            answers=(Answer(status, response, _meaning(status, summary), main_headers, media_type), *also),
             body=body,
             query=tuple(query),
             headers=tuple(headers),

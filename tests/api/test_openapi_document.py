@@ -131,3 +131,16 @@ def test_the_declaration_goes_on_the_handler_not_above_the_route() -> None:
         @bp.route(route="misplaced", methods=["GET"])
         def misplaced(req: func.HttpRequest) -> func.HttpResponse:
             return func.HttpResponse("{}")
+
+
+def test_a_page_is_described_as_html() -> None:
+    bp = func.Blueprint()
+
+    @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    @operation("Open the console", anonymous=True, media_type="text/html", visibility="internal")
+    def console(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("<!doctype html>", mimetype="text/html")
+
+    page = _build(bp)["paths"]["/console"]["get"]
+    assert page["responses"]["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
+    assert page["security"] == []
