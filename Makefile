@@ -8,15 +8,17 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup lint typecheck check test test-fast demo run package protos clean
+.PHONY: setup lint typecheck check test test-fast demo run package protos connector clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed and was not found: install it (e.g. 'pyenv install 3.13')" \
 	  "or name it with 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	# The project itself, editable: the `tenantatlas` command line (cli/) as .venv/bin/tenantatlas.
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
@@ -54,6 +56,10 @@ package: $(STAMP)
 # Regenerate the devhost's protocol messages after a change to their .proto.
 protos: $(STAMP)
 	cd local/devhost/rpc && $(CURDIR)/$(BIN)/python -m grpc_tools.protoc -I. --python_out=. function_rpc.proto
+
+# The Power Automate / Logic Apps connector's Swagger 2.0 definition, from the routes (a test checks it is current).
+connector: $(STAMP)
+	$(BIN)/python -m local.connector
 
 clean:
 	rm -rf .state .pytest_cache .mypy_cache .ruff_cache dist

@@ -19,6 +19,7 @@ from triggers.backups import bp as backups_bp
 from triggers.health import bp as health_bp
 from triggers.members import bp as members_bp
 from triggers.notifications import bp as notifications_bp
+from triggers.openapi import bp as openapi_bp
 from triggers.policies import bp as policies_bp
 from triggers.policy_diff import bp as policy_diff_bp
 from triggers.reconcile import bp as reconcile_bp
@@ -32,9 +33,9 @@ from triggers.tenants import bp as tenants_bp
 
 install_log_redaction()
 
-app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (
+BLUEPRINTS = (
     health_bp,
+    openapi_bp,
     tenants_bp,
     runs_bp,
     audit_bp,
@@ -56,5 +57,9 @@ for blueprint in (
     restore_activities_bp,
     members_bp,
     tenant_verify_timer_bp,
-):
+)
+"""Every area of the app; the OpenAPI document (triggers/openapi.py) is built from their HTTP routes."""
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+for blueprint in BLUEPRINTS:
     app.register_functions(blueprint)

@@ -1,5 +1,6 @@
 """The domain and its adapters, importable without the Functions host. What each part owns:
 
+api/              the API contract: body models, parameters, route declarations, the documents built from them
 auth/             callers: bearer tokens, principals, roles, memberships, group roles, authorizer, gate
 backups/          backup sets and manifests, a running backup's work files, the policy inventory
 config/           the app's settings (the one reader of configuration) and ConfigurationError

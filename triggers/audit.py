@@ -6,7 +6,10 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.audit import AuditEvent
+from shared.api import models
+from shared.api.operations import operation
+from shared.api.params import AUDIT_ACTION, PAGED, SINCE, UNTIL
+from shared.audit import AuditEvent, InvalidAuditQuery
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
@@ -18,6 +21,8 @@ bp = func.Blueprint()
 
 
 @bp.route(route="tenants/{tenantId}/audit", methods=["GET"])
+@operation("List audit events", response=models.AuditPage, query=(*PAGED, AUDIT_ACTION, SINCE, UNTIL),
+           problems=(InvalidAuditQuery,))
 @tenant_route(Role.READER, action="audit.list")
 def list_audit(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`action` (exact), `since` (inclusive) and `until` (exclusive, ISO 8601 with a zone), paged."""

@@ -9,12 +9,23 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import STARTS, operation
+from shared.api.params import FAIL_ON_ERROR, INCLUDE_ITEMS, NAME_PREFIX, PAGED, POLICY_TYPE_FILTER
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.backups.inventory import InventoryEntry, list_inventory
-from shared.backups.sets import BackupSet, delete_backup_set, get_backup_set, get_manifest, list_backup_sets
+from shared.backups.sets import (
+    BackupSet,
+    BackupSetBusy,
+    BackupSetProtected,
+    delete_backup_set,
+    get_backup_set,
+    get_manifest,
+    list_backup_sets,
+)
 from shared.http.request import flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
@@ -33,6 +44,8 @@ BACKUPS_ROUTE = "tenants/{tenantId}/backups"
 
 @bp.route(route=BACKUPS_ROUTE, methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Back up a tenant", response=models.RunAccepted, status=202, long_running=True,
+           query=(FAIL_ON_ERROR,), problems=STARTS)
 @tenant_route(Role.OPERATOR, action=RUN_TYPE)
 async def start_backup(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -50,6 +63,7 @@ async def start_backup(
 
 
 @bp.route(route=BACKUPS_ROUTE, methods=["GET"])
+@operation("List backup sets", response=models.BackupSetPage, query=PAGED)
 @tenant_route(Role.READER, action="backup.list")
 def list_backups(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Backup sets, newest first, paged."""
@@ -59,6 +73,7 @@ def list_backups(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespon
 
 
 @bp.route(route=BACKUPS_ROUTE + "/{backupId}", methods=["GET"])
+@operation("Get a backup set", response=models.BackupSetItems, query=(INCLUDE_ITEMS,))
 @tenant_route(Role.READER, action="backup.view")
 def view_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """One backup set with its counts per type; `includeItems=true` adds the manifest's entries."""
@@ -71,6 +86,8 @@ def view_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespons
 
 
 @bp.route(route=BACKUPS_ROUTE + "/{backupId}", methods=["DELETE"])
+@operation("Delete a backup set", status=204, problems=(BackupSetProtected, BackupSetBusy),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="backup.delete")
 def delete_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Delete a backup set and its manifest (409 `backup.protected` when a restore refers to it)."""
@@ -93,6 +110,7 @@ def delete_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespo
 
 
 @bp.route(route="tenants/{tenantId}/policies", methods=["GET"])
+@operation("List policies", response=models.InventoryPage, query=(*PAGED, POLICY_TYPE_FILTER, NAME_PREFIX))
 @tenant_route(Role.READER, action="policy.inventory")
 def policy_inventory(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Every policy backups have seen: latest version, last change, deleted in Graph; `type` and

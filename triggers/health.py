@@ -11,6 +11,8 @@ import json
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import Answer, operation
 from shared.config.settings import get_settings
 from shared.health import StorageProbes, health_report
 
@@ -24,6 +26,8 @@ def _worker_probes() -> StorageProbes:
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation("Check health", response=models.Health, anonymous=True, visibility="internal",
+           also=(Answer(503, models.Health, "A dependency or a setting is not fine; `checks` says which."),))
 def health(req: func.HttpRequest) -> func.HttpResponse:
     report = health_report(get_settings, lambda _settings: _worker_probes())
     return func.HttpResponse(

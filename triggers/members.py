@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.group_roles import GroupRole, normalize_group_id
@@ -14,7 +16,10 @@ from shared.auth.memberships import Membership, normalize_principal
 from shared.auth.roles import Role
 from shared.http.response import json_response
 from shared.onboarding import bodies, changes
+from shared.onboarding.bodies import InvalidOnboardingRequest
+from shared.onboarding.changes import GroupRoleNotFound, MembershipNotFound
 from shared.services import services
+from shared.tenants import TenantNotFound
 
 bp = func.Blueprint()
 
@@ -23,6 +28,8 @@ GROUP_ROLES_ROUTE = "tenants/{tenantId}/group-roles"
 
 
 @bp.route(route=MEMBERS_ROUTE, methods=["GET"])
+@operation("List a tenant's members", response=models.Memberships, problems=(TenantNotFound,),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="membership.list", platform_admin=True)
 def list_members(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     svc = services()
@@ -31,6 +38,8 @@ def list_members(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespon
 
 
 @bp.route(route=MEMBERS_ROUTE + "/{principal}", methods=["GET"])
+@operation("Get a member's role", response=models.Membership, problems=(MembershipNotFound,),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="membership.view", platform_admin=True)
 def view_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     key = normalize_principal(req.route_params.get("principal", ""))
@@ -41,6 +50,8 @@ def view_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespons
 
 
 @bp.route(route=MEMBERS_ROUTE + "/{principal}", methods=["PUT"])
+@operation("Grant a member a role", response=models.Membership, body=models.RoleGrant,
+           problems=(InvalidOnboardingRequest, TenantNotFound), visibility="advanced")
 @tenant_route(Role.ADMIN, action="membership.grant", platform_admin=True)
 def put_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`{"role": "reader" | "operator" | "admin"}`: grant or change the principal's role."""
@@ -52,6 +63,8 @@ def put_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse
 
 
 @bp.route(route=MEMBERS_ROUTE + "/{principal}", methods=["DELETE"])
+@operation("Revoke a member's role", status=204, problems=(TenantNotFound, MembershipNotFound),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="membership.revoke", platform_admin=True)
 def delete_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     changes.remove_member(
@@ -61,6 +74,8 @@ def delete_member(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespo
 
 
 @bp.route(route=GROUP_ROLES_ROUTE, methods=["GET"])
+@operation("List a tenant's group roles", response=models.GroupRoles, problems=(TenantNotFound,),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="group_role.list", platform_admin=True)
 def list_group_roles(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     svc = services()
@@ -69,6 +84,8 @@ def list_group_roles(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
 
 
 @bp.route(route=GROUP_ROLES_ROUTE + "/{groupId}", methods=["PUT"])
+@operation("Give an Entra group a role", response=models.GroupRole, body=models.RoleGrant,
+           problems=(InvalidOnboardingRequest, TenantNotFound), visibility="advanced")
 @tenant_route(Role.ADMIN, action="group_role.grant", platform_admin=True)
 def put_group_role(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`{"role": ...}`: members of the Entra group (by object ID) hold the role on the tenant."""
@@ -81,6 +98,8 @@ def put_group_role(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 
 @bp.route(route=GROUP_ROLES_ROUTE + "/{groupId}", methods=["DELETE"])
+@operation("Take an Entra group's role away", status=204, problems=(TenantNotFound, GroupRoleNotFound),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="group_role.revoke", platform_admin=True)
 def delete_group_role(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     changes.remove_group_role(

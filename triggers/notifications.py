@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
+from shared.api.params import PAGED, UNREAD
 from shared.auth.gate import authenticated_route
 from shared.auth.principal import Principal
 from shared.http.request import flag_param, page_params
@@ -15,6 +18,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="me/notifications", methods=["GET"])
+@operation("List my notifications", response=models.NotificationPage, query=(*PAGED, UNREAD))
 @authenticated_route()
 def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Newest first; `unread=true` leaves out those already read; paged."""
@@ -30,6 +34,7 @@ def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpRe
 
 
 @bp.route(route="me/notifications/{notificationId}/read", methods=["POST"])
+@operation("Mark a notification read", response=models.Notification, visibility="advanced")
 @authenticated_route()
 def read_notification(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Marks one of the caller's notifications read; anyone else's ID is a 404."""

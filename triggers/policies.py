@@ -8,6 +8,9 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import STARTS, operation
+from shared.api.params import FAIL_ON_ERROR, PAGED
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
@@ -28,6 +31,8 @@ POLICY_ROUTE = "tenants/{tenantId}/policies/{policyType}/{policyId}"
 
 @bp.route(route=POLICY_ROUTE + "/snapshots", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Capture a policy", response=models.RunAccepted, status=202, long_running=True,
+           query=(FAIL_ON_ERROR,), problems=STARTS)
 @tenant_route(Role.OPERATOR, action=RUN_TYPE)
 async def capture_snapshot(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -51,6 +56,7 @@ async def capture_snapshot(
 
 
 @bp.route(route=POLICY_ROUTE + "/versions", methods=["GET"])
+@operation("List a policy's versions", response=models.PolicyVersionPage, query=PAGED)
 @tenant_route(Role.READER, action="policy.versions.list")
 def list_policy_versions(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """The policy's stored versions, newest first, paged."""
@@ -61,6 +67,7 @@ def list_policy_versions(req: func.HttpRequest, access: TenantAccess) -> func.Ht
 
 
 @bp.route(route=POLICY_ROUTE + "/versions/{versionId}", methods=["GET"])
+@operation("Get a policy version", response=models.PolicyVersionContent)
 @tenant_route(Role.READER, action="policy.versions.view")
 def get_policy_version(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """One version with its captured `content` (the payload a restore would write)."""

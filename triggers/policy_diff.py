@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
+from shared.api.params import DIFF_FROM, DIFF_TO
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.http.request import InvalidQueryParameter, object_id_param
 from shared.http.response import json_response
+from shared.intune.errors import VersionNotFound
 from shared.intune.version_diff import diff_versions
 from shared.jobs.capture_snapshot import check_policy_type
 from shared.services import services
@@ -19,6 +23,8 @@ _MAX_VERSION_ID_CHARS = 64
 
 
 @bp.route(route="tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
+@operation("Compare two policy versions", response=models.VersionDiff, query=(DIFF_FROM, DIFF_TO),
+           problems=(VersionNotFound,))
 @tenant_route(Role.READER, action="policy.versions.diff")
 def diff_policy_versions(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`?from=&to=` (version IDs; `to` defaults to the latest, `from` to the one before `to`).

@@ -14,6 +14,9 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import STARTS, operation
+from shared.api.params import FAIL_ON_ERROR
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
@@ -21,8 +24,13 @@ from shared.http.body import json_body
 from shared.http.request import flag_param
 from shared.http.response import json_response
 from shared.jobs.messages import Orchestrator
-from shared.jobs.restore_request import InvalidRestoreRequest, parse_body, request_restore
-from shared.jobs.retry import request_retry
+from shared.jobs.restore_request import (
+    RESTORE_PROBLEMS,
+    InvalidRestoreRequest,
+    parse_body,
+    request_restore,
+)
+from shared.jobs.retry import RETRY_PROBLEMS, request_retry
 from shared.notifications import run_link
 from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
@@ -35,6 +43,8 @@ log = logging.getLogger(__name__)
 
 @bp.route(route="tenants/{tenantId}/restores", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Restore (preview or live)", response=models.RestoreAccepted, status=202, long_running=True,
+           body=models.RestoreRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RESTORE_PROBLEMS))
 @tenant_route(Role.OPERATOR, action="restore.request")
 async def start_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -48,6 +58,9 @@ async def start_restore(
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Retry a run's failed items", response=models.RestoreAccepted, status=202, long_running=True,
+           body=models.RetryRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RETRY_PROBLEMS),
+           visibility="advanced")
 @tenant_route(Role.OPERATOR, action="run.retry")
 async def retry_restore(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess

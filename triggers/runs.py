@@ -11,16 +11,26 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import POLLING_HEADERS, Answer, operation
+from shared.api.params import FAIL_ON_ERROR, ITEM_OUTCOME, PAGED, RUN_STATUS, RUN_TYPE
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.http.problems import PROBLEM_CONTENT_TYPE
 from shared.http.request import choice_param, flag_param, page_params
 from shared.http.response import json_response, page_body
-from shared.jobs.reconcile import CANCEL_ACTION, cancel_run, check_cancel
+from shared.jobs.reconcile import CANCEL_ACTION, RunNotActive, cancel_run, check_cancel
 from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs
 from shared.runs.access import run_for_access
-from shared.runs.status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
+from shared.runs.status import (
+    FAIL_ON_ERROR_PARAM,
+    RunCancelled,
+    RunFailed,
+    api_base_of,
+    status_answer,
+    status_url,
+)
 from shared.services import services
 from triggers.reconcile import reconcile
 
@@ -31,6 +41,7 @@ _RUN_TYPE_MAX_CHARS = 64
 
 
 @bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+@operation("List runs", response=models.RunPage, query=(*PAGED, RUN_STATUS, RUN_TYPE))
 @tenant_route(Role.READER, action="runs.list")
 def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Newest first; `status`, `type`, `pageSize` and `continuationToken` narrow and page."""
@@ -49,6 +60,7 @@ def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}", methods=["GET"])
 @bp.durable_client_input(client_name="client")
+@operation("Get a run", response=models.Run)
 @tenant_route(Role.READER, action="runs.view")
 async def get_tenant_run(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -62,6 +74,7 @@ async def get_tenant_run(
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/cancel", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@operation("Cancel a run", response=models.Run, problems=(RunNotActive,), visibility="advanced")
 @tenant_route(Role.OPERATOR, action=CANCEL_ACTION)
 async def cancel_tenant_run(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
@@ -81,6 +94,7 @@ async def cancel_tenant_run(
 
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
+@operation("List a run's items", response=models.RunItemPage, query=(*PAGED, ITEM_OUTCOME))
 @tenant_route(Role.READER, action="runs.items")
 def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """In item-ID order; `outcome`, `pageSize` and `continuationToken` narrow and page."""
@@ -98,6 +112,10 @@ def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 @bp.route(route="tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
 @bp.durable_client_input(client_name="client")
+@operation("Get a run's status", response=models.Run, query=(FAIL_ON_ERROR,),
+           problems=(RunFailed, RunCancelled),
+           also=(Answer(202, models.Run, "Queued or running: poll again.", POLLING_HEADERS),),
+           visibility="internal")
 @tenant_route(Role.READER, action="runs.status")
 async def run_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess

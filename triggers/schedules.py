@@ -16,6 +16,9 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
+from shared.api.params import IF_MATCH, IF_MATCH_REQUIRED, PAGED
 from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
@@ -26,6 +29,7 @@ from shared.http.request import page_params
 from shared.http.response import json_response, page_body
 from shared.schedules import InvalidScheduleField, Schedule, ScheduleStore, parse_schedule_spec
 from shared.schedules.access import schedule_for_access
+from shared.schedules.errors import SPEC_PROBLEMS, ScheduleConflict
 from shared.services import Services, services
 
 bp = func.Blueprint()
@@ -40,7 +44,11 @@ class PreconditionRequired(ProblemError):
     title = "The update needs the schedule's ETag in If-Match."
 
 
+ETAG = "The schedule's version: send it back as `If-Match` to change it."
+
+
 @bp.route(route=SCHEDULES_ROUTE, methods=["GET"])
+@operation("List backup schedules", response=models.SchedulePage, query=PAGED, visibility="advanced")
 @tenant_route(Role.READER, action="schedule.list")
 def list_schedules(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """The tenant's schedules, paged (`pageSize`, `continuationToken`)."""
@@ -50,6 +58,9 @@ def list_schedules(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 
 @bp.route(route=SCHEDULES_ROUTE, methods=["POST"])
+@operation("Create a backup schedule", response=models.Schedule, status=201, body=models.ScheduleSpec,
+           response_headers={"Location": "The schedule's URL.", "ETag": ETAG}, problems=SPEC_PROBLEMS,
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="schedule.create")
 def create_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """201 with the schedule, `Location` and `ETag`; its first slot is the first one after now."""
@@ -62,6 +73,8 @@ def create_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRes
 
 
 @bp.route(route=SCHEDULE_ROUTE, methods=["GET"])
+@operation("Get a backup schedule", response=models.Schedule, response_headers={"ETag": ETAG},
+           visibility="advanced")
 @tenant_route(Role.READER, action="schedule.view")
 def get_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     schedule = _named(req, access, "schedule.view")
@@ -69,6 +82,9 @@ def get_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespon
 
 
 @bp.route(route=SCHEDULE_ROUTE, methods=["PUT"])
+@operation("Change a backup schedule", response=models.Schedule, body=models.ScheduleSpec,
+           response_headers={"ETag": ETAG}, headers=(IF_MATCH_REQUIRED,),
+           problems=(*SPEC_PROBLEMS, PreconditionRequired, ScheduleConflict), visibility="advanced")
 @tenant_route(Role.ADMIN, action="schedule.update")
 def update_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Replace cron, time zone, retention and enabled; `If-Match` required (428), 412 when stale."""
@@ -87,6 +103,8 @@ def update_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpRes
 
 
 @bp.route(route=SCHEDULE_ROUTE, methods=["DELETE"])
+@operation("Delete a backup schedule", status=204, headers=(IF_MATCH,), problems=(ScheduleConflict,),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="schedule.delete")
 def delete_schedule(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """204; `If-Match` optional (412 when sent and stale). Backup sets it made are kept."""

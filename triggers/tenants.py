@@ -7,21 +7,45 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.api import models
+from shared.api.operations import operation
+from shared.api.params import REDIRECT_URI
 from shared.auth.authorize import TenantAccess, is_platform_admin
 from shared.auth.gate import authenticated_route, platform_route, tenant_route
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.http.response import json_response
 from shared.onboarding import bodies, changes
+from shared.onboarding.bodies import InvalidOnboardingRequest
+from shared.onboarding.changes import TenantNotDisabled, UnknownCredentialRef
+from shared.onboarding.resolve import DomainNotFound, InvalidTenantName, ResolutionUnavailable
 from shared.services import Services, services
-from shared.tenants import Tenant, normalize_tenant_id
+from shared.tenants import (
+    InvalidTenant,
+    InvalidTenantId,
+    Tenant,
+    TenantExists,
+    TenantNotFound,
+    normalize_tenant_id,
+)
 
 bp = func.Blueprint()
 
 TENANT_ROUTE = "tenants/{tenantId}"
+ONBOARDING_PROBLEMS = (
+    InvalidOnboardingRequest,
+    InvalidTenant,
+    InvalidTenantName,
+    UnknownCredentialRef,
+    TenantExists,
+    DomainNotFound,
+    ResolutionUnavailable,
+)
+"""A registration's refusals: the body, the name or domain, the credential, a tenant already there."""
 
 
 @bp.route(route="tenants", methods=["GET"])
+@operation("List my tenants", response=models.MyTenants)
 @authenticated_route()
 def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """The tenants the caller holds a role on (directly or through a group), with that role; a platform
@@ -38,6 +62,9 @@ def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpRes
 
 
 @bp.route(route="tenants", methods=["POST"])
+@operation("Register a tenant", response=models.RegisteredTenant, status=201,
+           response_headers={"Location": "The tenant's URL."}, body=models.NewTenantRequest,
+           problems=ONBOARDING_PROBLEMS, visibility="advanced")
 @platform_route()
 def register_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """201 with the tenant (health `unverified`) and its admin consent link."""
@@ -49,6 +76,7 @@ def register_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpRes
 
 
 @bp.route(route=TENANT_ROUTE, methods=["GET"])
+@operation("Get a tenant", response=models.TenantView, problems=(TenantNotFound,))
 @tenant_route(Role.READER, action="tenant.view", platform_admin=True)
 def view_tenant(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     tenant = services().tenants.require(access.tenant_id)
@@ -56,6 +84,9 @@ def view_tenant(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespons
 
 
 @bp.route(route=TENANT_ROUTE, methods=["PATCH"])
+@operation("Rename, disable or enable a tenant", response=models.Tenant, body=models.TenantChangesRequest,
+           problems=(InvalidOnboardingRequest, InvalidTenant, InvalidTenantId, TenantNotFound),
+           visibility="advanced")
 @platform_route()
 def update_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Rename (`displayName`) or disable/enable (`status`)."""
@@ -65,6 +96,8 @@ def update_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpRespo
 
 
 @bp.route(route=TENANT_ROUTE, methods=["DELETE"])
+@operation("Off-board a disabled tenant", response=models.OffboardedTenant,
+           problems=(InvalidTenantId, TenantNotFound, TenantNotDisabled), visibility="advanced")
 @platform_route()
 def offboard_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Off-board a disabled tenant (409 `tenant.not_disabled` otherwise); says what is kept."""
@@ -74,6 +107,8 @@ def offboard_tenant(req: func.HttpRequest, principal: Principal) -> func.HttpRes
 
 
 @bp.route(route=TENANT_ROUTE + "/consent", methods=["GET"])
+@operation("Get the admin consent link", response=models.ConsentLink, query=(REDIRECT_URI,),
+           problems=(TenantNotFound, UnknownCredentialRef), visibility="advanced")
 @tenant_route(Role.ADMIN, action="tenant.consent", platform_admin=True)
 def consent_link(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """The admin consent URL to send the customer's Global Administrator; `redirectUri` is optional."""
@@ -83,6 +118,8 @@ def consent_link(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespon
 
 
 @bp.route(route=TENANT_ROUTE + "/verify", methods=["POST"])
+@operation("Verify a tenant's consent and permissions", response=models.Tenant, problems=(TenantNotFound,),
+           visibility="advanced")
 @tenant_route(Role.ADMIN, action="tenant.verify", platform_admin=True)
 def verify_tenant(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Verify consent, permissions and reachability now; the tenant with its recorded health."""

@@ -33,6 +33,7 @@ log = logging.getLogger("devhost")
 
 READY_FILE = "ready.json"
 ENGINE_MODULE = "local.devhost.engine"
+MAX_LINE_BYTES = 64 * 1024
 
 
 class EngineMissingError(RuntimeError):
@@ -133,7 +134,13 @@ class DevHost:
         web_app.add_routes(
             [HttpTriggers(app.http_routes, self.config.host_json.route_prefix, invoker, keys).route()]
         )
-        runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        # Request lines and headers up to 64 KiB (aiohttp's default: 8 KiB) reach the app, so the app's own
+        # checks of over-long parameters answer them (problem+json); on Azure the platform's limits on URL and
+        # header length apply before the app, as any gateway's do.
+        runner = web.AppRunner(
+            web_app, access_log=None, handle_signals=False, max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
+        )
         await runner.setup()
         self._running = _Running(runner, engine, None)
         await web.TCPSite(runner, options.host, options.port).start()

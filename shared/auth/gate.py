@@ -19,6 +19,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,20 @@ from shared.tenants import InvalidTenantId, TenantRegistry, normalize_tenant_id
 logger = logging.getLogger(__name__)
 
 TENANT_ROUTE_PARAM = "tenantId"
+
+
+ROUTE_GATE = "route_gate"
+"""The attribute a gated handler carries its `RouteGate` under."""
+
+
+@dataclass(frozen=True)
+class RouteGate:
+    """What the gate asks of a caller, kept on the handler so the API description (shared.api) says it:
+    a bearer token always, and `role` on the route's tenant for a tenant route (None: any caller).
+    `platform_admin`: the platform role passes too; with no `role`, only the platform role passes."""
+
+    role: Role | None
+    platform_admin: bool = False
 
 
 class ServiceMisconfigured(ProblemError):
@@ -145,21 +160,28 @@ def tenant_route(
             req, required_role, action=action, tenant_param=tenant_param, platform_admin=platform_admin
         )
 
-    return lambda handler: _gate(handler, "access", resolve)
+    return lambda handler: _gate(handler, "access", resolve, RouteGate(required_role, platform_admin))
 
 
 def platform_route(*, guard: GuardProvider = default_guard) -> Decorator:
     """Gate a route only platform admins may call (register a tenant); it receives `principal`."""
-    return lambda handler: _gate(handler, "principal", lambda req: guard().platform_admin(req))
+    return lambda handler: _gate(
+        handler, "principal", lambda req: guard().platform_admin(req), RouteGate(None, platform_admin=True)
+    )
 
 
 def authenticated_route(*, guard: GuardProvider = default_guard) -> Decorator:
     """Gate a route that is not tenant-scoped (`/api/tenants`, `/api/me/...`); it receives `principal`."""
-    return lambda handler: _gate(handler, "principal", lambda req: guard().authenticate(req))
+    return lambda handler: _gate(
+        handler, "principal", lambda req: guard().authenticate(req), RouteGate(None)
+    )
 
 
 def _gate(
-    handler: Callable[..., Any], injected: str, resolve: Callable[[func.HttpRequest], Any]
+    handler: Callable[..., Any],
+    injected: str,
+    resolve: Callable[[func.HttpRequest], Any],
+    gate: RouteGate,
 ) -> Callable[..., Any]:
     signature = inspect.signature(handler)
     if injected not in signature.parameters:
@@ -205,6 +227,7 @@ def _gate(
         parameters=[p for name, p in signature.parameters.items() if name != injected]
     )
     wrapper.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != injected}
+    vars(wrapper)[ROUTE_GATE] = gate
     return wrapper
 
 

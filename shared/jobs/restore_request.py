@@ -32,6 +32,7 @@ from shared.auth.roles import Role
 from shared.backups.sets import BackupSetNotFound, add_reference, get_backup_set
 from shared.http.problems import ProblemError
 from shared.intune.catalog import BY_NAME
+from shared.intune.errors import VersionNotFound
 from shared.intune.versions import get_version
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.restore import failed_item_ids
@@ -110,6 +111,27 @@ class NothingToRetry(ProblemError):
     status = 409
     code = "restore.nothing_to_retry"
     title = "The run has no failed items."
+
+
+RESTORE_PROBLEMS: tuple[type[ProblemError], ...] = (
+    InvalidRestoreRequest,
+    RestoreNotConfirmed,
+    PreviewNotFound,
+    NotAPreview,
+    PreviewNotFinished,
+    PreviewFailed,
+    ItemsNotInPreview,
+    BackupSetNotFound,
+    VersionNotFound,
+)
+"""The refusals of a preview or live request, as the table above lists them (the 403s are the gate's)."""
+RESTORE_RETRY_PROBLEMS: tuple[type[ProblemError], ...] = (
+    InvalidRestoreRequest,
+    RestoreNotConfirmed,
+    NotRetryable,
+    RunNotFinished,
+    NothingToRetry,
+)
 
 
 def parse_body(body: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from shared.jobs.backup import BACKUP_RUN_TYPES, REQUESTED_ACTION, RUN_TYPE
 from shared.jobs.backup_retry import RETRY_OF
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.messages import Orchestrator
+from shared.jobs.restore_request import RESTORE_RETRY_PROBLEMS
 from shared.jobs.restore_request import request_retry as request_restore_retry
 from shared.runs import ItemOutcome, Run, find_run, list_items, start_or_reuse
 from shared.services import Services
@@ -43,6 +44,14 @@ class NothingToRetry(ProblemError):
     status = 409
     code = "backup.nothing_to_retry"
     title = "The backup has no failed items."
+
+
+RETRY_PROBLEMS: tuple[type[ProblemError], ...] = (
+    *RESTORE_RETRY_PROBLEMS,
+    BackupRunNotFinished,
+    NothingToRetry,
+)
+"""The refusals of a retry, of a restore's run or of a backup's (the 403s are the gate's)."""
 
 
 def request_retry(

@@ -55,3 +55,13 @@ class ScheduleConflict(ScheduleError):
     status = 412
     code = "schedule.conflict"
     title = "The schedule was changed by someone else."
+
+
+SPEC_PROBLEMS: tuple[type[ScheduleError], ...] = (
+    InvalidCron,
+    ScheduleTooFrequent,
+    InvalidTimeZone,
+    InvalidRetention,
+    InvalidScheduleField,
+)
+"""What a schedule in a request body can be refused with."""

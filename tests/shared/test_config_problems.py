@@ -20,6 +20,7 @@ from azure.functions.decorators.function_app import Function, FunctionBuilder
 import shared.auth.gate
 import triggers
 import triggers.health
+import triggers.openapi
 from shared.http.problems import PROBLEM_CONTENT_TYPE
 
 ACCOUNT_KEY = "S2V5VGhhdE11c3ROb3RMZWFr" * 3 + "AAAA"
@@ -58,8 +59,12 @@ def configure(monkeypatch: pytest.MonkeyPatch, setting: str, value: str | None) 
         monkeypatch.setenv(setting, value)
 
 
+ANONYMOUS = {"health", "openapi"}
+"""Routes without the gate: health names the broken setting itself; the OpenAPI document is served."""
+
+
 def http_functions() -> list[Function]:
-    """Every HTTP-triggered function but health, from the triggers modules (one blueprint each).
+    """Every HTTP-triggered function but the anonymous ones, from the triggers modules (one blueprint each).
 
     Built from their builders: the app's own `get_functions()` refuses to run twice in a process.
     """
@@ -69,7 +74,7 @@ def http_functions() -> list[Function]:
         for builder in vars(module).values():
             if isinstance(builder, FunctionBuilder):
                 fn = builder.build()
-                if fn.is_http_function() and fn.get_function_name() != "health":
+                if fn.is_http_function() and fn.get_function_name() not in ANONYMOUS:
                     functions.append(fn)
     return functions
 
@@ -137,3 +142,15 @@ def test_health_answers_503_naming_the_setting_not_its_value(
     assert json.loads(text)["checks"]["configuration"]["error"] == f"{code}: {setting}"
     assert ACCOUNT_KEY not in text
     assert value is None or value not in text
+
+
+@pytest.mark.parametrize(("setting", "value"), BROKEN)
+def test_the_openapi_document_is_served_whatever_the_settings(
+    monkeypatch: pytest.MonkeyPatch, setting: str, value: str | None
+) -> None:
+    configure(monkeypatch, setting, value)
+    response = triggers.openapi.openapi(
+        func.HttpRequest(method="GET", url="http://localhost/api/openapi.json", body=b"")
+    )
+    assert response.status_code == 200
+    assert json.loads(response.get_body())["openapi"] == "3.1.0"
