@@ -17,7 +17,7 @@ from shared.services import services
 bp = func.Blueprint()
 
 
-@bp.route(route="tenants/{tenantId}/audit", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/audit", methods=["GET"])
 @tenant_route(Role.READER, action="audit.list")
 def list_audit(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`action` (exact), `since` (inclusive) and `until` (exclusive, ISO 8601 with a zone), paged."""

@@ -27,7 +27,7 @@ from triggers.start import ensure_started
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-BACKUPS_ROUTE = "tenants/{tenantId}/backups"
+BACKUPS_ROUTE = "api/tenants/{tenantId}/backups"
 
 
 @bp.route(route=BACKUPS_ROUTE, methods=["POST"])
@@ -93,7 +93,7 @@ def delete_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespo
     return func.HttpResponse(status_code=204)
 
 
-@bp.route(route="tenants/{tenantId}/policies", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/policies", methods=["GET"])
 @tenant_route(Role.READER, action="policy.inventory")
 def policy_inventory(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Every policy backups have seen: latest version, last change, deleted in Graph; `type` and

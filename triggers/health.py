@@ -23,7 +23,7 @@ def _worker_probes() -> StorageProbes:
     return StorageProbes(get_settings().storage)
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     report = health_report(get_settings, lambda _settings: _worker_probes())
     return func.HttpResponse(

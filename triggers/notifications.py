@@ -14,7 +14,7 @@ from shared.services import services
 bp = func.Blueprint()
 
 
-@bp.route(route="me/notifications", methods=["GET"])
+@bp.route(route="api/me/notifications", methods=["GET"])
 @authenticated_route()
 def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Newest first; `unread=true` leaves out those already read; paged."""
@@ -29,7 +29,7 @@ def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpRe
     return json_response(page_body(page, Notification.to_api))
 
 
-@bp.route(route="me/notifications/{notificationId}/read", methods=["POST"])
+@bp.route(route="api/me/notifications/{notificationId}/read", methods=["POST"])
 @authenticated_route()
 def read_notification(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     """Marks one of the caller's notifications read; anyone else's ID is a 404."""

@@ -23,7 +23,7 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 ORCHESTRATOR = "capture_policy_snapshot"
-POLICY_ROUTE = "tenants/{tenantId}/policies/{policyType}/{policyId}"
+POLICY_ROUTE = "api/tenants/{tenantId}/policies/{policyType}/{policyId}"
 
 
 @bp.route(route=POLICY_ROUTE + "/snapshots", methods=["POST"])

@@ -18,7 +18,7 @@ bp = func.Blueprint()
 _MAX_VERSION_ID_CHARS = 64
 
 
-@bp.route(route="tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
 @tenant_route(Role.READER, action="policy.versions.diff")
 def diff_policy_versions(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """`?from=&to=` (version IDs; `to` defaults to the latest, `from` to the one before `to`).

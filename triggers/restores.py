@@ -30,7 +30,7 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@bp.route(route="tenants/{tenantId}/restores", methods=["POST"])
+@bp.route(route="api/tenants/{tenantId}/restores", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @tenant_route(Role.OPERATOR, action="restore.request")
 async def start_restore(
@@ -42,7 +42,7 @@ async def start_restore(
     return await _accepted(req, client, run, reused)
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @tenant_route(Role.OPERATOR, action="restore.retry")
 async def retry_restore(

@@ -20,7 +20,7 @@ bp = func.Blueprint()
 _RUN_TYPE_MAX_CHARS = 64
 
 
-@bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs", methods=["GET"])
 @tenant_route(Role.READER, action="runs.list")
 def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """Newest first; `status`, `type`, `pageSize` and `continuationToken` narrow and page."""
@@ -37,14 +37,14 @@ def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
     return json_response(page_body(page, Run.to_api))
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}", methods=["GET"])
 @tenant_route(Role.READER, action="runs.view")
 def get_tenant_run(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     run = run_for_access(services(), access, req.route_params["runId"], action="runs.view")
     return json_response(run.to_api())
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
 @tenant_route(Role.READER, action="runs.items")
 def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """In item-ID order; `outcome`, `pageSize` and `continuationToken` narrow and page."""
@@ -60,7 +60,7 @@ def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
     return json_response(page_body(page, ItemResult.to_api))
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
 @tenant_route(Role.READER, action="runs.status")
 def run_status(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
     """202 while the run is active, then 200 (or 422 for a failure with `failOnError=true`)."""

@@ -13,7 +13,7 @@ from shared.services import services
 bp = func.Blueprint()
 
 
-@bp.route(route="tenants", methods=["GET"])
+@bp.route(route="api/tenants", methods=["GET"])
 @authenticated_route()
 def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     found = tenants_of(principal.key, services().tenants, services().memberships)
