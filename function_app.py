@@ -16,6 +16,7 @@ from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
 from triggers.backups import bp as backups_bp
+from triggers.console import bp as console_bp
 from triggers.health import bp as health_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
@@ -48,5 +49,6 @@ for blueprint in (
     restores_bp,
     restore_orchestrator_bp,
     restore_activities_bp,
+    console_bp,
 ):
     app.register_functions(blueprint)

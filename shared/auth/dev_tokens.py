@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -24,7 +25,15 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.config.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, DEV_SIGNING_KEY_FILE
+from shared.config.settings import (
+    DEV_AUDIENCE,
+    DEV_AUTH_FOLDER,
+    DEV_ISSUER,
+    DEV_JWKS_FILE,
+    DEV_SIGNING_KEY_FILE,
+    AuthSettings,
+)
+from shared.http.problems import ProblemError
 
 DEV_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, DEV_ISSUER))
 """The `tid` of dev tokens: stable, so demo data can refer to it."""
@@ -123,3 +132,56 @@ def mint_token(
         claims.update(preferred_username=principal_name, name=principal_name)
     claims.update(extra_claims or {})
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+
+
+DEV_SIGN_IN_SECONDS = 8 * 3600
+"""A working day: the console signs in again after it, as it would when an Entra session ends."""
+_PRINCIPAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+class DevSignInOff(ProblemError):
+    """Dev sign-in exists only where dev tokens are trusted; elsewhere it is a route like any unknown one."""
+
+    status = 404
+    code = "console.dev_sign_in_off"
+    title = "Dev sign-in is off: this app accepts Entra tokens only."
+
+
+class InvalidDevPrincipal(ProblemError):
+    status = 400
+    code = "console.invalid_principal"
+    title = "The principal name is not one a demo principal can have."
+
+
+def load_dev_signing_key(auth_dir: Path) -> DevSigningKey:
+    """The existing dev key (no JWKS is written: the running app reads that file)."""
+    key_file = auth_dir / DEV_SIGNING_KEY_FILE
+    try:
+        private_key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    except (OSError, ValueError) as error:
+        raise DevSignInOff(f"No dev signing key could be read ({type(error).__name__}); run "
+                           "`python -m local.tokens init` with this app's state folder.") from None
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise DevSignInOff("The dev signing key is not an RSA key; delete it and run local.tokens init.")
+    return DevSigningKey(private_key, _thumbprint(private_key.public_key()))
+
+
+def dev_sign_in(auth: AuthSettings, state_dir: Path, principal_name: Any) -> dict[str, Any]:
+    """A user token for a demo principal, minted as `local.tokens mint --principal NAME` does, so the
+    console's dev sign-in goes through the same validation as every other caller."""
+    if not auth.dev_mode:
+        raise DevSignInOff("Sign in with Entra ID; dev sign-in works only with TENANTATLAS_AUTH_DEV_MODE.")
+    if not isinstance(principal_name, str) or not _PRINCIPAL_NAME.match(principal_name.strip()):
+        raise InvalidDevPrincipal("Send {\"principal\": NAME}: letters, digits and . _ @ + -, up to 128.")
+    name = principal_name.strip()
+    key = load_dev_signing_key(state_dir / DEV_AUTH_FOLDER)
+    audience = auth.audiences[0]
+    issuer = DEV_ISSUER if DEV_ISSUER in auth.issuers else auth.issuers[0]
+    token = mint_token(key, principal_name=name, audience=audience, issuer=issuer,
+                       expires_in=DEV_SIGN_IN_SECONDS)
+    return {
+        "accessToken": token,
+        "expiresOn": int(time.time()) + DEV_SIGN_IN_SECONDS,
+        "principal": f"user:{demo_object_id(name)}",
+        "name": name,
+    }
