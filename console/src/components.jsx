@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { currentUser } from "./auth.js";
 import { age, describePath, formatTime, settingName, showValue, statusLabel } from "./format.js";
 
 /** An API error as the API said it: status, title, detail and the stable code. */
@@ -16,6 +17,13 @@ export function Problem({ error, action }) {
       </p>
     </div>
   );
+}
+
+/** A principal key (`user:<oid>`, `app:<id>`, `system`): the API holds no names, so only "you" is named. */
+export function Principal({ id }) {
+  const me = currentUser();
+  if (me && id === me.principal) return <span title={id}>you ({me.name})</span>;
+  return <span class="muted principal">{id}</span>;
 }
 
 export function Loading({ what = "Loading" }) {
@@ -87,7 +95,7 @@ export function Tabs({ tabs, current, base }) {
 }
 
 /** A field-level diff as a table of settings: name, field, before, after. Never raw JSON. */
-export function DiffView({ diff }) {
+export function DiffView({ diff, before = "Before", after = "After" }) {
   if (!diff) return null;
   const changes = diff.changes || [];
   const summary = diff.summary || {};
@@ -101,7 +109,7 @@ export function DiffView({ diff }) {
       </p>
       {changes.length > 0 && (
         <table class="diff-table">
-          <thead><tr><th scope="col">Setting</th><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+          <thead><tr><th scope="col">Setting</th><th scope="col">Field</th><th scope="col">{before}</th><th scope="col">{after}</th></tr></thead>
           <tbody>
             {changes.map((change) => <DiffRow key={`${change.op}:${change.path}`} change={change} />)}
           </tbody>

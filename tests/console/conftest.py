@@ -11,14 +11,17 @@ import os
 import secrets
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
-from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, App
+from local.apptesting import OPERATOR_A, OPERATOR_B, READER_A, SETTINGS_CATALOG, App
 from local.azurite import AzuriteEndpoints
 from local.browser import chromium_path
+from local.demo_support import flippable
 from local.devhost.testing import REPO_ROOT, start_devhost
 from local.graphsim.testing import GraphSim
 from local.stack import GRAPHSIM_CREDENTIAL_REF, graphsim_settings
@@ -125,3 +128,42 @@ def screenshot(page: Page, name: str, full_page: bool = False) -> Path:
 
 def tenant_name(app: App, tenant_id: str) -> str:
     return next(t.name for t in app.graphsim.tenants if t.id == tenant_id)
+
+
+@dataclass(frozen=True)
+class ChangedSetting:
+    policy_id: str
+    policy_name: str
+    definition_id: str
+    old_value: str
+    new_value: str
+
+    @property
+    def setting_name(self) -> str:
+        """The name the diff viewer shows: the definition ID's last word."""
+        return self.definition_id.rsplit("_", 1)[-1]
+
+
+def change_a_setting(app: App, tenant_id: str) -> ChangedSetting:
+    """Flip one choice setting of a settings catalog policy in graphsim, as an admin would in Intune."""
+    policies = app.graphsim.admin.tenant_state(tenant_id)["collections"][SETTINGS_CATALOG]
+    policy = next(p for p in policies if any(flippable(s) for s in p.get("settings", [])))
+    settings = [dict(s) for s in policy["settings"]]
+    index = next(i for i, s in enumerate(settings) if flippable(s))
+    instance = settings[index]["settingInstance"]
+    old_value = instance["choiceSettingValue"]["value"]
+    new_value = old_value[:-1] + ("0" if old_value.endswith("1") else "1")
+    choice = {**instance["choiceSettingValue"], "value": new_value}
+    settings[index] = {**settings[index], "settingInstance": {**instance, "choiceSettingValue": choice}}
+    app.graphsim.admin.patch_object(tenant_id, SETTINGS_CATALOG, policy["id"], {"settings": settings})
+    return ChangedSetting(policy["id"], policy["name"], instance["settingDefinitionId"], old_value, new_value)
+
+
+def backed_up(app: App, tenant_id: str, principal: str) -> dict[str, Any]:
+    """A backup through the API, to its end (the tests that watch one in the browser start their own)."""
+    started = app.post(f"api/tenants/{tenant_id}/backups", principal)
+    assert started.status_code == 202, started.text
+    ended = app.wait_until_ended(started.headers["Location"], principal, timeout=120)
+    run: dict[str, Any] = ended.json()
+    assert run["status"] == "succeeded", run
+    return run

@@ -1,7 +1,7 @@
 import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { enc, query, tenantPath } from "../api.js";
-import { Badge, Loading, Pager, Problem, Time } from "../components.jsx";
+import { Badge, Loading, Pager, Principal, Problem, Time } from "../components.jsx";
 import { usePaged } from "../hooks.js";
 import { navigate } from "../router.js";
 
@@ -49,7 +49,7 @@ export function AuditTable({ tenantId, events }) {
             <td><Time iso={event.at} /></td>
             <td><code>{event.action}</code></td>
             <td><Badge kind={event.outcome === "succeeded" ? "ok" : event.outcome === "denied" ? "warn" : "bad"}>{event.outcome}</Badge></td>
-            <td class="muted">{event.actor}</td>
+            <td><Principal id={event.actor} /></td>
             <td>{event.runId ? <a href={`/tenants/${enc(tenantId)}/runs/${enc(event.runId)}`}>run</a> : ""}</td>
             <td><Details details={event.details} /></td>
           </tr>
@@ -59,10 +59,17 @@ export function AuditTable({ tenantId, events }) {
   );
 }
 
+/** A value shortened for the one-line summary; the full value is in the details below it. */
+function brief(value) {
+  if (value === null || value === undefined) return "—";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return text.length > 18 ? `${text.slice(0, 16)}…` : text;
+}
+
 function Details({ details }) {
   if (!details || Object.keys(details).length === 0) return null;
   const entries = Object.entries(details);
-  const short = entries.slice(0, 3).map(([key, value]) => `${key}: ${typeof value === "object" ? "…" : value}`).join(" · ");
+  const short = entries.slice(0, 3).map(([key, value]) => `${key}: ${brief(value)}`).join(" · ");
   return (
     <details>
       <summary>{short}</summary>

@@ -151,7 +151,7 @@ function FleetRow({ tenant, summary, selectable, selected, onToggle }) {
         {summary?.changes ?? "—"}{summary?.deleted ? ` (+${summary.deleted} deleted)` : ""}
       </td>
       <td>
-        {summary?.active?.length ? summary.active.map((run) => (
+        {!summary ? <span class="muted">…</span> : summary.active?.length ? summary.active.map((run) => (
           <a key={run.id} class="chip" href={`${href}/runs/${enc(run.id)}`}>{run.type.split(".")[0]} {run.status}</a>
         )) : <span class="muted">none</span>}
       </td>

@@ -82,12 +82,12 @@ function SourceStep({ tenantId, tenant, search }) {
   return (
     <>
       <Stepper current={0} />
-      {!mayPreview && (
+      {!mayPreview && tenant && (
         <p class="notice" role="note">Restoring needs the operator role on this tenant (admin to run it live){tenant ? `; you are ${tenant.role}` : ""}. You can look at the sources, not start a restore.</p>
       )}
       <Problem error={backups.error} action="list the backup sets to restore from" />
       <Problem error={error} action="start the preview" />
-      {versions.length > 0 ? (
+      {backups.error ? null : versions.length > 0 ? (
         <div class="card">
           <h2>Source: {versions.length} policy version(s)</h2>
           <ul class="plain">{versions.map((v) => <li key={v.versionId}>{typeLabel(v.type)} <code>{v.policyId}</code> version <code>{shortId(v.versionId)}</code></li>)}</ul>
@@ -127,7 +127,7 @@ function SourceStep({ tenantId, tenant, search }) {
           )}
         </div>
       )}
-      {mayPreview && (
+      {mayPreview && !backups.error && (
         <div class="wizard-actions">
           <button type="button" class="primary" disabled={busy || (!versions.length && !backupId) || (types.length > 0 && excluded.size === types.length)} onClick={preview}>
             Preview the restore
@@ -229,7 +229,7 @@ function Review({ tenantId, tenant, preview }) {
           <p class="notice" role="note">A live restore needs the admin role on {name}; you are {tenant?.role}. An admin can open this preview: <code>{location.pathname}{location.search}</code></p>
         ) : (
           <>
-            <label for="confirm-name">Type the tenant name <strong>{name}</strong> to restore live</label>
+            <label for="confirm-name" class="confirm-label">Type the tenant name <strong>{name}</strong> to restore live</label>
             <div class="row">
               <input id="confirm-name" value={typed} autoComplete="off" onInput={(e) => setTyped(e.currentTarget.value)}
                 aria-describedby="confirm-help" />
@@ -270,7 +270,7 @@ function ReviewRow({ item, checked, onToggle }) {
         <tr class="item-details"><td colSpan={5}>
           {item.reason && <p>{item.reason}</p>}
           {notes.length > 0 && <ul class="notes">{notes.map((note) => <li key={note}>{note}</li>)}</ul>}
-          <DiffView diff={diff} />
+          <DiffView diff={diff} before="In the tenant now" after="After the restore" />
         </td></tr>
       )}
     </>

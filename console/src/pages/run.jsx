@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, enc, query, tenantPath } from "../api.js";
-import { Badge, Counters, DiffView, Loading, Pager, Problem, ProgressBar, StatusBadge, Time } from "../components.jsx";
+import { Badge, Counters, DiffView, Loading, Pager, Principal, Problem, ProgressBar, StatusBadge, Time } from "../components.jsx";
 import { useTenants } from "../context.js";
 import { can, duration, isActive, runTypeLabel, shortId, typeLabel } from "../format.js";
 import { usePaged, useRunStatus } from "../hooks.js";
@@ -56,7 +56,7 @@ function RunDetail({ tenantId, run, role, polls, search }) {
   return (
     <>
       <div class="page-head">
-        <h1>{runTypeLabel(run.type)} <StatusBadge status={run.status} /></h1>
+        <h1>{runTypeLabel(run.type)}</h1>
         <div class="actions">
           {run.type === "restore.preview" && ended && can(role, "operator") && (
             <a class="button" href={`${base}/restore?preview=${enc(run.id)}`}>Review in restore wizard</a>
@@ -70,7 +70,7 @@ function RunDetail({ tenantId, run, role, polls, search }) {
       <RunSummary run={run} />
       <dl class="meta">
         <dt>Run</dt><dd><code>{run.id}</code></dd>
-        <dt>Requested by</dt><dd>{run.requestedBy}</dd>
+        <dt>Requested by</dt><dd><Principal id={run.requestedBy} /></dd>
         <dt>Created</dt><dd><Time iso={run.createdAt} /></dd>
         <dt>Started</dt><dd><Time iso={run.startedAt} /></dd>
         <dt>Ended</dt><dd><Time iso={run.endedAt} /></dd>
@@ -139,7 +139,7 @@ function ItemRow({ tenantId, item, restore }) {
       {open && (
         <tr class="item-details"><td colSpan={restore ? 5 : 4}>
           {notes.length > 0 && <ul class="notes">{notes.map((note) => <li key={note}>{note}</li>)}</ul>}
-          <DiffView diff={diff} />
+          <DiffView diff={diff} before="In the tenant" after="From the source" />
         </td></tr>
       )}
     </>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, enc, query, tenantPath } from "../api.js";
-import { Badge, Loading, Pager, Problem, StatusBadge, Tabs, Time } from "../components.jsx";
+import { Badge, Loading, Pager, Principal, Problem, StatusBadge, Tabs, Time } from "../components.jsx";
 import { useTenants } from "../context.js";
 import { RUN_STATUSES, RUN_TYPE_NAMES, can, runTypeLabel, typeLabel } from "../format.js";
 import { usePaged } from "../hooks.js";
@@ -93,7 +93,7 @@ function RunsTab({ tenantId, search }) {
                   <td>{runTypeLabel(run.type)}</td>
                   <td><StatusBadge status={run.status} /></td>
                   <td class="num">{run.counters.processed} / {run.counters.total}</td>
-                  <td class="muted">{run.requestedBy}</td>
+                  <td><Principal id={run.requestedBy} /></td>
                 </tr>
               ))}
             </tbody>
