@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.config.errors import ConfigurationError
+from shared.config.settings import Settings
 from shared.console import (
     IMMUTABLE,
     REVALIDATE,
@@ -84,3 +86,24 @@ def test_the_page_runs_only_its_own_scripts_and_reaches_only_the_api_and_the_sig
     assert "connect-src 'self' https://login.microsoftonline.com;" in policy
     assert "frame-ancestors 'none'" in policy
     assert "connect-src 'self';" in content_security_policy(None)
+
+
+def test_console_sign_in_follows_the_apis_registration_unless_named() -> None:
+    tenant = "6c2f0e5e-0000-4000-8000-000000000001"
+    base = {
+        "TENANTATLAS_ENVIRONMENT": "azure",
+        "TENANTATLAS_AUTH_TENANT_IDS": tenant,
+        "TENANTATLAS_AUTH_AUDIENCE": "api://tenantatlas,11111111-2222-3333-4444-555555555555",
+        "AzureWebJobsStorage__tableServiceUri": "https://st.table.core.windows.net",
+        "AzureWebJobsStorage__blobServiceUri": "https://st.blob.core.windows.net",
+    }
+    assert Settings.from_env(base).console.client_id is None
+    console = Settings.from_env({**base, "TENANTATLAS_CONSOLE_CLIENT_ID": "spa-client"}).console
+    assert console.authority == f"https://login.microsoftonline.com/{tenant}"
+    assert console.scopes == ("api://tenantatlas/access_as_user",)
+    named = Settings.from_env({**base, "TENANTATLAS_CONSOLE_CLIENT_ID": "spa-client",
+                               "TENANTATLAS_CONSOLE_SCOPES": "api://other/.default"}).console
+    assert named.scopes == ("api://other/.default",)
+    with pytest.raises(ConfigurationError, match="TENANTATLAS_CONSOLE_CLIENT_ID"):
+        Settings.from_env({**base, "TENANTATLAS_AUTH_AUDIENCE": "11111111-2222-3333-4444-555555555555",
+                           "TENANTATLAS_CONSOLE_CLIENT_ID": "spa-client"})

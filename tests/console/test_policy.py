@@ -1,5 +1,5 @@
-"""A setting changed in Intune (graphsim), a backup taken again from the tenant page: the policy page shows
-the versions and the diff viewer names the changed setting, not raw JSON."""
+"""A setting changed in Intune (graphsim), a backup taken again from the tenant page: the fleet counts one
+change, the policy page shows the versions and the diff viewer names the changed setting, not raw JSON."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def test_the_policy_page_shows_the_changed_setting_by_name(page: Page, console_a
     expect(page).to_have_url(re.compile(rf"/tenants/{tenant}/runs/[^/]+$"))
     expect(page.locator(".run-status-line .badge")).to_have_text("succeeded", timeout=90_000)
 
-    page.get_by_role("link", name=console_app_name(console_app, tenant)).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Fleet").click()
+    row = page.locator(f'tr[data-tenant="{tenant}"]')
+    expect(row.locator("td.num").nth(1)).to_have_text("1")
+    row.get_by_role("link", name=console_app_name(console_app, tenant)).click()
     page.get_by_role("link", name="Inventory").click()
     page.get_by_label("Name starts with").fill(changed.policy_name)
     page.get_by_role("button", name="Search").click()
@@ -33,11 +36,11 @@ def test_the_policy_page_shows_the_changed_setting_by_name(page: Page, console_a
     expect(page.locator("table.timeline tbody tr")).not_to_have_count(1)
     expect(page.locator("table.timeline tbody tr").first.get_by_text("changed")).to_be_visible()
 
-    row = page.locator("table.diff-table tbody tr").filter(has_text=changed.setting_name)
-    expect(row).to_have_count(1)
-    expect(row.locator(".setting-name")).to_have_text(changed.setting_name)
-    expect(row.locator("td.before")).to_have_text(changed.old_value.rsplit("_", 1)[-1])
-    expect(row.locator("td.after")).to_have_text(changed.new_value.rsplit("_", 1)[-1])
+    change = page.locator("table.diff-table tbody tr").filter(has_text=changed.setting_name)
+    expect(change).to_have_count(1)
+    expect(change.locator(".setting-name")).to_have_text(changed.setting_name)
+    expect(change.locator("td.before")).to_have_text(changed.old_value.rsplit("_", 1)[-1])
+    expect(change.locator("td.after")).to_have_text(changed.new_value.rsplit("_", 1)[-1])
     expect(page.locator("table.diff-table")).not_to_contain_text("{")
     expect(page.get_by_role("button", name="Capture snapshot")).to_be_visible()
     screenshot(page, "03-policy-diff")

@@ -5,19 +5,24 @@ import { useTenants } from "../context.js";
 import { can, isActive } from "../format.js";
 
 const BAD = new Set(["failed", "partially_succeeded", "cancelled"]);
+const BACKUP_RUNS = new Set(["backup.tenant", "backup.scheduled"]);
 
 /** What the fleet shows of one tenant, from its runs, latest backup sets and inventory. */
 async function tenantSummary(tenantId) {
   const base = tenantPath(tenantId);
   const [runs, backups, inventory] = await Promise.all([
     api(`${base}/runs?pageSize=50`),
-    api(`${base}/backups?pageSize=2`),
+    api(`${base}/backups?pageSize=20`),
     api(`${base}/policies?pageSize=1000`),
   ]);
-  const lastBackupRun = runs.items.find((run) => run.type.startsWith("backup.") && run.type !== "backup.retention" && !isActive(run.status));
-  const [latest, previous] = backups.items;
-  const since = latest?.createdAt;
-  const changes = previous && since ? inventory.items.filter((p) => p.lastChangedAt && p.lastChangedAt >= since).length : null;
+  const backupRuns = runs.items.filter((run) => BACKUP_RUNS.has(run.type) && !isActive(run.status));
+  const [lastBackupRun, previousRun] = backupRuns;
+  // Safety backups of restores hold only what a restore wrote: objects are counted in full backups.
+  const latest = backups.items.find((set) => set.kind !== "safety");
+  // A policy whose latest change was captured after the previous backup ended changed in the last one.
+  const changes = previousRun?.endedAt
+    ? inventory.items.filter((p) => p.lastChangedAt && p.lastChangedAt > previousRun.endedAt).length
+    : null;
   const deleted = inventory.items.filter((p) => p.deletedInGraph).length;
   return {
     lastBackupRun,
