@@ -33,6 +33,9 @@ param apiClientId string
 @description('Application ID URI of the API app registration, e.g. api://tenantatlas: the audience of v1 tokens.')
 param apiAppIdUri string
 
+@description('Client ID of the console\'s single-page-application registration; empty leaves console sign-in off (docs/console.md).')
+param consoleClientId string = ''
+
 @allowed(['default', 'recover'])
 @description('recover: bring back this environment\'s soft-deleted Key Vault, secrets and all (docs/deploy.md).')
 param keyVaultCreateMode string = 'default'
@@ -109,6 +112,7 @@ module api './app/api.bicep' = {
     authTenantIds: authTenantIds
     apiClientId: apiClientId
     apiAppIdUri: apiAppIdUri
+    consoleClientId: consoleClientId
   }
 }
 

@@ -16,6 +16,8 @@ param authTenantIds string
 param apiClientId string
 @description('Application ID URI of the API app registration: the audience of v1 access tokens.')
 param apiAppIdUri string
+@description('Client ID of the console\'s app registration (MSAL.js sign-in); empty: console sign-in off.')
+param consoleClientId string = ''
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -91,6 +93,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       TENANTATLAS_AUTH_TENANT_IDS: authTenantIds
       // Both audiences: v1 tokens carry the App ID URI, v2 tokens the client ID.
       TENANTATLAS_AUTH_AUDIENCE: '${apiAppIdUri},${apiClientId}'
+      // The console signs users in with this SPA registration, asking for access_as_user of the API.
+      TENANTATLAS_CONSOLE_CLIENT_ID: consoleClientId
     }
   }
 }
