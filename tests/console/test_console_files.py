@@ -62,7 +62,7 @@ def test_a_known_etag_is_a_304_without_a_body(files: ConsoleFiles) -> None:
 
 
 @pytest.mark.parametrize("path", ["assets/main-OLD.js", "assets/../index.html", "favicon.ico", "index.html",
-                                  "assets/%2e%2e/secret.txt", "../shared/console.py"])
+                                  "assets/%2e%2e/secret.txt", "../function_app.py"])
 def test_a_file_the_build_does_not_hold_is_a_404_never_the_page(files: ConsoleFiles, path: str) -> None:
     with pytest.raises(NoSuchFile):
         files.answer(path, accepts_gzip=False)
