@@ -42,6 +42,8 @@ function SignedIn({ user, onSignOut }) {
   const found = match(ROUTES, location.path);
   useEffect(() => {
     document.title = found ? "TenantAtlas" : "Not found · TenantAtlas";
+    // A new page: keyboard and screen reader users start at its content, not at the link they left.
+    document.getElementById("main")?.focus({ preventScroll: true });
   }, [location.path]);
   const View = found?.view;
   return (

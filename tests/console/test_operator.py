@@ -13,6 +13,19 @@ from tests.console.conftest import screenshot, sign_in, tenant_name
 
 pytestmark = pytest.mark.slow
 
+LAYOUT_SHIFTS = """() => {
+  window.layoutShift = 0;
+  window.shifted = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.hadRecentInput) continue;
+      window.layoutShift += entry.value;
+      window.shifted.push(...entry.sources.map((s) => `${s.node?.nodeName}.${s.node?.className}`));
+    }
+  }).observe({ type: "layout-shift" });
+}"""
+"""Sums the page's layout shifts from now on, with what moved (the Layout Instability API, as CLS counts)."""
+
 
 def test_an_operator_backs_up_their_tenant_and_follows_its_run(page: Page, console_app: App) -> None:
     name_a = tenant_name(console_app, console_app.tenant_a)
@@ -30,7 +43,10 @@ def test_an_operator_backs_up_their_tenant_and_follows_its_run(page: Page, conso
     page.get_by_role("link", name="view run").click()
     expect(page).to_have_url(re.compile(rf"/tenants/{console_app.tenant_a}/runs/[^/]+$"))
     run_id = page.url.rsplit("/", 1)[1]
+    page.evaluate(LAYOUT_SHIFTS)
     expect(page.locator(".run-status-line .badge")).to_have_text("succeeded", timeout=90_000)
+    moved = page.evaluate("window.shifted")
+    assert page.evaluate("window.layoutShift") < 0.01, f"moved while the run updated: {moved}"
     run = console_app.get(f"api/tenants/{console_app.tenant_a}/runs/{run_id}", OPERATOR_A).json()
     assert run["counters"]["succeeded"] > 0
     for counter in ("total", "processed", "succeeded", "failed"):

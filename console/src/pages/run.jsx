@@ -11,7 +11,7 @@ const OUTCOMES = ["succeeded", "failed", "skipped", "conflict"];
 export function RunPage({ tenantId, runId, search }) {
   const { byId } = useTenants();
   const tenant = byId[tenantId];
-  const { run, error, polls } = useRunStatus(tenantId, runId);
+  const { run, error } = useRunStatus(tenantId, runId);
   useEffect(() => {
     document.title = `${run ? runTypeLabel(run.type) : "Run"} · ${tenant?.displayName || ""} · TenantAtlas`;
   }, [run?.type]);
@@ -22,7 +22,7 @@ export function RunPage({ tenantId, runId, search }) {
       </nav>
       <Problem error={error} action="read this run" />
       {!run && !error && <Loading what="Loading the run" />}
-      {run && <RunDetail tenantId={tenantId} run={run} role={tenant?.role} polls={polls} search={search} />}
+      {run && <RunDetail tenantId={tenantId} run={run} role={tenant?.role} search={search} />}
     </section>
   );
 }
@@ -39,7 +39,7 @@ export function RunSummary({ run }) {
   );
 }
 
-function RunDetail({ tenantId, run, role, polls, search }) {
+function RunDetail({ tenantId, run, role, search }) {
   const base = `/tenants/${enc(tenantId)}`;
   const [retryError, setRetryError] = useState(null);
   const ended = !isActive(run.status);
@@ -78,25 +78,45 @@ function RunDetail({ tenantId, run, role, polls, search }) {
         {source.versions && <><dt>Source versions</dt><dd>{source.versions.length} version(s)</dd></>}
         {summary.previewRunId && <><dt>Preview</dt><dd><a href={`${base}/runs/${enc(summary.previewRunId)}`}>{shortId(summary.previewRunId)}</a></dd></>}
         {summary.safetyBackupId && <><dt>Safety backup</dt><dd><a href={`${base}/backups/${enc(summary.safetyBackupId)}`}>{shortId(summary.safetyBackupId)}</a></dd></>}
-        {run.type.startsWith("backup.") && ended && <><dt>Backup set</dt><dd><a href={`${base}/backups/${enc(run.id)}`}>{shortId(run.id)}</a></dd></>}
+        {run.type.startsWith("backup.") && run.type !== "backup.retention" && (
+          <><dt>Backup set</dt><dd>{ended ? <a href={`${base}/backups/${enc(run.id)}`}>{shortId(run.id)}</a> : <span class="muted">when the run ends</span>}</dd></>
+        )}
       </dl>
-      <RunItems tenantId={tenantId} run={run} polls={polls} search={search} />
+      <RunItems tenantId={tenantId} run={run} search={search} />
     </>
   );
 }
 
-function RunItems({ tenantId, run, polls, search }) {
+/** While the run is active its items are not listed unless asked for: items land in item-ID order, so a
+ * list refreshed under the reader would push rows down. They are listed as soon as the run ends. */
+function RunItems({ tenantId, run, search }) {
+  const active = isActive(run.status);
+  const [asked, setAsked] = useState(0);
+  if (active && !asked) {
+    return (
+      <div class="items">
+        <h2>Items</h2>
+        <p class="empty">Listed when the run ends ({run.counters.processed} of {run.counters.total || "?"} done so far).{" "}
+          <button type="button" class="link-button" onClick={() => setAsked(1)}>Show the items done so far</button></p>
+      </div>
+    );
+  }
+  return <ItemList tenantId={tenantId} run={run} search={search} refresh={active ? asked : `ended-${run.status}`} onRefresh={active ? () => setAsked(asked + 1) : null} />;
+}
+
+function ItemList({ tenantId, run, search, refresh, onRefresh }) {
   const outcome = search.get("outcome") || "";
   const [filter, setFilter] = useState(outcome);
   const paged = usePaged(`${tenantPath(tenantId)}/runs/${enc(run.id)}/items${query({ outcome: filter, pageSize: 100 })}`);
   useEffect(() => {
-    if (polls > 1 && paged.page === 1) paged.reload();
-  }, [polls]);
+    if (paged.data) paged.reload();
+  }, [refresh]);
   const restore = run.type.startsWith("restore.");
   return (
     <div class="items">
       <div class="section-head">
         <h2>Items</h2>
+        {onRefresh && <button type="button" class="secondary" onClick={onRefresh}>Refresh the items</button>}
         <label>Outcome <select value={filter} onChange={(e) => setFilter(e.currentTarget.value)}>
           <option value="">all</option>
           {OUTCOMES.map((name) => <option key={name} value={name}>{name}</option>)}
