@@ -73,6 +73,7 @@ def test_without_dev_tokens_there_is_no_dev_sign_in(tmp_path: Path) -> None:
         dev_sign_in(dev, tmp_path, OPERATOR_A)
 
 
+@pytest.mark.slow
 def test_a_notification_names_the_console_page_of_its_run(console_app: App) -> None:
     started = console_app.post(f"api/tenants/{console_app.tenant_a}/backups", ADMIN_A)
     run = started.json()
