@@ -21,6 +21,7 @@ from triggers.health import bp as health_bp
 from triggers.notifications import bp as notifications_bp
 from triggers.policies import bp as policies_bp
 from triggers.policy_diff import bp as policy_diff_bp
+from triggers.reconcile import bp as reconcile_bp
 from triggers.restores import bp as restores_bp
 from triggers.runs import bp as runs_bp
 from triggers.schedule_timer import bp as schedule_timer_bp
@@ -41,6 +42,7 @@ for blueprint in (
     backups_bp,
     schedules_bp,
     schedule_timer_bp,
+    reconcile_bp,
     capture_orchestrator_bp,
     run_activities_bp,
     capture_activities_bp,

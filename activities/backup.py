@@ -4,43 +4,68 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 
-from activities import JsonObject
 from shared.jobs.backup import begin_backup as begin
 from shared.jobs.backup import finish_backup as finish
 from shared.jobs.backup import list_type
-from shared.jobs.backup_chunk import Chunk, capture_chunk
+from shared.jobs.backup_chunk import capture_chunk
 from shared.jobs.lifecycle import report_part
+from shared.jobs.messages import (
+    Activity,
+    BackupBegun,
+    BackupChunk,
+    BackupFinished,
+    BackupTotal,
+    ChunkOutcome,
+    Counters,
+    FinishBackup,
+    PartProgress,
+    RunRef,
+    TypeListing,
+    TypeRequest,
+)
 from shared.runs import update_progress
 from shared.services import services
 
 bp = df.Blueprint()
 
 
+@bp.function_name(Activity.BEGIN_BACKUP)
 @bp.activity_trigger(input_name="ref")
-def begin_backup(ref: JsonObject) -> JsonObject:
-    return begin(services(), ref["tenant_id"], ref["run_id"])
+def begin_backup(ref: RunRef) -> BackupBegun:
+    return begin(services(), ref.tenant_id, ref.run_id)
 
 
+@bp.function_name(Activity.BACKUP_LIST_TYPE)
 @bp.activity_trigger(input_name="request")
-def backup_list_type(request: JsonObject) -> JsonObject:
-    return list_type(services(), request["tenantId"], request["runId"], request["policyType"])
+def backup_list_type(request: TypeRequest) -> TypeListing:
+    return list_type(services(), request.tenant_id, request.run_id, request.policy_type)
 
 
-@bp.activity_trigger(input_name="request")
-def backup_capture_chunk(request: JsonObject) -> JsonObject:
-    return capture_chunk(services(), Chunk.from_json(request))
+@bp.function_name(Activity.BACKUP_CAPTURE_CHUNK)
+@bp.activity_trigger(input_name="chunk")
+def backup_capture_chunk(chunk: BackupChunk) -> ChunkOutcome:
+    return capture_chunk(services(), chunk)
 
 
-@bp.activity_trigger(input_name="ref")
-def backup_progress(ref: JsonObject) -> JsonObject:
-    """The run's total (from the run), or one type's processed figure (from its sub-orchestration)."""
-    if "policyType" in ref:
-        processed = int(ref["processed"])
-        return report_part(services(), ref["tenant_id"], ref["run_id"], ref["policyType"], processed)
-    run = update_progress(services().runs, ref["tenant_id"], ref["run_id"], total=ref.get("total"))
-    return {"total": run.counters.total, "processed": run.counters.processed}
+@bp.function_name(Activity.BACKUP_TOTAL)
+@bp.activity_trigger(input_name="total")
+def backup_total(total: BackupTotal) -> Counters:
+    """The run's total, once every type is listed."""
+    run = update_progress(services().runs, total.tenant_id, total.run_id, total=total.total)
+    return Counters(total=run.counters.total, processed=run.counters.processed)
 
 
-@bp.activity_trigger(input_name="ref")
-def finish_backup(ref: JsonObject) -> JsonObject:
-    return finish(services(), ref["tenant_id"], ref["run_id"], ref.get("error"))
+@bp.function_name(Activity.BACKUP_PROGRESS)
+@bp.activity_trigger(input_name="progress")
+def backup_progress(progress: PartProgress) -> Counters:
+    """One type's processed figure, from its sub-orchestration."""
+    return report_part(services(), progress.tenant_id, progress.run_id, progress.part, progress.processed)
+
+
+@bp.function_name(Activity.FINISH_BACKUP)
+@bp.activity_trigger(input_name="finish_request")
+def finish_backup(finish_request: FinishBackup) -> BackupFinished:
+    return finish(
+        services(), finish_request.tenant_id, finish_request.run_id, finish_request.error,
+        finish_request.type_errors,
+    )

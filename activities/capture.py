@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 
-from activities import JsonObject
-from shared.jobs.capture_snapshot import CaptureJob, capture_step
+from shared.jobs.capture_snapshot import capture_step
+from shared.jobs.messages import Activity, CaptureAttempt, CaptureOutcome
 from shared.services import services
 
 bp = df.Blueprint()
 
 
+@bp.function_name(Activity.CAPTURE_POLICY_ITEM)
 @bp.activity_trigger(input_name="request")
-def capture_policy_item(request: JsonObject) -> JsonObject:
-    job = CaptureJob.from_json(request["job"])
-    return capture_step(services(), job, final_attempt=bool(request["final_attempt"]))
+def capture_policy_item(request: CaptureAttempt) -> CaptureOutcome:
+    return capture_step(services(), request.job, final_attempt=request.final_attempt)

@@ -16,6 +16,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared.jobs.messages import Activity, ChunkOutcome, ChunkRequest, RunEnd, RunEnded
+
 log = logging.getLogger(__name__)
 
 Task = Any
@@ -35,6 +37,27 @@ def timer(context: df.DurableOrchestrationContext, seconds: float) -> Task:
     return context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
 
 
+def end_run(context: df.DurableOrchestrationContext, end: RunEnd) -> Generator[Task, Any, RunEnded]:
+    """The run's last step, whatever happened before: ended from its items (`end.error` makes it failed)."""
+    ended: RunEnded = yield context.call_activity_with_retry(Activity.END_RUN, ACTIVITY_RETRY, end)
+    if not context.is_replaying:
+        log.info("Run %s ended %s", end.run_id, ended.status)
+    return ended
+
+
+def wait_all(
+    context: df.DurableOrchestrationContext, tasks: Sequence[Task]
+) -> Generator[Task, Any, list[Any]]:
+    """Every task's result, or the exception it failed with, in the order given. Unlike `task_all`, which
+    fails at the first failure, this waits for all of them: nothing may still run when the caller goes on
+    (and, for a backup, drops the staging files the others read)."""
+    running = list(tasks)
+    while running:
+        finished = yield context.task_any(running)
+        running.remove(finished)
+    return [task.result for task in tasks]
+
+
 def result(task: Task) -> Any:
     """A finished task's result; task_any hands back a failed task as finished: raise its error."""
     if isinstance(task.result, Exception):
@@ -42,43 +65,43 @@ def result(task: Task) -> Any:
     return task.result
 
 
-def run_chunks(
+def run_chunks[ChunkT: ChunkRequest](
     context: df.DurableOrchestrationContext,
-    activity: str,
-    chunks: Sequence[dict[str, Any]],
-    request: Callable[[dict[str, Any], bool], Any],
+    activity: Activity,
+    chunks: Sequence[ChunkT],
     outcomes: Sequence[str],
     report: Callable[[int], Task],
 ) -> Generator[Task, Any, dict[str, int]]:
     """Run `activity` once per chunk, in parallel; the counts of each outcome over all chunks.
 
-    `request(chunk, final_attempt)` is the activity's input. An answer counts its items under `outcomes`
-    and hands back the IDs Graph throttled (`throttled`, with `retryAfter`). As each chunk ends with
-    items settled, `report(processed so far)` is yielded: absolute, so a replayed report changes nothing.
-    Throttled items are run again, only them, after a durable timer; on the last attempt the activity
-    records them as failed.
+    Each chunk's answer (`ChunkOutcome`) counts its items under `outcomes` and hands back the IDs
+    Graph throttled. As each chunk ends with items settled, `report(processed so far)` is yielded:
+    absolute, so a replayed report changes nothing. Throttled items are run again, only them, after a
+    durable timer; on the last attempt (`final_attempt`) the activity records them as failed.
     """
-    pending = list(chunks)
+    pending: list[ChunkT] = list(chunks)
     totals = dict.fromkeys(outcomes, 0)
     for attempt in range(MAX_ATTEMPTS):
         final = attempt == MAX_ATTEMPTS - 1
         tasks = [
-            context.call_activity_with_retry(activity, ACTIVITY_RETRY, request(chunk, final))
+            context.call_activity_with_retry(
+                activity, ACTIVITY_RETRY, chunk.model_copy(update={"final_attempt": final})
+            )
             for chunk in pending
         ]
-        retry: list[tuple[dict[str, Any], float]] = []
+        retry: list[tuple[ChunkT, float]] = []
         running = list(tasks)
         while running:
             finished = yield context.task_any(running)
             running.remove(finished)
-            answer = result(finished)
+            answer: ChunkOutcome = result(finished)
             settled = 0
             for outcome in outcomes:
-                totals[outcome] += int(answer[outcome])
-                settled += int(answer[outcome])
-            if answer["throttled"]:
+                totals[outcome] += answer.count(outcome)
+                settled += answer.count(outcome)
+            if answer.throttled:
                 chunk = pending[tasks.index(finished)]
-                retry.append(({**chunk, "retry": answer["throttled"]}, float(answer["retryAfter"])))
+                retry.append((chunk.model_copy(update={"retry": answer.throttled}), answer.retry_after))
             if settled:
                 yield report(sum(totals.values()))
         if not retry:

@@ -13,62 +13,74 @@ Deterministic: no I/O, time from the context, logs only when not replaying.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer
+from shared.jobs.messages import (
+    Activity,
+    ChunkRequest,
+    ItemRange,
+    Orchestrator,
+    Output,
+    PartProgress,
+    RestoreBegun,
+    RunEnd,
+    RunRef,
+    SafetyBackup,
+)
 
 bp = df.Blueprint()
-log = logging.getLogger(__name__)
 
 SETTLED = ("succeeded", "failed", "skipped", "conflict")
 """The outcome counts of a chunk's answer; a throttled item handed back has none yet."""
 
 
+@bp.function_name(Orchestrator.RESTORE)
 @bp.orchestration_trigger(context_name="context")
-def restore(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Any]:
-    job: dict[str, Any] = context.get_input()
-    ref = {"tenant_id": job["tenantId"], "run_id": job["runId"]}
+def restore(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Output]:
+    ref: RunRef = context.get_input(expected_type=RunRef)
     error: str | None = None
     try:
-        begun = yield context.call_activity_with_retry("begin_restore", ACTIVITY_RETRY, ref)
-        if not begun["active"]:
-            return begun
-        error = begun.get("error")
-        if error is None and begun["mode"] == "preview":
-            yield from _chunks(context, ref, "restore_plan_chunk", begun["chunks"], "plan")
-            yield context.call_activity_with_retry("restore_finish_preview", ACTIVITY_RETRY, ref)
+        begun: RestoreBegun = yield context.call_activity_with_retry(
+            Activity.BEGIN_RESTORE, ACTIVITY_RETRY, ref
+        )
+        if not begun.active:
+            return begun.to_json()
+        error = begun.error
+        if error is None and begun.mode == "preview":
+            yield from _chunks(context, ref, Activity.RESTORE_PLAN_CHUNK, begun.chunks, "plan")
+            yield context.call_activity_with_retry(Activity.RESTORE_FINISH_PREVIEW, ACTIVITY_RETRY, ref)
         elif error is None:
             error = yield from _safety(context, ref)
-            for index, group in enumerate(begun["groups"] if error is None else []):
-                yield from _chunks(context, ref, "restore_apply_chunk", group, f"write{index}")
+            for index, group in enumerate(begun.groups if error is None else ()):
+                yield from _chunks(context, ref, Activity.RESTORE_APPLY_CHUNK, group, f"write{index}")
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an activity that failed
         error = f"The restore stopped on an internal error: {exc}"
-    ended = yield context.call_activity_with_retry("end_run", ACTIVITY_RETRY, {**ref, "error": error})
-    if not context.is_replaying:
-        log.info("Restore run %s ended %s", job["runId"], ended["status"])
-    return ended
+    ended = yield from end_run(context, RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error))
+    return ended.to_json()
 
 
-def _safety(context: df.DurableOrchestrationContext, ref: dict[str, Any]) -> Generator[Task, Any, str | None]:
+def _safety(context: df.DurableOrchestrationContext, ref: RunRef) -> Generator[Task, Any, str | None]:
     """The safety backup before the first write; throttling waited out, an error stops the run."""
     for attempt in range(MAX_ATTEMPTS):
-        answer = yield context.call_activity_with_retry("restore_safety_backup", ACTIVITY_RETRY, ref)
-        if not answer.get("throttled"):
-            return answer.get("error")
+        answer: SafetyBackup = yield context.call_activity_with_retry(
+            Activity.RESTORE_SAFETY_BACKUP, ACTIVITY_RETRY, ref
+        )
+        if not answer.throttled:
+            return answer.error
         if attempt < MAX_ATTEMPTS - 1:
-            yield timer(context, float(answer["retryAfter"]))
+            yield timer(context, answer.retry_after)
     return "Graph kept throttling the safety backup; nothing was written."
 
 
 def _chunks(
     context: df.DurableOrchestrationContext,
-    ref: dict[str, Any],
-    activity: str,
-    chunks: list[dict[str, Any]],
+    ref: RunRef,
+    activity: Activity,
+    ranges: Sequence[ItemRange],
     part: str,
 ) -> Generator[Task, Any, dict[str, int]]:
     """The chunks of one part (the plan, a write group), reporting the part's progress as each ends."""
@@ -76,13 +88,15 @@ def _chunks(
         yield from run_chunks(
             context,
             activity,
-            chunks,
-            lambda chunk, final: {
-                "tenantId": ref["tenant_id"], "runId": ref["run_id"], "chunk": chunk, "finalAttempt": final
-            },
+            [
+                ChunkRequest(tenant_id=ref.tenant_id, run_id=ref.run_id, start=r.start, end=r.end)
+                for r in ranges
+            ],
             SETTLED,
             lambda processed: context.call_activity_with_retry(
-                "restore_progress", ACTIVITY_RETRY, {**ref, "part": part, "processed": processed}
+                Activity.RESTORE_PROGRESS,
+                ACTIVITY_RETRY,
+                PartProgress(tenant_id=ref.tenant_id, run_id=ref.run_id, part=part, processed=processed),
             ),
         )
     )

@@ -9,129 +9,154 @@ sub-orchestration per type keeps each history to a few dozen events.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer, wait_all
 from shared.intune.catalog import object_type
+from shared.jobs.messages import (
+    Activity,
+    BackupBegun,
+    BackupChunk,
+    BackupEnded,
+    BackupFinished,
+    BackupTotal,
+    FinishBackup,
+    Orchestrator,
+    Output,
+    PartProgress,
+    RunEnd,
+    RunRef,
+    TypeJob,
+    TypeListing,
+    TypeRequest,
+    TypeTotals,
+)
 
 bp = df.Blueprint()
-log = logging.getLogger(__name__)
 
-TYPE_ORCHESTRATOR = "tenant_backup_type"
 CHUNK_SIZE = 20
 """Objects per chunk activity: one `$batch` round of GETs (more rounds only where a type needs them)."""
 COMPLETE_LIST_CHUNK_SIZE = 100
 """Types whose list holds everything cost no Graph request per object, only storage writes."""
+OUTCOMES = ("succeeded", "failed", "skipped")
 
 
+@bp.function_name(Orchestrator.TENANT_BACKUP)
 @bp.orchestration_trigger(context_name="context")
-def tenant_backup(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Any]:
-    job: dict[str, Any] = context.get_input()
-    tenant_id, run_id = job["tenantId"], job["runId"]
-    ref = {"tenant_id": tenant_id, "run_id": run_id}
+def tenant_backup(
+    context: df.DurableOrchestrationContext,
+) -> Generator[Task, Any, Output]:
+    ref: RunRef = context.get_input(expected_type=RunRef)
+    error: str | None
     try:
-        begun = yield context.call_activity_with_retry("begin_backup", ACTIVITY_RETRY, ref)
-        if not begun["active"]:
-            return begun
-        listings = yield from _list_all(context, tenant_id, run_id, begun["types"])
-        total = sum(listing["count"] for listing in listings)
-        yield context.call_activity_with_retry("backup_progress", ACTIVITY_RETRY, {**ref, "total": total})
-        yield from _capture_types(context, ref, [listing for listing in listings if listing["count"]])
+        begun: BackupBegun = yield context.call_activity_with_retry(
+            Activity.BEGIN_BACKUP, ACTIVITY_RETRY, ref
+        )
+        if not begun.active:
+            return begun.to_json()
+        listings = yield from _list_all(context, ref, begun.types)
+        total = BackupTotal(
+            tenant_id=ref.tenant_id, run_id=ref.run_id, total=sum(listing.count for listing in listings)
+        )
+        yield context.call_activity_with_retry(Activity.BACKUP_TOTAL, ACTIVITY_RETRY, total)
+        listed = [listing for listing in listings if listing.count]
+        type_errors = yield from _capture_types(context, ref, listed)
         error = None
     except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an activity that failed
-        error = f"The backup stopped on an internal error: {exc}"
-    finished = yield context.call_activity_with_retry(
-        "finish_backup", ACTIVITY_RETRY, {**ref, "error": error}
+        type_errors, error = {}, f"The backup stopped on an internal error: {exc}"
+    finish = FinishBackup(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error, type_errors=type_errors)
+    finished: BackupFinished = yield context.call_activity_with_retry(
+        Activity.FINISH_BACKUP, ACTIVITY_RETRY, finish
     )
-    ended = yield context.call_activity_with_retry("end_run", ACTIVITY_RETRY, {**ref, "error": error})
-    if not context.is_replaying:
-        log.info("Backup run %s ended %s", run_id, ended["status"])
-    return {**ended, "backupId": finished["backupId"]}
+    ended = yield from end_run(context, RunEnd(tenant_id=ref.tenant_id, run_id=ref.run_id, error=error))
+    return BackupEnded(status=ended.status, error=ended.error, backup_id=finished.backup_id).to_json()
 
 
 def _list_all(
-    context: df.DurableOrchestrationContext, tenant_id: str, run_id: str, types: list[str]
-) -> Generator[Task, Any, list[dict[str, Any]]]:
+    context: df.DurableOrchestrationContext, ref: RunRef, types: Sequence[str]
+) -> Generator[Task, Any, list[TypeListing]]:
     """Every type listed in parallel; a throttled list is waited out and listed again."""
-    done: list[dict[str, Any]] = []
+    done: list[TypeListing] = []
     pending = list(types)
     for attempt in range(MAX_ATTEMPTS):
-        answers = yield context.task_all(
+        answers: list[TypeListing] = yield context.task_all(
             [
                 context.call_activity_with_retry(
-                    "backup_list_type",
+                    Activity.BACKUP_LIST_TYPE,
                     ACTIVITY_RETRY,
-                    {"tenantId": tenant_id, "runId": run_id, "policyType": t},
+                    TypeRequest(tenant_id=ref.tenant_id, run_id=ref.run_id, policy_type=policy_type),
                 )
-                for t in pending
+                for policy_type in pending
             ]
         )
-        throttled = [a for a in answers if a.get("throttled")]
-        done += [a for a in answers if not a.get("throttled")]
+        throttled = [answer for answer in answers if answer.throttled]
+        done += [answer for answer in answers if not answer.throttled]
         if not throttled:
             return done
-        pending = [a["policyType"] for a in throttled]
+        pending = [answer.policy_type for answer in throttled]
         if attempt < MAX_ATTEMPTS - 1:
-            yield timer(context, max(float(a["retryAfter"]) for a in throttled))
+            yield timer(context, max(answer.retry_after for answer in throttled))
     raise RuntimeError(f"Graph kept throttling the listing of {pending}.")
 
 
 def _capture_types(
-    context: df.DurableOrchestrationContext, ref: dict[str, Any], listings: list[dict[str, Any]]
-) -> Generator[Task, Any]:
-    """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish."""
-    yield context.task_all(
+    context: df.DurableOrchestrationContext, ref: RunRef, listings: list[TypeListing]
+) -> Generator[Task, Any, dict[str, str]]:
+    """One sub-orchestration per type, in parallel; each reports its own progress as chunks finish.
+    Every one is waited for; the types whose capture failed are answered with the reason."""
+    outcomes = yield from wait_all(
+        context,
         [
             context.call_sub_orchestrator(
-                TYPE_ORCHESTRATOR,
-                {
-                    "tenantId": ref["tenant_id"],
-                    "runId": ref["run_id"],
-                    "policyType": listing["policyType"],
-                    "count": listing["count"],
-                },
-                f"{context.instance_id}:{listing['policyType']}",
+                Orchestrator.TENANT_BACKUP_TYPE,
+                TypeJob(
+                    tenant_id=ref.tenant_id,
+                    run_id=ref.run_id,
+                    policy_type=listing.policy_type,
+                    count=listing.count,
+                ),
+                f"{context.instance_id}:{listing.policy_type}",
             )
             for listing in listings
-        ]
+        ],
     )
+    return {
+        listing.policy_type: f"The capture of {listing.policy_type} stopped: {outcome}"
+        for listing, outcome in zip(listings, outcomes, strict=True)
+        if isinstance(outcome, Exception)
+    }
 
 
+@bp.function_name(Orchestrator.TENANT_BACKUP_TYPE)
 @bp.orchestration_trigger(context_name="context")
-def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Any]:
+def tenant_backup_type(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Output]:
     """Capture one type in chunks; throttled objects are retried (only them) after a durable timer."""
-    job: dict[str, Any] = context.get_input()
-    size = COMPLETE_LIST_CHUNK_SIZE if object_type(job["policyType"]).list_is_complete else CHUNK_SIZE
-    base = {"tenantId": job["tenantId"], "runId": job["runId"], "policyType": job["policyType"]}
+    job: TypeJob = context.get_input(expected_type=TypeJob)
+    size = COMPLETE_LIST_CHUNK_SIZE if object_type(job.policy_type).list_is_complete else CHUNK_SIZE
     chunks = [
-        {**base, "start": start, "end": min(start + size, job["count"])}
-        for start in range(0, job["count"], size)
+        BackupChunk(
+            tenant_id=job.tenant_id,
+            run_id=job.run_id,
+            policy_type=job.policy_type,
+            start=start,
+            end=min(start + size, job.count),
+        )
+        for start in range(0, job.count, size)
     ]
     totals = yield from run_chunks(
         context,
-        "backup_capture_chunk",
+        Activity.BACKUP_CAPTURE_CHUNK,
         chunks,
-        lambda chunk, final: {**chunk, "finalAttempt": final},
-        ("succeeded", "failed", "skipped"),
-        lambda processed: _report_progress(context, job, processed),
+        OUTCOMES,
+        lambda processed: context.call_activity_with_retry(
+            Activity.BACKUP_PROGRESS,
+            ACTIVITY_RETRY,
+            PartProgress(
+                tenant_id=job.tenant_id, run_id=job.run_id, part=job.policy_type, processed=processed
+            ),
+        ),
     )
-    return {"policyType": job["policyType"], **totals, "processed": sum(totals.values())}
-
-
-def _report_progress(context: df.DurableOrchestrationContext, job: dict[str, Any], processed: int) -> Task:
-    """The type's processed figure so far: absolute, so a retried or replayed report changes nothing."""
-    return context.call_activity_with_retry(
-        "backup_progress",
-        ACTIVITY_RETRY,
-        {
-            "tenant_id": job["tenantId"],
-            "run_id": job["runId"],
-            "policyType": job["policyType"],
-            "processed": processed,
-        },
-    )
-
+    return TypeTotals(policy_type=job.policy_type, processed=sum(totals.values()), **totals).to_json()

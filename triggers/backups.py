@@ -18,7 +18,8 @@ from shared.backups.sets import BackupSet, delete_backup_set, get_backup_set, ge
 from shared.http.request import flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
-from shared.jobs.backup import RUN_TYPE, TENANT_BACKUP_ORCHESTRATOR, request_backup
+from shared.jobs.backup import RUN_TYPE, request_backup
+from shared.jobs.messages import Orchestrator
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 from shared.storage import names
@@ -39,9 +40,7 @@ async def start_backup(
     """202 with the run (`reused` when one is active) and `Location` = its status URL; no Graph call."""
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     run, reused = await asyncio.to_thread(request_backup, services(), access)
-    await ensure_started(
-        client, run, reused, TENANT_BACKUP_ORCHESTRATOR, {"tenantId": run.tenant_id, "runId": run.run_id}
-    )
+    await ensure_started(client, run, reused, Orchestrator.TENANT_BACKUP)
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {**run.to_api(), "reused": reused, "statusUrl": location},

@@ -14,7 +14,8 @@ from shared.auth.roles import Role
 from shared.http.request import flag_param, object_id_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.versions import PolicyVersion, get_version, get_version_content, list_versions
-from shared.jobs.capture_snapshot import RUN_TYPE, CaptureJob, check_policy_type, request_capture
+from shared.jobs.capture_snapshot import RUN_TYPE, check_policy_type, request_capture
+from shared.jobs.messages import CaptureJob, Orchestrator
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
 from triggers.start import ensure_started
@@ -22,7 +23,6 @@ from triggers.start import ensure_started
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-ORCHESTRATOR = "capture_policy_snapshot"
 POLICY_ROUTE = "api/tenants/{tenantId}/policies/{policyType}/{policyId}"
 
 
@@ -40,8 +40,8 @@ async def capture_snapshot(
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
     policy_type, policy_id = _policy_params(req)
     run, reused = await asyncio.to_thread(request_capture, services(), access, policy_type, policy_id)
-    job = CaptureJob(run.tenant_id, run.run_id, policy_type, policy_id)
-    await ensure_started(client, run, reused, ORCHESTRATOR, job.to_json())
+    job = CaptureJob(tenant_id=run.tenant_id, run_id=run.run_id, policy_type=policy_type, policy_id=policy_id)
+    await ensure_started(client, run, reused, Orchestrator.CAPTURE_POLICY_SNAPSHOT, job)
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {**run.to_api(), "reused": reused, "statusUrl": location},

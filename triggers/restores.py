@@ -18,9 +18,9 @@ from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.http.request import flag_param
 from shared.http.response import json_response
+from shared.jobs.messages import Orchestrator
 from shared.jobs.restore_request import parse_body, request_restore, request_retry
 from shared.notifications import run_link
-from shared.restore.model import RESTORE_ORCHESTRATOR
 from shared.runs import Run
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
@@ -58,9 +58,7 @@ async def _accepted(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, run: Run, reused: bool
 ) -> func.HttpResponse:
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
-    await ensure_started(
-        client, run, reused, RESTORE_ORCHESTRATOR, {"tenantId": run.tenant_id, "runId": run.run_id}
-    )
+    await ensure_started(client, run, reused, Orchestrator.RESTORE)
     location = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     return json_response(
         {

@@ -1,7 +1,14 @@
-"""Run routes: list, view, items, and the status URL that asynchronous callers poll."""
+"""Run routes: list, view, items, the status URL that asynchronous callers poll, and cancel.
+
+Reading an active run (view, status) first reconciles it with its orchestration, so a caller polling a
+run whose orchestration is gone sees it end instead of waiting for the timer."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import azure.durable_functions as df
 import azure.functions as func
 
 from shared.auth.authorize import TenantAccess
@@ -10,12 +17,15 @@ from shared.auth.roles import Role
 from shared.http.problems import PROBLEM_CONTENT_TYPE
 from shared.http.request import choice_param, flag_param, page_params
 from shared.http.response import json_response, page_body
+from shared.jobs.reconcile import CANCEL_ACTION, cancel_run, check_cancel
 from shared.runs import ItemOutcome, ItemResult, Run, RunStatus, list_items, list_runs
 from shared.runs.access import run_for_access
 from shared.runs.status import FAIL_ON_ERROR_PARAM, api_base_of, status_answer, status_url
 from shared.services import services
+from triggers.reconcile import reconcile
 
-bp = func.Blueprint()
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
 
 _RUN_TYPE_MAX_CHARS = 64
 
@@ -38,10 +48,36 @@ def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
 
 
 @bp.route(route="api/tenants/{tenantId}/runs/{runId}", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @tenant_route(Role.READER, action="runs.view")
-def get_tenant_run(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
-    run = run_for_access(services(), access, req.route_params["runId"], action="runs.view")
+async def get_tenant_run(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
+) -> func.HttpResponse:
+    run = await asyncio.to_thread(
+        run_for_access, services(), access, req.route_params["runId"], action="runs.view"
+    )
+    run, _ = await reconcile(client, run)
     return json_response(run.to_api())
+
+
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/cancel", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@tenant_route(Role.OPERATOR, action=CANCEL_ACTION)
+async def cancel_tenant_run(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
+) -> func.HttpResponse:
+    """Terminate the run's orchestration and end the run `cancelled` (operators: their own runs; admins:
+    any); the items done so far stay. 409 `run.not_active` for an ended run."""
+    run = await asyncio.to_thread(
+        run_for_access, services(), access, req.route_params["runId"], action=CANCEL_ACTION
+    )
+    check_cancel(access, run)
+    try:
+        await client.terminate(run.instance_id, f"Cancelled by {access.principal.key}")
+    except Exception as exc:  # noqa: BLE001 - the durable client raises bare Exception: not found, ended
+        log.info("Terminate of %s refused (%s); the run ends as cancelled all the same", run.instance_id, exc)
+    cancelled = await asyncio.to_thread(cancel_run, services(), access, run)
+    return json_response(cancelled.to_api())
 
 
 @bp.route(route="api/tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
@@ -61,11 +97,17 @@ def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
 
 
 @bp.route(route="api/tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @tenant_route(Role.READER, action="runs.status")
-def run_status(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+async def run_status(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, access: TenantAccess
+) -> func.HttpResponse:
     """202 while the run is active, then 200 (or 422 for a failure with `failOnError=true`)."""
     fail_on_error = flag_param(req, FAIL_ON_ERROR_PARAM)
-    run = run_for_access(services(), access, req.route_params["runId"], action="runs.status")
+    run = await asyncio.to_thread(
+        run_for_access, services(), access, req.route_params["runId"], action="runs.status"
+    )
+    run, _ = await reconcile(client, run)
     url = status_url(api_base_of(req.url), run.tenant_id, run.run_id, fail_on_error=fail_on_error)
     answer = status_answer(run, url, fail_on_error=fail_on_error)
     mimetype = PROBLEM_CONTENT_TYPE if answer.status_code >= 400 else "application/json"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.jobs.messages import Orchestrator, RunRef
 from shared.jobs.retention import prune_after_slots
 from shared.jobs.retention_store import TableBackupSets
 from shared.jobs.scheduled_backups import OrchestrationStartFailed, StartBackup, start_due_backups
@@ -36,7 +37,7 @@ async def start_scheduled_backups(timer: func.TimerRequest, client: df.DurableOr
         log.info("Schedule timer is past due; the latest slot of each schedule is started once")
     loop = asyncio.get_running_loop()
 
-    def start(orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
+    def start(orchestrator: Orchestrator, instance_id: str, payload: RunRef) -> None:
         future = asyncio.run_coroutine_threadsafe(
             _start_once(client, orchestrator, instance_id, payload), loop
         )
@@ -53,7 +54,7 @@ def _tick(start: StartBackup) -> None:
 
 
 async def _start_once(
-    client: df.DurableOrchestrationClient, orchestrator: str, instance_id: str, payload: dict[str, str]
+    client: df.DurableOrchestrationClient, orchestrator: Orchestrator, instance_id: str, payload: RunRef
 ) -> None:
     """Start the instance; one that already exists (an earlier tick started it) is fine."""
     try:

@@ -8,7 +8,7 @@ earlier backup saw but the latest listing of its type did not is marked deleted 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,18 +90,22 @@ def record_seen(table: TableClient, rows: list[dict[str, Any]]) -> None:
 
 
 def mark_missing_deleted(
-    table: TableClient, tenant_id: str, run_id: str, listed_types: Iterable[str], now: datetime
+    table: TableClient, tenant_id: str, run_id: str, listed: Mapping[str, Collection[str]], now: datetime
 ) -> int:
-    """Mark deleted every live row of a type this run listed completely that this run did not see."""
+    """Mark deleted every live row of a type this run listed whose object the listing no longer holds.
+
+    The listing decides, not the capture: an object listed but not captured (a 403 or 5xx on its read,
+    a type whose capture stopped) still exists in Graph. A type that could not be listed is not in
+    `listed` and keeps its rows as they are."""
     missing = []
-    for policy_type in listed_types:
+    for policy_type, ids in listed.items():
         prefix = _part(policy_type) + _SEP
         for entity in table.query_entities(
             "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end and DeletedInGraph eq false",
             parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
-            select=["PartitionKey", "RowKey", "LastSeenRunId"],
+            select=["PartitionKey", "RowKey", "LastSeenRunId", "PolicyId"],
         ):
-            if entity["LastSeenRunId"] != run_id:
+            if entity["LastSeenRunId"] != run_id and entity.get("PolicyId") not in ids:
                 missing.append(
                     {
                         "PartitionKey": tenant_id,

@@ -123,6 +123,16 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """How the reconciler treats runs: a queued run whose orchestration has not started after
+    `start_grace_seconds` is started; a running one whose orchestration made no progress for
+    `stall_minutes` is reported."""
+
+    start_grace_seconds: int = 120
+    stall_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     """How the console signs users in (docs/console.md#sign-in): MSAL.js against Entra with the console's
     own app registration, or, with dev tokens, a dev sign-in as one of the demo principals."""
@@ -144,6 +154,7 @@ class Settings:
     storage: StorageSettings
     auth: AuthSettings
     graph: GraphSettings
+    runs: RunSettings = RunSettings()
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
@@ -176,6 +187,7 @@ class Settings:
             storage=_storage(env),
             auth=_auth(env, environment, state_dir),
             graph=_graph(env),
+            runs=_runs(env),
             console=_console(env),
         )
 
@@ -204,6 +216,14 @@ class _Reader:
         if value not in {"true", "false", "1", "0"}:
             raise ConfigurationError(name, f"expected true or false, got {value!r}.")
         return value in {"true", "1"}
+
+    def whole(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+            raise ConfigurationError(name, f"a whole number from {low} to {high}, got {raw!r}.")
+        return int(raw)
 
     def https_url(self, name: str) -> str | None:
         value = self.get(name)
@@ -349,6 +369,13 @@ def _graph(env: _Reader) -> GraphSettings:
         key_vault_uri=env.https_url("TENANTATLAS_KEY_VAULT_URI"),
         local_credentials=MappingProxyType(load_local_credentials(env.environ, env.get)),
         pacing=_pacing(env),
+    )
+
+
+def _runs(env: _Reader) -> RunSettings:
+    return RunSettings(
+        start_grace_seconds=env.whole("TENANTATLAS_RUN_START_GRACE_SECONDS", 120, low=1, high=3600),
+        stall_minutes=env.whole("TENANTATLAS_RUN_STALL_MINUTES", 30, low=1, high=24 * 60),
     )
 
 

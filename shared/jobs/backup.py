@@ -8,6 +8,8 @@ permission) leaves the rest of the backup intact and the run ends partially_succ
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ from shared.intune.catalog import TYPES, object_type
 from shared.intune.model import ObjectType, Strategy
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
+from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
 from shared.redact import redact
 from shared.runs import (
     ItemOutcome,
@@ -35,15 +38,14 @@ from shared.runs import (
 )
 from shared.schedules.due import SCHEDULED_BACKUP
 from shared.services import Services
-from shared.storage import names
+from shared.storage import decode_key, names
 from shared.tenants import TenantStatus
 
-TENANT_BACKUP_ORCHESTRATOR = "tenant_backup"
-"""Orchestrator function name; its input is `{"tenantId": str, "runId": str}`."""
 RUN_TYPE = "backup.tenant"
 BACKUP_RUN_TYPES = frozenset({RUN_TYPE, SCHEDULED_BACKUP})
 """Run types the backup orchestrator accepts: on demand, and one per schedule slot."""
 REQUESTED_ACTION = RUN_TYPE + ".requested"
+NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before it; back the tenant up again."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
 
@@ -67,19 +69,18 @@ def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]
     return run, reused
 
 
-def begin_backup(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun:
     """begin_run, refusing a run that is not a backup (the orchestrator is started by name)."""
     run = get_run(services.runs, tenant_id, run_id)
     if run.run_type not in BACKUP_RUN_TYPES:
-        return {
-            "active": False,
-            "status": run.status.value,
-            "error": f"run type {run.run_type!r} is no backup",
-        }
-    return {**begin_run(services, tenant_id, run_id), "types": list(BACKUP_TYPES)}
+        return BackupBegun(
+            active=False, status=run.status.value, error=f"run type {run.run_type!r} is no backup"
+        )
+    begun = begin_run(services, tenant_id, run_id)
+    return BackupBegun(active=begun.active, status=begun.status, types=BACKUP_TYPES)
 
 
-def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> dict[str, Any]:
+def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str) -> TypeListing:
     """List one type (all pages, skip rules applied) into a staging blob; returns the count.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
@@ -90,7 +91,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         client = graph_client_for(services.settings, services.tenants.require(tenant_id))
         objects = _list_objects(client, entry)
     except GraphThrottled as exc:
-        return {"policyType": policy_type, "throttled": True, "retryAfter": exc.retry_after}
+        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
     except (GraphError, ConfigurationError) as exc:
         error = redact(f"Listing {policy_type} failed: {exc}")
         record_items(
@@ -98,7 +99,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
             run_id,
             [ItemResult(f"{policy_type}:*", policy_type, ItemOutcome.FAILED, error=error)],
         )
-        return {"policyType": policy_type, "count": 0, "error": error}
+        return TypeListing(policy_type=policy_type, error=error)
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
     listing = staging.Listing(
         ids=[_object_id(entry, obj) for obj in kept],
@@ -106,7 +107,7 @@ def list_type(services: Services, tenant_id: str, run_id: str, policy_type: str)
         skipped=len(objects) - len(kept),
     )
     staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
-    return {"policyType": policy_type, "count": len(listing.ids), "skipped": listing.skipped}
+    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
 
 
 def _list_objects(client: GraphClient, entry: ObjectType) -> list[dict[str, Any]]:
@@ -126,17 +127,42 @@ def _object_id(entry: ObjectType, obj: dict[str, Any]) -> str:
     return str(obj.get("id") or entry.name)
 
 
-def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | None) -> dict[str, Any]:
-    """Before the run ends (so a caller polling the run finds its set): write the manifest and the
-    backup set, with the status the run will get, mark policies no longer listed as deleted, drop the
-    staging files. Safe to run again: every name is derived from the run."""
+def finish_backup(
+    services: Services, tenant_id: str, run_id: str, error: str | None, type_errors: Mapping[str, str]
+) -> BackupFinished:
+    """Before the run ends (so a caller polling the run finds its set): record as failed every listed
+    object no chunk recorded (its type's capture stopped: `type_errors` says why), write the manifest
+    and the backup set with the status the run will get, mark deleted what the listings no longer hold,
+    drop the staging files. Safe to run again: every name is derived from the run, and a repeat after
+    the staging files are gone finds the set it wrote."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
     listed = staging.listed_types(container, run_id)
+    if not listed:
+        with contextlib.suppress(sets.BackupSetNotFound):
+            done = sets.get_backup_set(services.account.table(names.BACKUP_SETS), tenant_id, run_id)
+            return BackupFinished(backup_id=run_id, manifest=done.manifest_blob, deleted_in_graph=0)
+    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
+        found = pool.map(lambda t: staging.get_listing(container, run_id, t), listed)
+        listings = {t: listing.ids for t, listing in zip(listed, found, strict=True) if listing is not None}
+    outcomes = _recorded(services, run_id)
+    not_captured = [
+        ItemResult(
+            f"{policy_type}:{policy_id}",
+            policy_type,
+            ItemOutcome.FAILED,
+            policy_id=policy_id,
+            error=type_errors.get(policy_type, NOT_CAPTURED),
+        )
+        for policy_type, ids in listings.items()
+        for policy_id in ids
+        if f"{policy_type}:{policy_id}" not in outcomes
+    ]
+    record_items(services.runs, run_id, not_captured)
+    outcomes.update({item.item_id: (item.item_type, item.outcome.value) for item in not_captured})
     by_type: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in staging.iter_parts(container, run_id):
         by_type.setdefault(entry["policyType"], {})[entry["policyId"]] = entry
-    counts = _counts(services, run, listed)
     status = derive_status(count_outcomes(services.runs, run_id), fatal=error is not None).value
     manifest = {
         "tenantId": tenant_id,
@@ -151,28 +177,35 @@ def finish_backup(services: Services, tenant_id: str, run_id: str, error: str | 
     sets.put_manifest(container, blob, manifest)
     sets.save_backup_set(
         services.account.table(names.BACKUP_SETS),
-        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, counts),
+        sets.BackupSet(run_id, tenant_id, run_id, status, run.created_at, blob, _counts(listings, outcomes)),
     )
     deleted = inventory.mark_missing_deleted(
-        services.account.table(names.INVENTORY), tenant_id, run_id, listed, datetime.now(UTC)
+        services.account.table(names.INVENTORY), tenant_id, run_id, listings, datetime.now(UTC)
     )
     staging.delete_staging(container, run_id)
-    return {"backupId": run_id, "manifest": blob, "deletedInGraph": deleted}
+    return BackupFinished(backup_id=run_id, manifest=blob, deleted_in_graph=deleted)
 
 
-def _counts(services: Services, run: Run, listed: list[str]) -> dict[str, dict[str, int]]:
+def _recorded(services: Services, run_id: str) -> dict[str, tuple[str, str]]:
+    """Item ID -> (type, outcome) of every item the run recorded."""
+    return {
+        decode_key(entity["RowKey"]): (entity["ItemType"], entity["Outcome"])
+        for entity in services.runs.items.query_entities(
+            "PartitionKey eq @run", parameters={"run": run_id}, select=["RowKey", "ItemType", "Outcome"]
+        )
+    }
+
+
+def _counts(
+    listings: Mapping[str, Sequence[str]], outcomes: Mapping[str, tuple[str, str]]
+) -> dict[str, dict[str, int]]:
     """Per type: listed (from the staging listing) and the outcomes recorded on the run's items."""
     counts = {
         policy_type: {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0} for policy_type in BACKUP_TYPES
     }
-    container = services.account.container(names.MANIFESTS_CONTAINER)
-    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
-        listings = pool.map(lambda t: staging.get_listing(container, run.run_id, t), listed)
-        for policy_type, listing in zip(listed, listings, strict=True):
-            counts[policy_type]["listed"] = len(listing.ids) if listing else 0
-    for entity in services.runs.items.query_entities(
-        "PartitionKey eq @run", parameters={"run": run.run_id}, select=["ItemType", "Outcome"]
-    ):
-        counts.setdefault(entity["ItemType"], {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
-        counts[entity["ItemType"]][entity["Outcome"]] += 1
+    for policy_type, ids in listings.items():
+        counts[policy_type]["listed"] = len(ids)
+    for item_type, outcome in outcomes.values():
+        counts.setdefault(item_type, {"listed": 0, "succeeded": 0, "failed": 0, "skipped": 0})
+        counts[item_type][outcome] += 1
     return counts

@@ -9,7 +9,6 @@ handed back (their IDs) for the orchestrator to retry after a durable timer.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from shared.graph import GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
 from shared.intune.versions import PolicyVersion, record_versions
+from shared.jobs.messages import BackupChunk, ChunkOutcome
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, record_items
 from shared.services import Services
@@ -31,33 +31,8 @@ is mostly storage round trips, and an activity slot is held for all of them."""
 DELETED_SINCE_LISTED = "Deleted in Graph after the backup listed it."
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """Which objects: `ids[start:end]` of the type's staged listing, or only `retry` among them."""
-
-    tenant_id: str
-    run_id: str
-    policy_type: str
-    start: int
-    end: int
-    retry: tuple[str, ...] = ()
-    final_attempt: bool = False
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Chunk:
-        return cls(
-            data["tenantId"],
-            data["runId"],
-            data["policyType"],
-            int(data["start"]),
-            int(data["end"]),
-            tuple(data.get("retry") or ()),
-            bool(data.get("finalAttempt")),
-        )
-
-
-def capture_chunk(services: Services, chunk: Chunk) -> dict[str, Any]:
-    """Counts of the chunk's outcomes; `throttled` lists the IDs to try again after `retryAfter` s."""
+def capture_chunk(services: Services, chunk: BackupChunk) -> ChunkOutcome:
+    """Counts of the chunk's outcomes; `throttled` lists the IDs to try again after `retry_after` s."""
     started_at = datetime.now(UTC)
     container = services.account.container(names.MANIFESTS_CONTAINER)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -75,7 +50,7 @@ def capture_chunk(services: Services, chunk: Chunk) -> dict[str, Any]:
         )
     except GraphThrottled as exc:
         if not chunk.final_attempt:
-            return _counts(throttled=ids, retry_after=exc.retry_after)
+            return ChunkOutcome(throttled=tuple(ids), retry_after=exc.retry_after)
         results = [CaptureFailure(chunk.policy_type, i, exc) for i in ids]
     except (GraphError, ConfigurationError) as exc:
         error = GraphError(str(exc))
@@ -84,8 +59,11 @@ def capture_chunk(services: Services, chunk: Chunk) -> dict[str, Any]:
 
 
 def _record(
-    services: Services, chunk: Chunk, results: list[CapturedPolicy | CaptureFailure], started_at: datetime
-) -> dict[str, Any]:
+    services: Services,
+    chunk: BackupChunk,
+    results: list[CapturedPolicy | CaptureFailure],
+    started_at: datetime,
+) -> ChunkOutcome:
     throttled = [
         r
         for r in results
@@ -118,8 +96,8 @@ def _record(
         ]
     for write in writes:
         write.result()
-    return _counts(
-        items=items,
+    return ChunkOutcome.of(
+        [item.outcome for item in items],
         throttled=[r.policy_id for r in throttled],
         retry_after=max(
             (r.error.retry_after for r in throttled if isinstance(r.error, GraphThrottled)), default=0
@@ -127,7 +105,7 @@ def _record(
     )
 
 
-def _succeeded(chunk: Chunk, version: PolicyVersion, started_at: datetime) -> ItemResult:
+def _succeeded(chunk: BackupChunk, version: PolicyVersion, started_at: datetime) -> ItemResult:
     return ItemResult(
         item_id=f"{chunk.policy_type}:{version.policy_id}",
         item_type=chunk.policy_type,
@@ -139,7 +117,7 @@ def _succeeded(chunk: Chunk, version: PolicyVersion, started_at: datetime) -> It
     )
 
 
-def _failed(chunk: Chunk, failure: CaptureFailure, started_at: datetime) -> ItemResult:
+def _failed(chunk: BackupChunk, failure: CaptureFailure, started_at: datetime) -> ItemResult:
     deleted = failure.not_found
     return ItemResult(
         item_id=f"{chunk.policy_type}:{failure.policy_id}",
@@ -159,17 +137,4 @@ def _manifest_entry(version: PolicyVersion) -> dict[str, Any]:
         "displayName": version.display_name,
         "versionId": version.version_id,
         "contentSha256": version.content_sha256,
-    }
-
-
-def _counts(
-    *, items: list[ItemResult] | None = None, throttled: list[str], retry_after: float
-) -> dict[str, Any]:
-    outcomes = [item.outcome for item in items or []]
-    return {
-        "succeeded": outcomes.count(ItemOutcome.SUCCEEDED),
-        "failed": outcomes.count(ItemOutcome.FAILED),
-        "skipped": outcomes.count(ItemOutcome.SKIPPED),
-        "throttled": throttled,
-        "retryAfter": retry_after,
     }

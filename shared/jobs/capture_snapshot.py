@@ -8,7 +8,6 @@ the run cleanly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from shared.http.problems import ProblemError
 from shared.intune.capture import capture_policy
 from shared.intune.catalog import object_type
 from shared.intune.versions import record_version
+from shared.jobs.messages import CaptureJob, CaptureOutcome
 from shared.redact import redact
 from shared.runs import ItemOutcome, ItemResult, Run, record_items, start_or_reuse
 from shared.services import Services
@@ -34,28 +34,6 @@ class TenantDisabled(ProblemError):
     status = 409
     code = "tenant.disabled"
     title = "The tenant is disabled; no new job may start for it."
-
-
-@dataclass(frozen=True)
-class CaptureJob:
-    """The orchestration's input: which run, and which policy it captures."""
-
-    tenant_id: str
-    run_id: str
-    policy_type: str
-    policy_id: str
-
-    @property
-    def item_id(self) -> str:
-        """Stable across retries and runs, so a retried activity overwrites its own item."""
-        return f"{self.policy_type}:{self.policy_id}"
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CaptureJob:
-        return cls(data["tenant_id"], data["run_id"], data["policy_type"], data["policy_id"])
 
 
 def check_policy_type(policy_type: str) -> str:
@@ -93,11 +71,11 @@ def request_capture(
     return run, reused
 
 
-def capture_step(services: Services, job: CaptureJob, *, final_attempt: bool) -> dict[str, Any]:
+def capture_step(services: Services, job: CaptureJob, *, final_attempt: bool) -> CaptureOutcome:
     """Read the policy from Graph, store its version and record the item outcome.
 
-    Returns `{"outcome": "succeeded" | "failed" | "throttled", ...}`. Throttling beyond the Graph
-    client's own budget is handed back (with `retryAfter`) unless this is the last attempt, when
+    The outcome is `succeeded`, `failed` or `throttled`: throttling beyond the Graph client's own
+    budget is handed back (with `retry_after`) unless this is the last attempt, when
     it becomes a failed item like any other Graph error.
     """
     started_at = datetime.now(UTC)
@@ -107,7 +85,7 @@ def capture_step(services: Services, job: CaptureJob, *, final_attempt: bool) ->
         captured = capture_policy(client, job.policy_type, job.policy_id)
     except GraphThrottled as exc:
         if not final_attempt:
-            return {"outcome": "throttled", "retryAfter": exc.retry_after}
+            return CaptureOutcome(outcome="throttled", retry_after=exc.retry_after)
         error = f"Graph kept throttling the capture: {exc}"
     except (GraphError, ConfigurationError) as exc:
         error = str(exc)
@@ -117,10 +95,10 @@ def capture_step(services: Services, job: CaptureJob, *, final_attempt: bool) ->
         )
         _record_item(services, job, started_at, ItemOutcome.SUCCEEDED,
                      display_name=captured.display_name, version_id=version.version_id)
-        return {"outcome": "succeeded", "versionId": version.version_id, "changed": version.changed}
+        return CaptureOutcome(outcome="succeeded", version_id=version.version_id, changed=version.changed)
     error = redact(error)
     _record_item(services, job, started_at, ItemOutcome.FAILED, error=error)
-    return {"outcome": "failed", "error": error}
+    return CaptureOutcome(outcome="failed", error=error)
 
 
 def _record_item(

@@ -4,9 +4,9 @@ requester, and the end is audited. Both are safe to run again (the engine may re
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from shared.audit import SYSTEM, AuditOutcome
+from shared.jobs.messages import Counters, RunBegun, RunEnded
 from shared.notifications import notify_run
 from shared.runs import RunContention, RunStatus, advance_part, finish, get_run, mark_running
 from shared.services import Services
@@ -15,18 +15,18 @@ FINISHED_SUFFIX = ".finished"
 log = logging.getLogger(__name__)
 
 
-def begin_run(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def begin_run(services: Services, tenant_id: str, run_id: str) -> RunBegun:
     """queued -> running plus the "started" notification; `active` False means the run ended already
     (an instance started again for an ended run must not redo its work)."""
     run = get_run(services.runs, tenant_id, run_id)
     if not run.status.is_active:
-        return {"active": False, "status": run.status.value}
+        return RunBegun(active=False, status=run.status.value)
     run = mark_running(services.runs, tenant_id, run_id)
     notify_run(services.notifications, run)
-    return {"active": True, "status": run.status.value}
+    return RunBegun(active=True, status=run.status.value)
 
 
-def end_run(services: Services, tenant_id: str, run_id: str, error: str | None = None) -> dict[str, Any]:
+def end_run(services: Services, tenant_id: str, run_id: str, error: str | None = None) -> RunEnded:
     """Finish the run from its item outcomes (`error` forces failed), notify and audit the outcome.
 
     The audit event is written only by the call that created the notification, so a retried
@@ -50,10 +50,10 @@ def end_run(services: Services, tenant_id: str, run_id: str, error: str | None =
                 "error": run.error,
             },
         )
-    return {"status": run.status.value, "error": run.error}
+    return RunEnded(status=run.status.value, error=run.error)
 
 
-def report_part(services: Services, tenant_id: str, run_id: str, part: str, processed: int) -> dict[str, Any]:
+def report_part(services: Services, tenant_id: str, run_id: str, part: str, processed: int) -> Counters:
     """One part's processed figure so far (a backup's type, a restore's plan or write group).
 
     A report that loses to many parallel ones is dropped, not retried: the part's next report carries
@@ -63,5 +63,5 @@ def report_part(services: Services, tenant_id: str, run_id: str, part: str, proc
         run = advance_part(services.runs, tenant_id, run_id, part, processed)
     except RunContention:
         log.warning("Progress of %s in run %s dropped under contention", part, run_id)
-        return {"total": None, "processed": None}
-    return {"total": run.counters.total, "processed": run.counters.processed}
+        return Counters()
+    return Counters(total=run.counters.total, processed=run.counters.processed)

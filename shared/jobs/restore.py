@@ -7,7 +7,7 @@ planned items, take the safety backup, then write chunk by chunk, group by group
 
 Every step is idempotent: names derive from the run, items from the stable item ID, and a live
 chunk skips items that already have an outcome in this run (a retried activity never writes twice).
-Throttling is handed back (IDs and `retryAfter`) for the orchestrator's durable timer.
+Throttling is handed back (IDs and `retry_after`) for the orchestrator's durable timer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.http.problems import ProblemError
 from shared.jobs.lifecycle import begin_run
+from shared.jobs.messages import ChunkOutcome, ItemRange, PreviewFinished, RestoreBegun
 from shared.notifications import run_link
 from shared.redact import redact
 from shared.restore import model
@@ -35,19 +36,17 @@ from shared.storage import MAX_PAGE_SIZE, names
 THROTTLED_TOO_LONG = "Graph kept throttling this item; retry the run's failed items later."
 
 
-def begin_restore(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def begin_restore(services: Services, tenant_id: str, run_id: str) -> RestoreBegun:
     """Mark the run running and stage its items; answers the chunks to plan (preview) or the groups
     of chunks to write (live). `error` ends the run as failed (its source or preview is gone)."""
     run = get_run(services.runs, tenant_id, run_id)
     if run.run_type not in model.RESTORE_RUN_TYPES:
-        return {
-            "active": False,
-            "status": run.status.value,
-            "error": f"run type {run.run_type!r} is no restore",
-        }
+        return RestoreBegun(
+            active=False, status=run.status.value, error=f"run type {run.run_type!r} is no restore"
+        )
     begun = begin_run(services, tenant_id, run_id)
-    if not begun["active"]:
-        return begun
+    if not begun.active:
+        return RestoreBegun(active=False, status=begun.status)
     container = services.account.container(names.MANIFESTS_CONTAINER)
     try:
         if run.run_type == model.PREVIEW_RUN_TYPE:
@@ -55,8 +54,8 @@ def begin_restore(services: Services, tenant_id: str, run_id: str) -> dict[str, 
             items = resolve_source(services.account, spec)
             model.put_source(container, tenant_id, run_id, spec.tenant_id, items)
             update_progress(services.runs, tenant_id, run_id, total=len(items))
-            chunks = [c.to_json() for c in model.plan_chunks(items)]
-            return {**begun, "mode": "preview", "chunks": chunks}
+            chunks = tuple(_range(c) for c in model.plan_chunks(items))
+            return RestoreBegun(active=True, status=begun.status, mode="preview", chunks=chunks)
         selection = _select(services, run)
         model.put_selection(container, tenant_id, run_id, selection)
         links = {
@@ -65,10 +64,16 @@ def begin_restore(services: Services, tenant_id: str, run_id: str) -> dict[str, 
         }
         summary = {**(run.summary or {}), "previewRunId": selection.preview_run_id, "links": links}
         update_progress(services.runs, tenant_id, run_id, total=len(selection.items), summary=summary)
-        groups = [[c.to_json() for c in group] for group in model.write_groups(selection.items)]
-        return {**begun, "mode": "live", "groups": groups}
+        groups = tuple(tuple(_range(c) for c in group) for group in model.write_groups(selection.items))
+        return RestoreBegun(active=True, status=begun.status, mode="live", groups=groups)
     except (ProblemError, LookupError) as exc:
-        return {**begun, "error": redact(f"The restore could not start: {exc}")}
+        return RestoreBegun(
+            active=True, status=begun.status, error=redact(f"The restore could not start: {exc}")
+        )
+
+
+def _range(chunk: Chunk) -> ItemRange:
+    return ItemRange(start=chunk.start, end=chunk.end)
 
 
 def _select(services: Services, run: Run) -> Selection:
@@ -106,7 +111,7 @@ def failed_item_ids(services: Services, run: Run) -> list[str]:
 
 def plan_chunk(
     services: Services, tenant_id: str, run_id: str, chunk: Chunk, *, final_attempt: bool
-) -> dict[str, Any]:
+) -> ChunkOutcome:
     """Plan one chunk with read-only clients for source and target; records its items and plan part."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     source_tenant, all_items = model.get_source(container, tenant_id, run_id)
@@ -131,7 +136,7 @@ def plan_chunk(
         failed += [(item, THROTTLED_TOO_LONG) for item in outcome.throttled]
         throttled = []
     answer = _record_preview(services, tenant_id, run_id, chunk, outcome.planned, failed, started_at)
-    return {**answer, "throttled": throttled, "retryAfter": outcome.retry_after}
+    return answer.model_copy(update={"throttled": tuple(throttled), "retry_after": outcome.retry_after})
 
 
 def _record_preview(
@@ -142,7 +147,7 @@ def _record_preview(
     planned: list[PlannedItem],
     failed: list[tuple[SourceItem, str]],
     started_at: datetime,
-) -> dict[str, Any]:
+) -> ChunkOutcome:
     container = services.account.container(names.MANIFESTS_CONTAINER)
     part_name = model.plan_part_blob(tenant_id, run_id, chunk.start)
     part = {
@@ -166,7 +171,7 @@ def _record_preview(
         for item, error in failed
     ]
     record_items(services.runs, run_id, results)
-    return {**item_counts(results), "throttled": [], "retryAfter": 0}
+    return item_counts(results)
 
 
 def _preview_item(item: PlannedItem, started_at: datetime) -> ItemResult:
@@ -188,7 +193,7 @@ def _preview_item(item: PlannedItem, started_at: datetime) -> ItemResult:
     )
 
 
-def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def finish_preview(services: Services, tenant_id: str, run_id: str) -> PreviewFinished:
     """Join the chunk parts into the plan (in source order), put the action counts on the run, then
     drop the staged source and parts (a repeat after that finds no source and leaves the plan be)."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
@@ -196,7 +201,7 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
     try:
         source_tenant, items = model.get_source(container, tenant_id, run_id)
     except LookupError:
-        return {"planned": 0}
+        return PreviewFinished(planned=0)
     planned: dict[str, dict[str, Any]] = {}
     for chunk in model.plan_chunks(items):
         for part in (
@@ -224,7 +229,7 @@ def finish_preview(services: Services, tenant_id: str, run_id: str) -> dict[str,
     summary = {**(run.summary or {}), "actions": actions, "sourceTenantId": source_tenant}
     update_progress(services.runs, tenant_id, run_id, summary=summary)
     model.delete_staging(container, tenant_id, run_id, [c.start for c in model.plan_chunks(items)])
-    return {"planned": len(ordered), "actions": actions}
+    return PreviewFinished(planned=len(ordered), actions=actions)
 
 
 # Shared
@@ -248,22 +253,10 @@ def _failed(items: Sequence[SourceItem], exc: Exception) -> list[tuple[SourceIte
     return [(item, error) for item in items]
 
 
-def handed_back(item_ids: list[str], retry_after: float) -> dict[str, Any]:
-    return {
-        "succeeded": 0,
-        "failed": 0,
-        "skipped": 0,
-        "conflict": 0,
-        "throttled": item_ids,
-        "retryAfter": retry_after,
-    }
+def handed_back(item_ids: Sequence[str], retry_after: float) -> ChunkOutcome:
+    """Nothing settled: every item is handed back to be run again after `retry_after` seconds."""
+    return ChunkOutcome(throttled=tuple(item_ids), retry_after=retry_after)
 
 
-def item_counts(results: Sequence[ItemResult]) -> dict[str, int]:
-    outcomes = [r.outcome for r in results]
-    return {
-        "succeeded": outcomes.count(ItemOutcome.SUCCEEDED),
-        "failed": outcomes.count(ItemOutcome.FAILED),
-        "skipped": outcomes.count(ItemOutcome.SKIPPED),
-        "conflict": outcomes.count(ItemOutcome.CONFLICT),
-    }
+def item_counts(results: Sequence[ItemResult]) -> ChunkOutcome:
+    return ChunkOutcome.of(result.outcome for result in results)

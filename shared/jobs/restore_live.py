@@ -18,6 +18,7 @@ from shared.config.errors import ConfigurationError
 from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.versions import record_version
+from shared.jobs.messages import ChunkOutcome, SafetyBackup
 from shared.jobs.restore import THROTTLED_TOO_LONG, graph_clients, handed_back, item_counts
 from shared.redact import redact
 from shared.restore import model
@@ -34,7 +35,7 @@ MAX_RETRY_CHAIN = 10
 """Retries of retries followed back this far when looking for what earlier runs created."""
 
 
-def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[str, Any]:
+def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> SafetyBackup:
     """The safety backup of every item this run will update and has not ended yet."""
     container = services.account.container(names.MANIFESTS_CONTAINER)
     selection = model.get_selection(container, tenant_id, run_id)
@@ -50,13 +51,13 @@ def take_safety_backup(services: Services, tenant_id: str, run_id: str) -> dict[
     try:
         target = graph_client_for(services.settings, services.tenants.require(tenant_id), read_only=True)
     except ConfigurationError as exc:
-        return {"throttled": False, "error": redact(str(exc))}
+        return SafetyBackup(error=redact(str(exc)))
     return safety_backup(services, target, tenant_id, run_id, pending)
 
 
 def apply_chunk(
     services: Services, tenant_id: str, run_id: str, chunk: Chunk, *, final_attempt: bool
-) -> dict[str, Any]:
+) -> ChunkOutcome:
     """Write the chunk's items one by one; each outcome is recorded as soon as it is known."""
     run = get_run(services.runs, tenant_id, run_id)
     container = services.account.container(names.MANIFESTS_CONTAINER)
@@ -74,7 +75,7 @@ def apply_chunk(
     record_items(services.runs, run_id, results)
     pending = [i for i, applied in settled if applied is None]
     if not pending:
-        return {**item_counts(results), "throttled": [], "retryAfter": 0}
+        return item_counts(results)
     parameters = run.parameters or {}
     ctx = WriteContext(
         tenant_id,
@@ -96,17 +97,15 @@ def apply_chunk(
     except (GraphError, ConfigurationError) as exc:
         failed = [_live_item(i, _error_applied(i, exc)) for i in pending]
         record_items(services.runs, run_id, failed)
-        return {**item_counts(results + failed), "throttled": [], "retryAfter": 0}
+        return item_counts(results + failed)
     for index, item in enumerate(pending):
         try:
             applied = _apply_one(services, target, ids, item, ctx, made.get(_name_key(item), []))
         except GraphThrottled as exc:
             answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
-            return {
-                **item_counts(results),
-                "throttled": answer["throttled"],
-                "retryAfter": answer["retryAfter"],
-            }
+            return item_counts(results).model_copy(
+                update={"throttled": answer.throttled, "retry_after": answer.retry_after}
+            )
         result = _live_item(item, applied)
         record_items(services.runs, run_id, [result])
         results.append(result)
@@ -116,7 +115,7 @@ def apply_chunk(
             and applied.target_id
         ):
             made.setdefault(_name_key(item), []).append(applied.target_id)
-    return {**item_counts(results), "throttled": [], "retryAfter": 0}
+    return item_counts(results)
 
 
 def _apply_one(
@@ -150,7 +149,7 @@ def _made_by_name(items: Sequence[PlannedItem], recorded: dict[str, Any]) -> dic
 
 def _throttled_or_failed(
     services: Services, run_id: str, items: Sequence[PlannedItem], exc: GraphThrottled, final_attempt: bool
-) -> dict[str, Any]:
+) -> ChunkOutcome:
     if not final_attempt:
         return handed_back([i.item_id for i in items], exc.retry_after)
     results = [
@@ -158,7 +157,7 @@ def _throttled_or_failed(
         for i in items
     ]
     record_items(services.runs, run_id, results)
-    return {**item_counts(results), "throttled": [], "retryAfter": 0}
+    return item_counts(results)
 
 
 def _error_applied(item: PlannedItem, exc: Exception) -> ItemApplied:

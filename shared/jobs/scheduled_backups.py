@@ -16,7 +16,7 @@ from datetime import datetime
 
 from azure.core.exceptions import AzureError
 
-from shared.jobs.backup import TENANT_BACKUP_ORCHESTRATOR
+from shared.jobs.messages import Orchestrator, RunRef
 from shared.runs import RunStatus, RunTables
 from shared.schedules import (
     DueBackup,
@@ -34,7 +34,7 @@ from shared.tenants import TenantRegistry, TenantStatus
 
 log = logging.getLogger(__name__)
 
-StartBackup = Callable[[str, str, dict[str, str]], None]
+StartBackup = Callable[[Orchestrator, str, RunRef], None]
 """`(orchestrator, instance_id, input)`: starts the orchestration, or finds it already started.
 
 Raises `OrchestrationStartFailed` when the instance neither started nor exists.
@@ -120,7 +120,7 @@ def _start_slot(
         return None
     run = claimed.run
     if not claimed.reused or run.status is RunStatus.QUEUED:
-        start(TENANT_BACKUP_ORCHESTRATOR, run.instance_id, {"tenantId": run.tenant_id, "runId": run.run_id})
+        start(Orchestrator.TENANT_BACKUP, run.instance_id, RunRef(tenant_id=run.tenant_id, run_id=run.run_id))
     mark_started(store, claimed.due, run.run_id, now)
     return StartedSlot(
         due.tenant_id,

@@ -25,8 +25,6 @@ from shared.storage import canonical_json
 PREVIEW_RUN_TYPE = "restore.preview"
 LIVE_RUN_TYPE = "restore.live"
 RESTORE_RUN_TYPES = frozenset({PREVIEW_RUN_TYPE, LIVE_RUN_TYPE})
-RESTORE_ORCHESTRATOR = "restore"
-"""Orchestrator function name; its input is `{"tenantId": str, "runId": str}` (mode from the run type)."""
 WRITE_AUDIT_ACTION = "restore.write"
 CHUNK_SIZE = 20
 """Items per activity: one `$batch` of target reads for a preview chunk, a bounded series of writes live."""
@@ -146,13 +144,6 @@ class Chunk:
     start: int
     end: int
     retry: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "retry": list(self.retry)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Chunk:
-        return cls(int(data["start"]), int(data["end"]), tuple(data.get("retry") or ()))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from shared.backups import sets
 from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
 from shared.intune.versions import PolicyVersion, record_version
+from shared.jobs.messages import SafetyBackup
 from shared.redact import redact
 from shared.restore.model import Action, PlannedItem
 from shared.runs import ItemOutcome, ItemResult, get_run, record_items, update_progress
@@ -40,7 +41,7 @@ def items_to_update(items: tuple[PlannedItem, ...], *, override_conflicts: bool 
 
 def safety_backup(
     services: Services, client: GraphClient, tenant_id: str, run_id: str, items: list[PlannedItem]
-) -> dict[str, Any]:
+) -> SafetyBackup:
     """Capture, record and list; items whose target cannot be read (but for throttling or a deletion,
     which the write step reports as a conflict) are recorded failed, so they are never written."""
     run = get_run(services.runs, tenant_id, run_id)
@@ -56,7 +57,7 @@ def safety_backup(
         try:
             results = capture_policies_batched(client, policy_type, target_ids)
         except GraphThrottled as exc:
-            return {"throttled": True, "retryAfter": exc.retry_after}
+            return SafetyBackup(throttled=True, retry_after=exc.retry_after)
         except GraphError as exc:
             results = [CaptureFailure(policy_type, target_id, exc) for target_id in target_ids]
         for item, result in zip(typed, results, strict=True):
@@ -67,7 +68,7 @@ def safety_backup(
                     )
                 )
             elif isinstance(result.error, GraphThrottled):
-                return {"throttled": True, "retryAfter": result.error.retry_after}
+                return SafetyBackup(throttled=True, retry_after=result.error.retry_after)
             elif result.error.status != 404:
                 unreadable.append(_not_backed_up(item, result.error))
     record_items(services.runs, run_id, unreadable)
@@ -76,7 +77,7 @@ def safety_backup(
     links = {**(run.summary or {}).get("links", {}), "safetyBackup": backup_link(tenant_id, backup_id)}
     summary = {**(run.summary or {}), "safetyBackupId": backup_id, "links": links}
     update_progress(services.runs, tenant_id, run_id, summary=summary)
-    return {"throttled": False, "backupId": backup_id, "captured": len(versions), "failed": len(unreadable)}
+    return SafetyBackup(backup_id=backup_id, captured=len(versions), failed=len(unreadable))
 
 
 def _not_backed_up(item: PlannedItem, error: GraphError) -> ItemResult:

@@ -14,6 +14,7 @@ import pytest
 from local.azurite import AzuriteEndpoints
 from local.devhost.testing import DevhostStartError, start_devhost
 from local.devhost.worker_process import WorkerError, WorkerProcess
+from shared.jobs.messages import Activity, Orchestrator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REJECTED_APP = Path(__file__).parent / "rejected_app"
@@ -60,7 +61,15 @@ def test_every_function_of_the_app_loads_in_the_worker() -> None:
     assert loaded == declared
     triggers = sorted(set(loaded.values()))
     assert triggers == ["activityTrigger", "httpTrigger", "orchestrationTrigger", "timerTrigger"]
-    assert len(loaded) >= 44
+    assert len(loaded) >= 45
+
+
+def test_the_message_module_names_every_durable_function_the_worker_loads() -> None:
+    loaded = _load_with_worker(REPO_ROOT)
+    activities = {name for name, trigger in loaded.items() if trigger == "activityTrigger"}
+    orchestrators = {name for name, trigger in loaded.items() if trigger == "orchestrationTrigger"}
+    assert activities == {activity.value for activity in Activity}
+    assert orchestrators == {orchestrator.value for orchestrator in Orchestrator}
 
 
 def test_the_worker_rejects_a_builtin_generic_annotation() -> None:

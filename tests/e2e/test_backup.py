@@ -106,6 +106,39 @@ def test_a_type_answering_403_fails_alone_and_the_run_is_partially_succeeded(
     assert all("not authorized" in item["error"] for item in failed)
 
 
+def test_objects_listed_but_not_readable_fail_and_stay_in_the_inventory_as_not_deleted(
+    app: App, clean_graph: GraphSim
+) -> None:
+    """The listing decides what is gone from Graph, not the capture: a type whose reads answer 403 fails
+    its items and leaves its inventory rows as they were, while every other type completes."""
+    first = _backup(app)
+    assert first["status"] == "succeeded", first
+    clean_graph.admin.set_faults(
+        rules=[
+            {
+                "method": "GET",
+                "path": r"/deviceManagementScripts/[^/?]+",
+                "action": "status",
+                "status": 403,
+                "code": "Forbidden",
+                "message": FORBIDDEN,
+            }
+        ]
+    )
+    run = _backup(app)
+    assert run["status"] == "partially_succeeded", run
+    backup = app.get(f"api/tenants/{app.tenant_a}/backups/{run['id']}", OPERATOR_A).json()
+    scripts = backup["countsByType"]["deviceManagementScripts"]
+    assert scripts["listed"] == scripts["failed"] > 0 and scripts["succeeded"] == 0
+    assert backup["countsByType"]["deviceConfigurations"]["succeeded"] > 0
+    assert run["counters"]["failed"] == scripts["failed"]
+    inventory = app.get(
+        f"api/tenants/{app.tenant_a}/policies", OPERATOR_A, params={"type": "deviceManagementScripts"}
+    ).json()["items"]
+    assert len(inventory) == scripts["listed"]
+    assert not any(item["deletedInGraph"] for item in inventory)
+
+
 def _settings_policy(count: int) -> dict[str, Any]:
     """A settings catalog policy as Graph returns it with `$expand=settings`, `count` distinct settings."""
     return {

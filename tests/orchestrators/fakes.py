@@ -1,6 +1,8 @@
 """One set of orchestrator fakes: a context that records every task an orchestrator schedules, and a driver
 that runs the orchestrator's generator to its end, answering activities by a dispatch on their names.
 
+Every payload and answer crosses a wire as in Azure: encoded and decoded by the Durable Functions SDK's own
+codec (`df_dumps`/`df_loads`), so a record that does not survive its custom-object envelope fails here.
 Sub-orchestrations are driven in place with the same answers; `task_all` resolves its children in the order
 scheduled (the first failure is raised); `task_any` hands back the first unfinished child scheduled, or the
 last (`last_first`), as when chunks end out of order. Timers fire at once; their length is recorded.
@@ -13,9 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
+
+from shared.jobs.messages import Activity, Orchestrator
+
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
-Answer = Callable[[str, Any], Any]
+Answer = Callable[[Activity, Any], Any]
 """`answer(activity name, payload)`: the activity's result, or an exception it failed with."""
+
+
+def wire(value: Any) -> Any:
+    """`value` as the other side of the engine gets it."""
+    return df_loads(df_dumps(value))
 
 
 @dataclass(eq=False)
@@ -23,6 +34,7 @@ class FakeTask:
     kind: str
     name: str = ""
     payload: Any = None
+    instance_id: str | None = None
     children: list[FakeTask] = field(default_factory=list)
     result: Any = None
     done: bool = False
@@ -38,18 +50,20 @@ class FakeContext:
     is_replaying: bool = False
     current_utc_datetime: datetime = NOW
 
-    def get_input(self) -> Any:
-        return self.payload
+    def get_input(self, expected_type: type | None = None) -> Any:
+        decoded = df_loads(df_dumps(self.payload), expected_type=expected_type)
+        assert expected_type is None or isinstance(decoded, expected_type), decoded
+        return decoded
 
     def _schedule(self, task: FakeTask) -> FakeTask:
         self.log.append(task)
         return task
 
     def call_activity_with_retry(self, name: str, options: Any, payload: Any) -> FakeTask:
-        return self._schedule(FakeTask("activity", name, payload))
+        return self._schedule(FakeTask("activity", name, wire(payload)))
 
     def call_sub_orchestrator(self, name: str, payload: Any, instance_id: str) -> FakeTask:
-        return self._schedule(FakeTask("sub", name, {**payload, "instanceId": instance_id}))
+        return self._schedule(FakeTask("sub", name, wire(payload), instance_id))
 
     def create_timer(self, fire_at: datetime) -> FakeTask:
         return self._schedule(FakeTask("timer", payload=(fire_at - NOW).total_seconds()))
@@ -61,13 +75,13 @@ class FakeContext:
         return FakeTask("any", children=list(tasks))
 
 
-Orchestrators = Mapping[str, Any]
+Orchestrators = Mapping[Orchestrator, Any]
 """Decorated orchestrator functions by name; the user function is taken from each as the SDK builds it."""
 
 
 def drive(
     orchestrators: Orchestrators,
-    name: str,
+    name: Orchestrator,
     payload: Any,
     answer: Answer,
     *,
@@ -83,12 +97,13 @@ def drive(
         if task.done:
             return task.result
         if task.kind == "activity":
-            task.result = answer(task.name, task.payload)
+            answered = answer(Activity(task.name), task.payload)
+            task.result = answered if isinstance(answered, Exception) else wire(answered)
         elif task.kind == "sub":
-            child_input = {k: v for k, v in task.payload.items() if k != "instanceId"}
             try:
-                task.result, _ = drive(orchestrators, task.name, child_input, answer,
-                                       last_first=last_first, log=log)
+                child, _ = drive(orchestrators, Orchestrator(task.name), task.payload, answer,
+                                 last_first=last_first, log=log)
+                task.result = wire(child)
             except Exception as exc:
                 task.result = exc
         elif task.kind == "all":

@@ -8,84 +8,107 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from azure.functions._durable_functions import df_dumps
+
 from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
 from local.devhost.engine.testing import function_maps, run_engine
-from orchestrators.tenant_backup import TYPE_ORCHESTRATOR, tenant_backup, tenant_backup_type
+from orchestrators.tenant_backup import tenant_backup, tenant_backup_type
+from shared.jobs.messages import (
+    Activity,
+    BackupBegun,
+    BackupChunk,
+    BackupFinished,
+    BackupTotal,
+    ChunkOutcome,
+    Counters,
+    FinishBackup,
+    Message,
+    Orchestrator,
+    PartProgress,
+    RunEnd,
+    RunEnded,
+    RunRef,
+    TypeListing,
+    TypeRequest,
+)
 
 COUNTS = {"configurationPolicies": 45, "deviceConfigurations": 3}
-RUN = {"tenantId": "t", "runId": "r"}
+RUN = RunRef(tenant_id="t", run_id="r")
 
 
 class FakeActivities:
     """Answers the backup's activities and records every call (name, input) in the order they ran."""
 
     def __init__(self, fail_chunk: bool = False) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, Message]] = []
         self.fail_chunk = fail_chunk
         self._lock = threading.Lock()
         self._listed: set[str] = set()
-        self._chunked: set[int] = set()
 
-    def _record(self, name: str, payload: dict[str, Any]) -> None:
+    def _record(self, name: str, payload: Message) -> None:
+        assert isinstance(payload, Message), payload
         with self._lock:
             self.calls.append((name, payload))
 
-    def begin_backup(self, ref: dict[str, Any]) -> dict[str, Any]:
-        self._record("begin_backup", ref)
-        return {"active": True, "status": "running", "types": list(COUNTS)}
+    def begin_backup(self, ref: RunRef) -> BackupBegun:
+        self._record(Activity.BEGIN_BACKUP, ref)
+        return BackupBegun(active=True, status="running", types=tuple(COUNTS))
 
-    def backup_list_type(self, request: dict[str, Any]) -> dict[str, Any]:
-        self._record("backup_list_type", request)
-        kind = request["policyType"]
+    def backup_list_type(self, request: TypeRequest) -> TypeListing:
+        self._record(Activity.BACKUP_LIST_TYPE, request)
+        kind = request.policy_type
         with self._lock:
             first = kind not in self._listed
             self._listed.add(kind)
         if kind == "deviceConfigurations" and first:
-            return {"policyType": kind, "throttled": True, "retryAfter": 0.5}
-        return {"policyType": kind, "count": COUNTS[kind], "skipped": 0}
+            return TypeListing(policy_type=kind, throttled=True, retry_after=0.5)
+        return TypeListing(policy_type=kind, count=COUNTS[kind])
 
-    def backup_capture_chunk(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        self._record("backup_capture_chunk", chunk)
-        if chunk["policyType"] == "configurationPolicies" and chunk["start"] == 20:
+    def backup_capture_chunk(self, chunk: BackupChunk) -> ChunkOutcome:
+        self._record(Activity.BACKUP_CAPTURE_CHUNK, chunk)
+        if chunk.policy_type == "configurationPolicies" and chunk.start == 20:
             if self.fail_chunk:
                 raise RuntimeError("storage down")
-            if not chunk.get("retry"):
-                return {"succeeded": 18, "failed": 0, "skipped": 0, "throttled": ["x", "y"], "retryAfter": 1}
-        size = len(chunk.get("retry") or ()) or chunk["end"] - chunk["start"]
-        return {"succeeded": size, "failed": 0, "skipped": 0, "throttled": [], "retryAfter": 0}
+            if not chunk.retry:
+                return ChunkOutcome(succeeded=18, throttled=("x", "y"), retry_after=1)
+        return ChunkOutcome(succeeded=len(chunk.retry) or chunk.end - chunk.start)
 
-    def backup_progress(self, ref: dict[str, Any]) -> dict[str, Any]:
-        self._record("backup_progress", ref)
-        return {"total": ref.get("total"), "processed": ref.get("processed")}
+    def backup_total(self, total: BackupTotal) -> Counters:
+        self._record(Activity.BACKUP_TOTAL, total)
+        return Counters(total=total.total, processed=0)
 
-    def finish_backup(self, ref: dict[str, Any]) -> dict[str, Any]:
-        self._record("finish_backup", ref)
-        return {"backupId": ref["run_id"], "manifest": "m", "deletedInGraph": 0}
+    def backup_progress(self, progress: PartProgress) -> Counters:
+        self._record(Activity.BACKUP_PROGRESS, progress)
+        return Counters(processed=progress.processed)
 
-    def end_run(self, ref: dict[str, Any]) -> dict[str, Any]:
-        self._record("end_run", ref)
-        return {"status": "failed" if ref["error"] else "succeeded", "error": ref["error"]}
+    def finish_backup(self, finish: FinishBackup) -> BackupFinished:
+        self._record(Activity.FINISH_BACKUP, finish)
+        return BackupFinished(backup_id=finish.run_id, manifest="m", deleted_in_graph=0)
+
+    def end_run(self, end: RunEnd) -> RunEnded:
+        self._record(Activity.END_RUN, end)
+        return RunEnded(status="failed" if end.error else "succeeded", error=end.error)
 
     def functions(self) -> dict[str, Callable[[Any], Any]]:
-        names = ("begin_backup", "backup_list_type", "backup_capture_chunk", "backup_progress",
-                 "finish_backup", "end_run")
+        names = (Activity.BEGIN_BACKUP, Activity.BACKUP_LIST_TYPE, Activity.BACKUP_CAPTURE_CHUNK,
+                 Activity.BACKUP_TOTAL, Activity.BACKUP_PROGRESS, Activity.FINISH_BACKUP, Activity.END_RUN)
         return {name: getattr(self, name) for name in names}
 
-    def of(self, name: str) -> list[dict[str, Any]]:
+    def of(self, name: str) -> list[Any]:
         return [payload for called, payload in self.calls if called == name]
 
 
 def _run_backup(azurite: AzuriteEndpoints, activities: FakeActivities) -> tuple[dict[str, Any], list[Any]]:
-    orchestrators = {
-        "tenant_backup": tenant_backup.build().get_user_function().orchestrator_function,
-        TYPE_ORCHESTRATOR: tenant_backup_type.build().get_user_function().orchestrator_function,
+    orchestrators: dict[str, Any] = {
+        Orchestrator.TENANT_BACKUP: tenant_backup.build().get_user_function().orchestrator_function,
+        Orchestrator.TENANT_BACKUP_TYPE: tenant_backup_type.build().get_user_function().orchestrator_function,
     }
     outcome: dict[str, Any] = {}
     history: list[Any] = []
 
     async def scenario(engine: Engine) -> None:
-        instance = await engine.start_new("tenant_backup", "backup-1", '{"tenantId": "t", "runId": "r"}')
+        instance = await engine.start_new(Orchestrator.TENANT_BACKUP, "backup-1", df_dumps(RUN))
         outcome.update(await engine.wait_for_completion(instance, 60))
         child = await engine.get_status(f"{instance}:configurationPolicies", show_history=True)
         history.extend((child or {}).get("historyEvents") or [])
@@ -102,14 +125,15 @@ def test_a_backup_replayed_by_the_sdk_waits_out_throttling_and_reports_progress_
 
     assert done["runtimeStatus"] == "Completed", done
     assert done["output"] == {"status": "succeeded", "error": None, "backupId": "r"}
-    assert [c["policyType"] for c in activities.of("backup_list_type")] == [*COUNTS, "deviceConfigurations"]
-    assert activities.of("backup_progress")[0] == {"tenant_id": "t", "run_id": "r", "total": 48}
-    retried = [c for c in activities.of("backup_capture_chunk") if c.get("retry")]
-    assert retried == [{**RUN, "policyType": "configurationPolicies", "start": 20, "end": 40,
-                        "retry": ["x", "y"], "finalAttempt": False}]
+    listed = [c.policy_type for c in activities.of(Activity.BACKUP_LIST_TYPE)]
+    assert listed == [*COUNTS, "deviceConfigurations"]
+    assert activities.of(Activity.BACKUP_TOTAL) == [BackupTotal(tenant_id="t", run_id="r", total=48)]
+    retried = [c for c in activities.of(Activity.BACKUP_CAPTURE_CHUNK) if c.retry]
+    assert retried == [BackupChunk(tenant_id="t", run_id="r", policy_type="configurationPolicies", start=20,
+                                   end=40, retry=("x", "y"))]
     by_type: dict[str, list[int]] = {}
-    for report in activities.of("backup_progress")[1:]:
-        by_type.setdefault(report["policyType"], []).append(report["processed"])
+    for report in activities.of(Activity.BACKUP_PROGRESS):
+        by_type.setdefault(report.part, []).append(report.processed)
     assert sorted(by_type["configurationPolicies"]) == by_type["configurationPolicies"]
     assert by_type["configurationPolicies"][-1] == 45 and len(by_type["configurationPolicies"]) == 4
     assert by_type["deviceConfigurations"] == [3]
@@ -118,13 +142,21 @@ def test_a_backup_replayed_by_the_sdk_waits_out_throttling_and_reports_progress_
     assert [c[0] for c in activities.calls][-2:] == ["finish_backup", "end_run"]
 
 
-def test_a_chunk_activity_that_keeps_failing_ends_the_run_with_its_cause(azurite: AzuriteEndpoints) -> None:
+def test_a_type_whose_chunk_keeps_failing_is_reported_to_finish_after_the_others_ended(
+    azurite: AzuriteEndpoints,
+) -> None:
     activities = FakeActivities(fail_chunk=True)
     done, _ = _run_backup(azurite, activities)
 
     assert done["runtimeStatus"] == "Completed", done
-    assert done["output"]["status"] == "failed"
-    [ended] = activities.of("end_run")
-    assert "storage down" in ended["error"]
-    assert len([c for c in activities.of("backup_capture_chunk") if c["start"] == 20]) == 3
-    assert activities.of("finish_backup")[0]["error"] == ended["error"]
+    assert len([c for c in activities.of(Activity.BACKUP_CAPTURE_CHUNK) if c.start == 20]) == 3
+    assert [c.part for c in activities.of(Activity.BACKUP_PROGRESS)].count("deviceConfigurations") == 1
+    [finish] = activities.of(Activity.FINISH_BACKUP)
+    assert finish.error is None and list(finish.type_errors) == ["configurationPolicies"]
+    assert "storage down" in finish.type_errors["configurationPolicies"]
+    names = [name for name, _ in activities.calls]
+    assert names.index(Activity.FINISH_BACKUP) > max(
+        i for i, name in enumerate(names) if name == Activity.BACKUP_CAPTURE_CHUNK
+    )
+    [ended] = activities.of(Activity.END_RUN)
+    assert ended.error is None

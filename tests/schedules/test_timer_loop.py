@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.jobs.backup import BACKUP_RUN_TYPES, TENANT_BACKUP_ORCHESTRATOR
+from shared.jobs.backup import BACKUP_RUN_TYPES
+from shared.jobs.messages import Orchestrator, RunRef
 from shared.jobs.scheduled_backups import OrchestrationStartFailed, start_due_backups
 from shared.runs import RunTables, list_runs
 from shared.schedules import CLAIM_LEASE, SCHEDULED_BACKUP, RetentionPolicy, ScheduleSpec, ScheduleStore
@@ -26,10 +27,10 @@ class FakeEngine:
     """Records starts; `fail` makes the next starts raise, as a refused start does."""
 
     def __init__(self) -> None:
-        self.started: list[tuple[str, str, dict[str, str]]] = []
+        self.started: list[tuple[Orchestrator, str, RunRef]] = []
         self.fail = False
 
-    def __call__(self, orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
+    def __call__(self, orchestrator: Orchestrator, instance_id: str, payload: RunRef) -> None:
         if self.fail:
             raise OrchestrationStartFailed("engine unavailable")
         self.started.append((orchestrator, instance_id, payload))
@@ -64,7 +65,7 @@ def test_repeated_ticks_start_each_slot_once(
 
     assert (slot.schedule_id, slot.slot, slot.reused) == (schedule.schedule_id, FIRST_SLOT, False)
     assert engine.started == [
-        (TENANT_BACKUP_ORCHESTRATOR, slot.instance_id, {"tenantId": TENANT, "runId": slot.run_id})
+        (Orchestrator.TENANT_BACKUP, slot.instance_id, RunRef(tenant_id=TENANT, run_id=slot.run_id))
     ]
     [run] = list_runs(run_tables, TENANT).items
     assert (run.run_id, run.run_type, run.source) == (
@@ -117,8 +118,8 @@ def test_one_failing_schedule_does_not_stop_the_others(
     store.create(other_tenant, DAILY, "user:a", CREATED)
     calls: list[str] = []
 
-    def fail_first(orchestrator: str, instance_id: str, payload: dict[str, str]) -> None:
-        calls.append(payload["tenantId"])
+    def fail_first(orchestrator: Orchestrator, instance_id: str, payload: RunRef) -> None:
+        calls.append(payload.tenant_id)
         if len(calls) == 1:
             raise OrchestrationStartFailed("refused")
 
@@ -140,7 +141,7 @@ def test_a_disabled_or_unregistered_tenant_gets_no_backup_and_its_slot_is_passed
 
     [started] = start_due_backups(store, run_tables, tenants, engine, now)
     assert started.schedule_id == active.schedule_id
-    assert [payload["tenantId"] for _, _, payload in engine.started] == [OTHER_TENANT]
+    assert [payload.tenant_id for _, _, payload in engine.started] == [OTHER_TENANT]
     for tenant_id, schedule in ((TENANT, disabled), (gone, unregistered)):
         assert list_runs(run_tables, tenant_id).items == []
         stored = store.get(tenant_id, schedule.schedule_id)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.functions._durable_functions import df_dumps, df_loads
 
 from local.devhost.engine.engine import Engine
 from local.devhost.engine_api import ActivityInvoker, FunctionMaps
@@ -33,13 +33,15 @@ def orchestrator_invoker(function: OrchestratorFunction) -> Callable[[str], str]
 
 
 def activity_invoker(function: Callable[[Any], Any]) -> ActivityInvoker:
-    """JSON in, JSON out; `function` may be sync or async and raises to fail the activity."""
+    """JSON in, JSON out, through the codec the worker's activity converter uses (custom objects such as
+    the message records rebuilt on the way in, wrapped on the way out); `function` may be sync or async
+    and raises to fail the activity."""
 
     async def invoke(input_json: str) -> str:
-        result = function(json.loads(input_json) if input_json is not None else None)
+        result = function(df_loads(input_json) if input_json is not None else None)
         if inspect.isawaitable(result):
             result = await result
-        return json.dumps(result)
+        return df_dumps(result)
 
     return invoke
 

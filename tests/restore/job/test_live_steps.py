@@ -89,8 +89,8 @@ def _preview(services: Services, tenant: str, versions: list[dict[str, str]]) ->
         services.runs, tenant, model.PREVIEW_RUN_TYPE, [versions[0]["policyId"]], "user:x", source=spec
     )
     begun = job.begin_restore(services, tenant, preview.run_id)
-    for chunk in begun["chunks"]:
-        job.plan_chunk(services, tenant, preview.run_id, Chunk.from_json(chunk), final_attempt=False)
+    for chunk in begun.chunks:
+        job.plan_chunk(services, tenant, preview.run_id, Chunk(chunk.start, chunk.end), final_attempt=False)
     job.finish_preview(services, tenant, preview.run_id)
     return preview.run_id
 
@@ -107,9 +107,9 @@ def _live(services: Services, tenant: str, preview_id: str) -> tuple[str, Chunk]
         parameters={"items": None},
     )
     begun = job.begin_restore(services, tenant, live.run_id)
-    assert live_steps.take_safety_backup(services, tenant, live.run_id)["backupId"] == live.run_id
-    [[chunk]] = begun["groups"]
-    return live.run_id, Chunk.from_json(chunk)
+    assert live_steps.take_safety_backup(services, tenant, live.run_id).backup_id == live.run_id
+    [[chunk]] = begun.groups
+    return live.run_id, Chunk(chunk.start, chunk.end)
 
 
 def _length(sim: GraphSim, tenant: str, policy: str) -> int:
@@ -129,7 +129,7 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     first = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
     again = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
 
-    assert first["succeeded"] == 1 and again["succeeded"] == 0
+    assert first.succeeded == 1 and again.succeeded == 0
     assert _length(sim, tenant, policy) == 12
     assert len(sim.admin.log(tenant=tenant, method="PATCH")) == 1
     writes = [
@@ -144,7 +144,7 @@ def test_a_chunk_run_again_neither_writes_nor_audits_twice(services: Services, s
     services.runs.items.delete_entity(live.run_id, encode_key(f"deviceConfigurations:{policy}"))
     third = live_steps.apply_chunk(services, tenant, live.run_id, chunk, final_attempt=False)
 
-    assert third["succeeded"] == 1
+    assert third.succeeded == 1
     assert len(sim.admin.log(tenant=tenant, method="PATCH")) == 1
     writes = [
         e
@@ -177,7 +177,7 @@ def test_creates_of_one_name_make_one_object_each_even_when_every_answer_is_lost
     sim.admin.set_faults(rules=[])
     again = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
 
-    assert (first["succeeded"], again["succeeded"]) == (3, 0)
+    assert (first.succeeded, again.succeeded) == (3, 0)
     twins = [
         o
         for o in sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS]
@@ -209,7 +209,7 @@ def test_a_retried_create_of_a_shared_name_does_not_take_its_siblings_for_a_matc
     sim.admin.set_faults(rules=[refused])
     first = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
     sim.admin.set_faults(rules=[])
-    assert (first["succeeded"], first["failed"]) == (1, 1)
+    assert (first.succeeded, first.failed) == (1, 1)
 
     retry, _ = start_or_reuse(
         services.runs,
@@ -222,12 +222,12 @@ def test_a_retried_create_of_a_shared_name_does_not_take_its_siblings_for_a_matc
     )
     begun = job.begin_restore(services, tenant, retry.run_id)
     live_steps.take_safety_backup(services, tenant, retry.run_id)
-    [[retry_chunk]] = begun["groups"]
+    [[retry_chunk]] = begun.groups
     again = live_steps.apply_chunk(
-        services, tenant, retry.run_id, Chunk.from_json(retry_chunk), final_attempt=False
+        services, tenant, retry.run_id, Chunk(retry_chunk.start, retry_chunk.end), final_attempt=False
     )
 
-    assert (again["succeeded"], again["conflict"]) == (1, 0)
+    assert (again.succeeded, again.conflict) == (1, 0)
     pair = [
         o for o in sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS] if o["displayName"] == "Pair"
     ]
@@ -264,9 +264,8 @@ def test_an_override_that_overwrites_an_object_made_since_the_preview_keeps_its_
     begun = job.begin_restore(services, tenant, live.run_id)
     live_steps.take_safety_backup(services, tenant, live.run_id)
 
-    live_steps.apply_chunk(
-        services, tenant, live.run_id, Chunk.from_json(begun["groups"][0][0]), final_attempt=False
-    )
+    [[first]] = begun.groups
+    live_steps.apply_chunk(services, tenant, live.run_id, Chunk(first.start, first.end), final_attempt=False)
 
     assert _length(sim, tenant, newcomer) == 9
     [item] = list_items(services.runs, get_run(services.runs, tenant, live.run_id)).items
@@ -300,9 +299,11 @@ def test_a_restore_declares_its_total_when_it_begins_and_ends_with_processed_equ
 
     running = get_run(services.runs, tenant, preview.run_id)
     assert (running.counters.total, running.counters.processed) == (3, 0)
-    [chunk] = begun["chunks"]
-    answer = job.plan_chunk(services, tenant, preview.run_id, Chunk.from_json(chunk), final_attempt=False)
-    advance_part(services.runs, tenant, preview.run_id, "plan", answer["succeeded"])
+    [chunk] = begun.chunks
+    answer = job.plan_chunk(
+        services, tenant, preview.run_id, Chunk(chunk.start, chunk.end), final_attempt=False
+    )
+    advance_part(services.runs, tenant, preview.run_id, "plan", answer.succeeded)
     assert get_run(services.runs, tenant, preview.run_id).counters.processed == 3
     job.finish_preview(services, tenant, preview.run_id)
     ended = finish(services.runs, tenant, preview.run_id)
