@@ -68,7 +68,9 @@ def console_dev_token(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _misconfigured(error: ConfigurationError) -> ServiceMisconfigured:
-    return ServiceMisconfigured(f"The app setting {error.setting} is not right; GET /api/health names it.")
+    return ServiceMisconfigured(
+        f"The app setting {error.setting} is not right; GET /api/health names it too.", setting=error.setting
+    )
 
 
 def _authority() -> str | None:

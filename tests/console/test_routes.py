@@ -4,20 +4,29 @@ with its name, before it ships at the wrong URL."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
+from typing import Any
 
-import function_app
+from azure.functions.decorators.function_app import FunctionBuilder
+
+import triggers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _http_routes() -> dict[str, str]:
-    routes = {}
-    for function in function_app.app.get_functions():
-        trigger = function.get_trigger()
-        if trigger.get_binding_name() == "httpTrigger":
-            routes[function.get_function_name()] = trigger.route
+    """Function name -> route of every HTTP function of the triggers modules (where every route lives),
+    from their builders: the app's own `get_functions()` refuses to run twice in a process."""
+    routes: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(triggers.__path__):
+        module = importlib.import_module(f"triggers.{module_info.name}")
+        for builder in vars(module).values():
+            if isinstance(builder, FunctionBuilder) and (function := builder.build()).is_http_function():
+                trigger: Any = function.get_trigger()
+                routes[str(function.get_function_name())] = trigger.route
     return routes
 
 

@@ -59,7 +59,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, setting: str, value: str | None) 
 
 
 def http_functions() -> list[Function]:
-    """Every HTTP-triggered function but health, from the triggers modules (one blueprint each).
+    """Every HTTP-triggered function but health and the console's page (its files need no setting), from
+    the triggers modules (one blueprint each).
 
     Built from their builders: the app's own `get_functions()` refuses to run twice in a process.
     """
@@ -69,7 +70,7 @@ def http_functions() -> list[Function]:
         for builder in vars(module).values():
             if isinstance(builder, FunctionBuilder):
                 fn = builder.build()
-                if fn.is_http_function() and fn.get_function_name() != "health":
+                if fn.is_http_function() and fn.get_function_name() not in ("health", "console_page"):
                     functions.append(fn)
     return functions
 
@@ -81,7 +82,7 @@ def call(fn: Function) -> func.HttpResponse:
     path = trigger.route.format(**route_params)
     request = func.HttpRequest(
         method=trigger.methods[0].value,
-        url=f"https://tenantatlas.example/api/{path}",
+        url=f"https://tenantatlas.example/{path}",
         headers={"Authorization": "Bearer not-checked-before-configuration"},
         route_params=route_params,
         body=b"{}",
