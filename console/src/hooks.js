@@ -38,7 +38,7 @@ export function usePaged(basePath) {
 }
 
 /** Follows a run through its status URL, waiting the Retry-After it answers between polls. */
-export function useRunStatus(tenantId, runId) {
+export function useRunStatus(tenantId, runId, refresh = 0) {
   const [run, setRun] = useState(null);
   const [error, setError] = useState(null);
   const [polls, setPolls] = useState(0);
@@ -46,7 +46,7 @@ export function useRunStatus(tenantId, runId) {
     if (!tenantId || !runId) return undefined;
     let stopped = false;
     let timer = null;
-    setRun(null);
+    if (!refresh) setRun(null);
     setError(null);
     const url = `/api/tenants/${encodeURIComponent(tenantId)}/runs/${encodeURIComponent(runId)}/status`;
     const poll = async () => {
@@ -68,6 +68,6 @@ export function useRunStatus(tenantId, runId) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [tenantId, runId]);
+  }, [tenantId, runId, refresh]);
   return { run, error, polls };
 }

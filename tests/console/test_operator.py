@@ -63,3 +63,20 @@ def test_an_operator_backs_up_their_tenant_and_follows_its_run(page: Page, conso
     panel.get_by_role("link", name=re.compile("succeeded")).first.click()
     expect(page).to_have_url(re.compile(rf"/tenants/{console_app.tenant_a}/runs/{run_id}$"))
     expect(page.locator(".run-status-line .badge")).to_have_text("succeeded")
+
+
+def test_an_operator_cancels_their_running_backup(page: Page, console_app: App) -> None:
+    """Graph answers slowly, so the backup is still running when the button is pressed."""
+    tenant = console_app.tenant_a
+    console_app.graphsim.admin.set_latency(base_ms=400)
+    try:
+        started = console_app.post(f"api/tenants/{tenant}/backups", OPERATOR_A).json()
+        sign_in(page, OPERATOR_A, f"/tenants/{tenant}/runs/{started['id']}")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Cancel run").click()
+        expect(page.locator(".run-status-line .badge")).to_have_text("cancelled")
+        expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    finally:
+        console_app.graphsim.admin.set_latency(base_ms=0)
+    run = console_app.get(f"api/tenants/{tenant}/runs/{started['id']}", OPERATOR_A).json()
+    assert run["status"] == "cancelled"

@@ -3,6 +3,7 @@ import { api, enc, query, tenantPath } from "../api.js";
 import { Badge, Counters, DiffView, Loading, Pager, Principal, Problem, ProgressBar, StatusBadge, Time } from "../components.jsx";
 import { useTenants } from "../context.js";
 import { can, duration, isActive, runTypeLabel, shortId, typeLabel } from "../format.js";
+import { currentUser } from "../auth.js";
 import { usePaged, useRunStatus } from "../hooks.js";
 import { navigate } from "../router.js";
 
@@ -11,7 +12,8 @@ const OUTCOMES = ["succeeded", "failed", "skipped", "conflict"];
 export function RunPage({ tenantId, runId, search }) {
   const { byId } = useTenants();
   const tenant = byId[tenantId];
-  const { run, error } = useRunStatus(tenantId, runId);
+  const [refresh, setRefresh] = useState(0);
+  const { run, error } = useRunStatus(tenantId, runId, refresh);
   useEffect(() => {
     document.title = `${run ? runTypeLabel(run.type) : "Run"} · ${tenant?.displayName || ""} · TenantAtlas`;
   }, [run?.type]);
@@ -22,7 +24,7 @@ export function RunPage({ tenantId, runId, search }) {
       </nav>
       <Problem error={error} action="read this run" />
       {!run && !error && <Loading what="Loading the run" />}
-      {run && <RunDetail tenantId={tenantId} run={run} role={tenant?.role} search={search} />}
+      {run && <RunDetail tenantId={tenantId} run={run} role={tenant?.role} search={search} onChanged={() => setRefresh(refresh + 1)} />}
     </section>
   );
 }
@@ -39,10 +41,25 @@ export function RunSummary({ run }) {
   );
 }
 
-function RunDetail({ tenantId, run, role, search }) {
+/** Cancel is offered where the API allows it: admins cancel any active run, operators their own. */
+function mayCancel(run, role) {
+  return isActive(run.status) && (can(role, "admin") || (can(role, "operator") && run.requestedBy === currentUser()?.principal));
+}
+
+function RunDetail({ tenantId, run, role, search, onChanged }) {
   const base = `/tenants/${enc(tenantId)}`;
   const [retryError, setRetryError] = useState(null);
+  const [cancelError, setCancelError] = useState(null);
   const ended = !isActive(run.status);
+  const cancel = async () => {
+    if (!confirm(`Cancel this ${runTypeLabel(run.type).toLowerCase()}? What is done stays done.`)) return;
+    try {
+      await api(`${tenantPath(tenantId)}/runs/${enc(run.id)}/cancel`, { method: "POST" });
+      onChanged();
+    } catch (error) {
+      setCancelError(error);
+    }
+  };
   const retry = async () => {
     try {
       const next = await api(`${tenantPath(tenantId)}/runs/${enc(run.id)}/retry`, { method: "POST", body: { confirm: true } });
@@ -58,6 +75,7 @@ function RunDetail({ tenantId, run, role, search }) {
       <div class="page-head">
         <h1>{runTypeLabel(run.type)}</h1>
         <div class="actions">
+          {mayCancel(run, role) && <button type="button" class="danger" onClick={cancel}>Cancel run</button>}
           {run.type === "restore.preview" && ended && can(role, "operator") && (
             <a class="button" href={`${base}/restore?preview=${enc(run.id)}`}>Review in restore wizard</a>
           )}
@@ -67,6 +85,7 @@ function RunDetail({ tenantId, run, role, search }) {
         </div>
       </div>
       <Problem error={retryError} action="retry the failed items" />
+      <Problem error={cancelError} action="cancel the run" />
       <RunSummary run={run} />
       <dl class="meta">
         <dt>Run</dt><dd><code>{run.id}</code></dd>
