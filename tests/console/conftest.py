@@ -88,8 +88,10 @@ def console_app(
         storage.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Per test, not per session: Playwright's sync API keeps an asyncio loop running in this thread while
+    it is started, and any later test's `asyncio.run` in the same worker would fail."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         try:
