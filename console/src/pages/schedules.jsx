@@ -62,7 +62,7 @@ export function SchedulesTab({ tenantId, role }) {
                   <td>{schedule.timeZone}</td>
                   <td>{retentionText(schedule.retention)}</td>
                   <td>{schedule.enabled ? <Badge kind="ok">enabled</Badge> : <Badge>disabled</Badge>}</td>
-                  <td>{schedule.nextDue || "—"}</td>
+                  <td>{schedule.enabled && schedule.nextDue ? <Time iso={schedule.nextDue} /> : "—"}</td>
                   <td>{schedule.lastRunId ? <a href={`/tenants/${enc(tenantId)}/runs/${enc(schedule.lastRunId)}`}>run</a> : "—"}</td>
                   {admin && (
                     <td class="row-actions">
