@@ -54,7 +54,10 @@ class DevhostProcess:
             if self.process.poll() is not None:
                 raise DevhostStartError(f"devhost exited with {self.process.returncode}: {self._tail()}")
             if ready.exists():
-                info = json.loads(ready.read_text())
+                try:
+                    info = json.loads(ready.read_text())
+                except (FileNotFoundError, json.JSONDecodeError):
+                    continue  # a restarted devhost is replacing the file its killed predecessor left
                 if info.get("pid") == self.process.pid:
                     self.base_url = info["baseUrl"]
                     self.keys = read_keys(Path(info["keysFile"]))

@@ -22,6 +22,7 @@ from shared.jobs.messages import ChunkOutcome, SafetyBackup
 from shared.jobs.restore import THROTTLED_TOO_LONG, graph_clients, handed_back, item_counts
 from shared.redact import redact
 from shared.restore import model
+from shared.restore.journal import WriteJournal
 from shared.restore.live import ItemApplied, WriteContext, apply_item, settled_by_plan
 from shared.restore.model import Action, Chunk, PlannedItem
 from shared.restore.remap import IdMap, build_id_map
@@ -77,6 +78,8 @@ def apply_chunk(
     if not pending:
         return item_counts(results)
     parameters = run.parameters or {}
+    journal = WriteJournal(services.account.table(names.RESTORE_JOURNAL))
+    interrupted = journal.intended(run_id) & {item.item_id for item in pending}
     ctx = WriteContext(
         tenant_id,
         run_id,
@@ -88,6 +91,7 @@ def apply_chunk(
                 services.account, tenant_id, captured, run_id=run_id, captured_at=datetime.now(UTC)
             ).version_id
         ),
+        intend=lambda item: journal.intend(run_id, item.item_id, item.action.value),
     )
     try:
         target, source = graph_clients(services, tenant_id, selection.source_tenant_id, read_only=False)
@@ -100,7 +104,9 @@ def apply_chunk(
         return item_counts(results + failed)
     for index, item in enumerate(pending):
         try:
-            applied = _apply_one(services, target, ids, item, ctx, made.get(_name_key(item), []))
+            applied = _apply_one(
+                services, target, ids, item, ctx, made.get(_name_key(item), []), item.item_id in interrupted
+            )
         except GraphThrottled as exc:
             answer = _throttled_or_failed(services, run_id, pending[index:], exc, final_attempt)
             return item_counts(results).model_copy(
@@ -125,9 +131,10 @@ def _apply_one(
     item: PlannedItem,
     ctx: WriteContext,
     made_here: list[str],
+    interrupted: bool,
 ) -> ItemApplied:
     content = load_content(services.account, item.source)
-    return apply_item(target, ids, item, content, ctx, made_here=made_here)
+    return apply_item(target, ids, item, content, ctx, made_here=made_here, interrupted=interrupted)
 
 
 def _name_key(item: PlannedItem) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.audit import AuditLog, AuditOutcome
-from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled
+from shared.graph import GraphClient, GraphError, GraphNotFound, GraphThrottled, GraphWriteOutcomeUnknown
 from shared.intune.capture import CapturedPolicy, capture_policy
 from shared.intune.diff import diff_policies
 from shared.redact import redact
@@ -26,6 +26,10 @@ from shared.restore.write import RestoreNotPossible, write_item
 from shared.runs import ItemOutcome
 
 ALREADY_WRITTEN = "The target already holds the source content; nothing was written."
+LOST_ANSWER_LANDED = "The write's answer was lost; the target, read back, holds what was written."
+INTERRUPTED_WRITE_COMPLETED = (
+    "An earlier attempt of this run began writing this item and was interrupted; the write was completed."
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class WriteContext:
     keep_before_overwrite: Callable[[CapturedPolicy], str] | None = None
     """Records an object an override is about to overwrite that the safety backup could not know
     of (it took a planned create's name since the preview); returns the version ID."""
+    intend: Callable[[PlannedItem], None] | None = None
+    """Journals the item's write just before it is made (`shared.restore.journal`)."""
 
 
 @dataclass
@@ -97,10 +103,13 @@ def apply_item(
     ctx: WriteContext,
     *,
     made_here: Sequence[str] = (),
+    interrupted: bool = False,
 ) -> ItemApplied:
     """Apply one planned item. GraphThrottled propagates (the chunk hands the rest back for a timer);
     other Graph errors are a failed item. `made_here` are objects of the item's name this run created
-    for other items (the source had several of that name): they are neither a match nor a drift."""
+    for other items (the source had several of that name): they are neither a match nor a drift.
+    `interrupted`: the journal says an earlier attempt of this run began writing this item, so a drift
+    it finds (the object it created, or the object it partly updated) is its own, completed here."""
     settled = settled_by_plan(planned)
     if settled is not None:
         return settled
@@ -136,6 +145,9 @@ def apply_item(
             reason="unchanged" if unchanged else ALREADY_WRITTEN,
         )
     drift = _drift(planned, now, hash_before)
+    own_write = drift is not None and interrupted and now.content is not None
+    if own_write:
+        drift = None
     if drift is not None and not ctx.override_conflicts:
         return ItemApplied(
             ItemOutcome.CONFLICT,
@@ -152,6 +164,8 @@ def apply_item(
         and ctx.keep_before_overwrite
     ):
         kept_version = ctx.keep_before_overwrite(now.captured)
+    if ctx.intend is not None:
+        ctx.intend(planned)
     try:
         result = write_item(
             client,
@@ -167,6 +181,18 @@ def apply_item(
     except GraphError as exc:
         if isinstance(exc, GraphThrottled):
             raise
+        landed = _landed_after_all(client, planned, content, remapped.content, made_here, exc)
+        if landed is not None:
+            _audit(ctx, planned, AuditOutcome.SUCCEEDED, planned.action.value, landed.target_id, hash_before,
+                   content_sha256(landed.content) if landed.content is not None else None)
+            return ItemApplied(
+                ItemOutcome.SUCCEEDED,
+                planned.action.value,
+                target_id=landed.target_id,
+                hash_before=hash_before,
+                hash_after=content_sha256(landed.content) if landed.content is not None else None,
+                notes=[LOST_ANSWER_LANDED, *dict.fromkeys(remapped.notes)],
+            )
         error = redact(f"Writing the item failed: {exc}")
         _audit(
             ctx, planned, AuditOutcome.FAILED, planned.action.value, now.target_id, hash_before, None, error
@@ -181,6 +207,9 @@ def apply_item(
     hash_after = _hash_of(client, policy_type, result.target_id)
     action = Action.CREATE.value if result.action == "created" else Action.UPDATE.value
     notes = list(dict.fromkeys(result.notes))
+    if own_write:
+        action = planned.action.value
+        notes.insert(0, INTERRUPTED_WRITE_COMPLETED)
     if drift is not None:
         notes.insert(0, f"Overrode a change since the preview: {drift}")
     if kept_version is not None:
@@ -194,6 +223,26 @@ def apply_item(
         hash_after=hash_after,
         notes=notes,
     )
+
+
+def _landed_after_all(
+    client: GraphClient,
+    planned: PlannedItem,
+    content: dict[str, Any],
+    wanted: dict[str, Any],
+    made_here: Sequence[str],
+    error: GraphError,
+) -> _Target | None:
+    """After a write whose answer stayed lost: the target read back, if it holds what was written."""
+    if not isinstance(error, GraphWriteOutcomeUnknown):
+        return None
+    try:
+        now = _current(client, planned, content, made_here)
+    except GraphError:
+        return None
+    if now.content is None or now.ambiguous:
+        return None
+    return now if diff_policies(planned.source.policy_type, now.content, wanted).unchanged else None
 
 
 def _audit(

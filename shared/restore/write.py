@@ -36,6 +36,9 @@ ADMX_DEFINITIONS = "/deviceManagement/groupPolicyDefinitions"
 BLOCK = "block"
 
 
+LOST_ANSWER_RESENDS = 3
+"""Times an idempotent write whose answer was lost is sent again before it counts as unknown."""
+
 class RestoreNotPossible(Exception):
     """The item cannot be written through Graph (capture-only type, service default); `reason` says why."""
 
@@ -134,17 +137,20 @@ class _Writer:
         return self.client.post(path, body, version=self.entry.version)
 
     def _again_if_lost(self, write: Callable[[], T]) -> T:
-        """An idempotent write whose answer was lost is simply sent once more."""
-        try:
-            return write()
-        except GraphWriteOutcomeUnknown:
-            return write()
+        """An idempotent write whose answer was lost is simply sent again, a few times at most (its
+        answers may be lost again; what then stays unknown is checked by reading the target)."""
+        for _ in range(LOST_ANSWER_RESENDS):
+            try:
+                return write()
+            except GraphWriteOutcomeUnknown:
+                continue
+        return write()
 
     def _sync_again_if_lost(self, sync: Callable[[bool], None], fresh: bool, writes: int) -> None:
         """A sync reads the target first, so after a lost answer it runs again and sends only what is
         still missing; each lost write it makes may cost one more run (`writes` of them at most).
         `fresh` skips the first read for an object this call just created (it holds nothing yet)."""
-        for _ in range(writes):
+        for _ in range(max(writes, LOST_ANSWER_RESENDS)):
             try:
                 sync(fresh)
                 return

@@ -22,7 +22,8 @@ from shared.intune.versions import get_version, get_version_content, record_vers
 from shared.jobs import restore as job
 from shared.jobs import restore_live as live_steps
 from shared.restore import model
-from shared.restore.live import ALREADY_WRITTEN
+from shared.restore.journal import WriteJournal
+from shared.restore.live import ALREADY_WRITTEN, INTERRUPTED_WRITE_COMPLETED
 from shared.restore.model import Chunk
 from shared.runs import ItemOutcome, RunTables, advance_part, finish, get_run, list_items, start_or_reuse
 from shared.services import Services
@@ -334,3 +335,54 @@ def test_the_source_client_refuses_writes_always_and_the_target_client_in_a_prev
 
     assert not sim.admin.log(tenant=tenant)
     assert not live_target.config.read_only
+
+
+@pytest.mark.parametrize("journaled", [True, False])
+def test_a_create_interrupted_halfway_is_completed_by_its_own_run_and_only_by_it(
+    services: Services, sim: GraphSim, journaled: bool
+) -> None:
+    """The host died after the create reached Graph but before the rest of the write and the item's
+    record: the next attempt finds a same-named object unlike the source. With this run's intent in the
+    journal it is the run's own write, completed in place; without it, someone else made it: conflict."""
+    tenant = sim.tenants[0].id
+    [version] = _versions(services, sim, tenant, [14], f"Halfway {journaled}")
+    sim.admin.delete_object(tenant, CONFIGURATIONS, version["policyId"])
+    run_id, chunk = _live(services, tenant, _preview(services, tenant, [version]))
+    half = {
+        "@odata.type": "#microsoft.graph.windows10GeneralConfiguration",
+        "displayName": f"Halfway {journaled}",
+        "passwordMinimumLength": 1,
+    }
+    made = sim.admin.put_object(tenant, CONFIGURATIONS, half)["id"]
+    if journaled:
+        item_id = f"deviceConfigurations:{version['policyId']}"
+        WriteJournal(services.account.table(names.RESTORE_JOURNAL)).intend(run_id, item_id, "create")
+
+    answer = live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+
+    [item] = list_items(services.runs, get_run(services.runs, tenant, run_id)).items
+    same_name = [
+        o
+        for o in sim.admin.tenant_state(tenant)["collections"][CONFIGURATIONS]
+        if o["displayName"] == f"Halfway {journaled}"
+    ]
+    assert [o["id"] for o in same_name] == [made]
+    if journaled:
+        assert (answer.succeeded, item.outcome, item.action) == (1, ItemOutcome.SUCCEEDED, "create")
+        assert (item.details or {})["notes"][0] == INTERRUPTED_WRITE_COMPLETED
+        assert same_name[0]["passwordMinimumLength"] == 14
+    else:
+        assert (answer.conflict, item.outcome) == (1, ItemOutcome.CONFLICT)
+        assert "created in the target since the preview" in (item.reason or "")
+        assert same_name[0]["passwordMinimumLength"] == 1
+
+
+def test_every_write_is_journaled_before_it_is_made(services: Services, sim: GraphSim) -> None:
+    tenant = sim.tenants[0].id
+    versions = _versions(services, sim, tenant, [3, 4], "Journaled")
+    for version in versions:
+        sim.admin.delete_object(tenant, CONFIGURATIONS, version["policyId"])
+    run_id, chunk = _live(services, tenant, _preview(services, tenant, versions))
+    live_steps.apply_chunk(services, tenant, run_id, chunk, final_attempt=False)
+    journal = WriteJournal(services.account.table(names.RESTORE_JOURNAL))
+    assert journal.intended(run_id) == {f"deviceConfigurations:{v['policyId']}" for v in versions}
