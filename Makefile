@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CONSOLE_BUILD := console/dist/index.html
 PYTEST_ARGS ?=
 
 .PHONY: setup lint typecheck check test test-fast demo run package protos connector clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(CONSOLE_BUILD)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed and was not found: install it (e.g. 'pyenv install 3.13')" \
@@ -24,6 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
+
+# The console (docs/console.md): bundled by esbuild into console/dist, which the app serves and the package ships.
+$(CONSOLE_BUILD): $(NODE_STAMP) console/build.mjs $(shell find console/src -type f 2>/dev/null)
+	node console/build.mjs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -50,7 +55,7 @@ run: setup
 	$(BIN)/python -m local.run
 
 # The zip azd deploy ships: the app less what .funcignore leaves out.
-package: $(STAMP)
+package: $(STAMP) $(CONSOLE_BUILD)
 	$(BIN)/python -m local.package --out dist/tenantatlas.zip
 
 # Regenerate the devhost's protocol messages after a change to their .proto.

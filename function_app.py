@@ -16,6 +16,7 @@ from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
 from triggers.backups import bp as backups_bp
+from triggers.console import bp as console_bp
 from triggers.health import bp as health_bp
 from triggers.members import bp as members_bp
 from triggers.notifications import bp as notifications_bp
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     restore_activities_bp,
     members_bp,
     tenant_verify_timer_bp,
+    console_bp,
 )
 """Every area of the app; the OpenAPI document (triggers/openapi.py) is built from their HTTP routes."""
 

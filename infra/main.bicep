@@ -36,6 +36,8 @@ param apiAppIdUri string
 @minLength(1)
 @description('Client ID of the MSP\'s multi-tenant app registration that acts in customer tenants. Its federated credential trusts the identity this deployment creates (docs/deploy.md).')
 param graphAppClientId string
+@description('Client ID of the console\'s single-page-application registration; empty leaves console sign-in off (docs/console.md).')
+param consoleClientId string = ''
 
 @allowed(['default', 'recover'])
 @description('recover: bring back this environment\'s soft-deleted Key Vault, secrets and all (docs/deploy.md).')
@@ -114,6 +116,7 @@ module api './app/api.bicep' = {
     apiClientId: apiClientId
     apiAppIdUri: apiAppIdUri
     graphAppClientId: graphAppClientId
+    consoleClientId: consoleClientId
   }
 }
 

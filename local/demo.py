@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from local.apptesting import OPERATOR_A, SETTINGS_CATALOG
+from local.apptesting import OPERATOR_A, READER_A, SETTINGS_CATALOG
 from local.azurite import AzuriteError
 from local.demo_restore import RESTORE_STEPS
 from local.demo_support import (
@@ -38,6 +38,8 @@ DEMO_LATENCY_MS = 100
 DEMO_JITTER_MS = 30
 """Graph answers as slowly as in the benchmarks (bench/README.md), so progress is seen, not only the end."""
 BACKUP_TIMEOUT_SECONDS = 60
+CONSOLE_URL = "http://127.0.0.1:7071/"
+"""Where `make run` serves the console (the devhost's default port)."""
 
 
 def show_health(demo: Demo) -> None:
@@ -131,6 +133,19 @@ def show_notifications(demo: Demo) -> None:
     print(f"... {len(finished)} finished-backup notifications in all")
 
 
+def show_console(demo: Demo) -> None:
+    """The console serves this data: rita is made reader of the first tenant, to see what a reader sees."""
+    first = demo.tenants[0]
+    print(demo.admin_command("grant", "--tenant-id", first.tenant_id, "--user", READER_A, "--role", "reader"))
+    page = demo.call("GET", "", 200)
+    if "text/html" not in page.headers.get("Content-Type", ""):
+        raise DemoStepFailed(f"GET / is not the console's page: {page.headers.get('Content-Type')}")
+    print("GET / -> 200, the console's page")
+    print(f"Console: run `make run` and open {CONSOLE_URL} (the data of this demo is kept in .state/).")
+    print(f"  Sign in as {OPERATOR_A} (admin of {first.name} and {demo.tenants[1].name}) or {READER_A} "
+          f"(reader of {first.name}).")
+
+
 STEPS: list[Callable[[Demo], None]] = [
     show_health,
     register_tenants,
@@ -140,6 +155,7 @@ STEPS: list[Callable[[Demo], None]] = [
     show_policy_diff,
     show_notifications,
     *RESTORE_STEPS,
+    show_console,
 ]
 
 

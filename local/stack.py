@@ -121,6 +121,7 @@ class Stack:
         lines = []
         if self.devhost is not None:
             lines += [
+                f"Console: {self.devhost.base_url}/",
                 f"Function App (devhost): {self.devhost.base_url}/api/",
                 f"  keys: {self.devhost.state_dir / 'host-keys.json'}",
                 f"  log:  {self.devhost.log_file}",

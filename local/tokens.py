@@ -12,128 +12,30 @@ The key lives under the ignored state folder and is generated on first use, neve
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
-import os
 import sys
-import time
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from shared.config.settings import (
-    DEV_AUDIENCE,
-    DEV_AUTH_FOLDER,
-    DEV_ISSUER,
-    DEV_JWKS_FILE,
-    DEV_SIGNING_KEY_FILE,
-    REPO_ROOT,
+from shared.auth.dev_tokens import (
+    DEV_TENANT_ID,
+    DevSigningKey,
+    demo_app_id,
+    demo_object_id,
+    ensure_dev_signing_key,
+    mint_token,
+    write_jwks,
 )
+from shared.config.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_JWKS_FILE, REPO_ROOT
 
-DEV_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, DEV_ISSUER))
-"""The `tid` of dev tokens: stable, so demo data can refer to it."""
-_DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tenantatlas.invalid/demo-principals")
-
-
-def demo_object_id(principal_name: str) -> str:
-    """A stable object ID for a demo principal name, so `grant` and `mint` agree without a directory."""
-    return str(uuid.uuid5(_DEMO_NAMESPACE, principal_name.strip().lower()))
-
-
-def demo_app_id(app_name: str) -> str:
-    """A stable client ID for a demo application name."""
-    return demo_object_id("app:" + app_name)
-
-
-@dataclass(frozen=True)
-class DevSigningKey:
-    private_key: rsa.RSAPrivateKey
-    kid: str
-
-
-def ensure_dev_signing_key(auth_dir: Path) -> DevSigningKey:
-    """The dev key in `auth_dir`, generated (with its JWKS) the first time."""
-    key_file = auth_dir / DEV_SIGNING_KEY_FILE
-    if key_file.exists():
-        private_key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if not isinstance(private_key, rsa.RSAPrivateKey):
-            raise SystemExit(f"{key_file} is not an RSA key; delete it to generate a new one.")
-    else:
-        auth_dir.mkdir(parents=True, exist_ok=True)
-        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(pem)
-    kid = _thumbprint(private_key.public_key())
-    write_jwks(auth_dir / DEV_JWKS_FILE, [(kid, private_key.public_key())])
-    return DevSigningKey(private_key, kid)
-
-
-def write_jwks(path: Path, keys: list[tuple[str, rsa.RSAPublicKey]]) -> None:
-    """A JWKS document as Entra publishes one (RS256 signature keys by kid)."""
-    entries = []
-    for kid, public_key in keys:
-        entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
-        entries.append({**entry, "kid": kid, "use": "sig", "alg": "RS256"})
-    path.write_text(json.dumps({"keys": entries}, indent=2), encoding="utf-8")
-
-
-def _thumbprint(public_key: rsa.RSAPublicKey) -> str:
-    """RFC 7638 JWK thumbprint: a kid that changes when the key does."""
-    numbers = public_key.public_numbers()
-
-    def b64(value: int) -> str:
-        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-    canonical = json.dumps({"e": b64(numbers.e), "kty": "RSA", "n": b64(numbers.n)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode("ascii")
-
-
-def mint_token(
-    key: DevSigningKey,
-    *,
-    principal_name: str,
-    object_id: str | None = None,
-    app_id: str | None = None,
-    is_app: bool = False,
-    audience: str = DEV_AUDIENCE,
-    issuer: str = DEV_ISSUER,
-    tenant_id: str = DEV_TENANT_ID,
-    expires_in: int = 3600,
-    not_before_in: int = 0,
-    extra_claims: Mapping[str, Any] | None = None,
-) -> str:
-    """An Entra-shaped v2 access token: a user token (`scp`, `oid`) or an app token (`roles`, `azp`)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": issuer,
-        "aud": audience,
-        "tid": tenant_id,
-        "iat": now,
-        "nbf": now + not_before_in,
-        "exp": now + expires_in,
-        "ver": "2.0",
-        "oid": object_id or demo_object_id(principal_name),
-    }
-    if is_app:
-        claims.update(azp=app_id or demo_app_id(principal_name), idtyp="app", roles=["Api.Access"])
-        claims["app_displayname"] = principal_name
-    else:
-        claims.update(azp=str(uuid.uuid5(uuid.NAMESPACE_URL, "tenantatlas-portal")), scp="access_as_user")
-        claims.update(preferred_username=principal_name, name=principal_name)
-    claims.update(extra_claims or {})
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+__all__ = [
+    "DEV_TENANT_ID",
+    "DevSigningKey",
+    "demo_app_id",
+    "demo_object_id",
+    "ensure_dev_signing_key",
+    "mint_token",
+    "write_jwks",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

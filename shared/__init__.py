@@ -15,6 +15,7 @@ runs/             run records, dedupe, progress, item results, run access and th
 schedules/        backup schedules, due slots, retention, schedule access
 storage/          Table and Blob clients, keys, paging, content-addressed blobs, table names
 audit.py          the append-only audit trail per tenant
+console.py        the console's built files as the app serves them: paths, cache policy, CSP
 health.py         the dependency checks behind GET /api/health
 notifications.py  notifications for the principal who requested a run
 redact.py         the one redaction of secrets in errors, audit details and logs

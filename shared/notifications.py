@@ -73,6 +73,7 @@ class Notification:
             "runId": self.run_id,
             "tenantId": self.tenant_id,
             "link": self.link,
+            "page": console_run_path(self.tenant_id, self.run_id),
             "createdAt": self.created_at.isoformat(),
             "read": self.read,
         }
@@ -81,6 +82,11 @@ class Notification:
 def run_link(tenant_id: str, run_id: str) -> str:
     """The API path of a run (relative, so it is right behind any host name)."""
     return f"/api/tenants/{quote(tenant_id, safe='')}/runs/{quote(run_id, safe='')}"
+
+
+def console_run_path(tenant_id: str, run_id: str) -> str:
+    """The console's page of a run (docs/console.md#pages), next to the API `link`."""
+    return f"/tenants/{quote(tenant_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 
 def _event(run: Run) -> tuple[str, datetime]:

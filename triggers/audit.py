@@ -20,7 +20,7 @@ from shared.services import services
 bp = func.Blueprint()
 
 
-@bp.route(route="tenants/{tenantId}/audit", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/audit", methods=["GET"])
 @operation("List audit events", response=models.AuditPage, query=(*PAGED, AUDIT_ACTION, SINCE, UNTIL),
            problems=(InvalidAuditQuery,))
 @tenant_route(Role.READER, action="audit.list")

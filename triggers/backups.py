@@ -39,7 +39,7 @@ from triggers.start import ensure_started
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-BACKUPS_ROUTE = "tenants/{tenantId}/backups"
+BACKUPS_ROUTE = "api/tenants/{tenantId}/backups"
 
 
 @bp.route(route=BACKUPS_ROUTE, methods=["POST"])
@@ -109,7 +109,7 @@ def delete_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespo
     return func.HttpResponse(status_code=204)
 
 
-@bp.route(route="tenants/{tenantId}/policies", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/policies", methods=["GET"])
 @operation("List policies", response=models.InventoryPage, query=(*PAGED, POLICY_TYPE_FILTER, NAME_PREFIX))
 @tenant_route(Role.READER, action="policy.inventory")
 def policy_inventory(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:

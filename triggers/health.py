@@ -25,7 +25,7 @@ def _worker_probes() -> StorageProbes:
     return StorageProbes(get_settings().storage)
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation("Check health", response=models.Health, anonymous=True, visibility="internal",
            also=(Answer(503, models.Health, "A dependency or a setting is not fine; `checks` says which."),))
 def health(req: func.HttpRequest) -> func.HttpResponse:

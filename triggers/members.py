@@ -23,8 +23,8 @@ from shared.tenants import TenantNotFound
 
 bp = func.Blueprint()
 
-MEMBERS_ROUTE = "tenants/{tenantId}/members"
-GROUP_ROLES_ROUTE = "tenants/{tenantId}/group-roles"
+MEMBERS_ROUTE = "api/tenants/{tenantId}/members"
+GROUP_ROLES_ROUTE = "api/tenants/{tenantId}/group-roles"
 
 
 @bp.route(route=MEMBERS_ROUTE, methods=["GET"])

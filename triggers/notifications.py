@@ -17,7 +17,7 @@ from shared.services import services
 bp = func.Blueprint()
 
 
-@bp.route(route="me/notifications", methods=["GET"])
+@bp.route(route="api/me/notifications", methods=["GET"])
 @operation("List my notifications", response=models.NotificationPage, query=(*PAGED, UNREAD))
 @authenticated_route()
 def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
@@ -33,7 +33,7 @@ def my_notifications(req: func.HttpRequest, principal: Principal) -> func.HttpRe
     return json_response(page_body(page, Notification.to_api))
 
 
-@bp.route(route="me/notifications/{notificationId}/read", methods=["POST"])
+@bp.route(route="api/me/notifications/{notificationId}/read", methods=["POST"])
 @operation("Mark a notification read", response=models.Notification, visibility="advanced")
 @authenticated_route()
 def read_notification(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:

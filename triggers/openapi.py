@@ -22,7 +22,7 @@ from shared.http.response import json_response
 bp = func.Blueprint()
 
 
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation("Get the OpenAPI document", response=models.OpenApiDocument, anonymous=True, visibility="internal")
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
     """This document."""

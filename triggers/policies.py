@@ -26,7 +26,7 @@ from triggers.start import ensure_started
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-POLICY_ROUTE = "tenants/{tenantId}/policies/{policyType}/{policyId}"
+POLICY_ROUTE = "api/tenants/{tenantId}/policies/{policyType}/{policyId}"
 
 
 @bp.route(route=POLICY_ROUTE + "/snapshots", methods=["POST"])

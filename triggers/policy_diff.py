@@ -22,7 +22,7 @@ bp = func.Blueprint()
 _MAX_VERSION_ID_CHARS = 64
 
 
-@bp.route(route="tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/policies/{policyType}/{policyId}/diff", methods=["GET"])
 @operation("Compare two policy versions", response=models.VersionDiff, query=(DIFF_FROM, DIFF_TO),
            problems=(VersionNotFound,))
 @tenant_route(Role.READER, action="policy.versions.diff")

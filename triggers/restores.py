@@ -41,7 +41,7 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@bp.route(route="tenants/{tenantId}/restores", methods=["POST"])
+@bp.route(route="api/tenants/{tenantId}/restores", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @operation("Restore (preview or live)", response=models.RestoreAccepted, status=202, long_running=True,
            body=models.RestoreRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RESTORE_PROBLEMS))
@@ -56,7 +56,7 @@ async def start_restore(
     return await _accepted(req, client, run, reused, fail_on_error, Orchestrator.RESTORE)
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/retry", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @operation("Retry a run's failed items", response=models.RestoreAccepted, status=202, long_running=True,
            body=models.RetryRequest, query=(FAIL_ON_ERROR,), problems=(*STARTS, *RETRY_PROBLEMS),

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 _RUN_TYPE_MAX_CHARS = 64
 
 
-@bp.route(route="tenants/{tenantId}/runs", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs", methods=["GET"])
 @operation("List runs", response=models.RunPage, query=(*PAGED, RUN_STATUS, RUN_TYPE))
 @tenant_route(Role.READER, action="runs.list")
 def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
@@ -58,7 +58,7 @@ def list_tenant_runs(req: func.HttpRequest, access: TenantAccess) -> func.HttpRe
     return json_response(page_body(page, Run.to_api))
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 @operation("Get a run", response=models.Run)
 @tenant_route(Role.READER, action="runs.view")
@@ -72,7 +72,7 @@ async def get_tenant_run(
     return json_response(run.to_api())
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/cancel", methods=["POST"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/cancel", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 @operation("Cancel a run", response=models.Run, problems=(RunNotActive,), visibility="advanced")
 @tenant_route(Role.OPERATOR, action=CANCEL_ACTION)
@@ -93,7 +93,7 @@ async def cancel_tenant_run(
     return json_response(cancelled.to_api())
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/items", methods=["GET"])
 @operation("List a run's items", response=models.RunItemPage, query=(*PAGED, ITEM_OUTCOME))
 @tenant_route(Role.READER, action="runs.items")
 def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
@@ -110,7 +110,7 @@ def list_run_items(req: func.HttpRequest, access: TenantAccess) -> func.HttpResp
     return json_response(page_body(page, ItemResult.to_api))
 
 
-@bp.route(route="tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
+@bp.route(route="api/tenants/{tenantId}/runs/{runId}/status", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 @operation("Get a run's status", response=models.Run, query=(FAIL_ON_ERROR,),
            problems=(RunFailed, RunCancelled),

@@ -34,7 +34,7 @@ from shared.services import Services, services
 
 bp = func.Blueprint()
 
-SCHEDULES_ROUTE = "tenants/{tenantId}/schedules"
+SCHEDULES_ROUTE = "api/tenants/{tenantId}/schedules"
 SCHEDULE_ROUTE = SCHEDULES_ROUTE + "/{scheduleId}"
 
 

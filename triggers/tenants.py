@@ -31,7 +31,7 @@ from shared.tenants import (
 
 bp = func.Blueprint()
 
-TENANT_ROUTE = "tenants/{tenantId}"
+TENANT_ROUTE = "api/tenants/{tenantId}"
 ONBOARDING_PROBLEMS = (
     InvalidOnboardingRequest,
     InvalidTenant,
@@ -44,7 +44,7 @@ ONBOARDING_PROBLEMS = (
 """A registration's refusals: the body, the name or domain, the credential, a tenant already there."""
 
 
-@bp.route(route="tenants", methods=["GET"])
+@bp.route(route="api/tenants", methods=["GET"])
 @operation("List my tenants", response=models.MyTenants)
 @authenticated_route()
 def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
@@ -61,7 +61,7 @@ def list_my_tenants(req: func.HttpRequest, principal: Principal) -> func.HttpRes
     return json_response({"items": items, "platformAdmin": platform})
 
 
-@bp.route(route="tenants", methods=["POST"])
+@bp.route(route="api/tenants", methods=["POST"])
 @operation("Register a tenant", response=models.RegisteredTenant, status=201,
            response_headers={"Location": "The tenant's URL."}, body=models.NewTenantRequest,
            problems=ONBOARDING_PROBLEMS, visibility="advanced")

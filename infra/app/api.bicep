@@ -18,6 +18,8 @@ param apiClientId string
 param apiAppIdUri string
 @description('Client ID of the multi-tenant app registration that acts in customer tenants (Graph).')
 param graphAppClientId string
+@description('Client ID of the console\'s app registration (MSAL.js sign-in); empty: console sign-in off.')
+param consoleClientId string = ''
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 
@@ -99,6 +101,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // federation. The identity's token is the client assertion of the multi-tenant app; no secret exists.
       GRAPH_CREDENTIAL__MSP_APP__CLIENT_ID: graphAppClientId
       GRAPH_CREDENTIAL__MSP_APP__MANAGED_IDENTITY_CLIENT_ID: identityClientId
+      // The console signs users in with this SPA registration, asking for access_as_user of the API.
+      TENANTATLAS_CONSOLE_CLIENT_ID: consoleClientId
     }
   }
 }

@@ -244,7 +244,8 @@ class Notification(ApiModel):
     status: str
     run_id: str
     tenant_id: str
-    link: str
+    link: str = Field(description="The run in the API.")
+    page: str = Field(description="The run's page in the console (a path from the app's root).")
     created_at: datetime
     read: bool
 
@@ -470,6 +471,19 @@ class RetryRequest(IgnoringModel):
     confirm: bool = Field(
         False, description="`true` to retry a live restore's items (admin); a backup's retry needs none."
     )
+
+
+class DevTokenRequest(ApiModel):
+    principal: str = Field(description="A demo principal's name, e.g. `alice@msp.example`.", max_length=128)
+
+
+class DevToken(ApiModel):
+    """A dev token: the same validation as an Entra token, signed by the local stack's dev key."""
+
+    access_token: str
+    expires_on: int = Field(description="Unix time the token expires.")
+    principal: str = Field(description="`user:<object id>` of the demo principal.")
+    name: str
 
 
 # --- problems ---------------------------------------------------------------------------------

@@ -34,17 +34,22 @@ from shared.api.operations import (
 from shared.api.params import PATH_PARAMS, Param
 from shared.auth.errors import AuthError, Forbidden, PlatformAdminRequired
 from shared.auth.gate import RouteGate, ServiceMisconfigured
+from shared.http.body import BodyTooDeep, BodyTooLarge
 from shared.http.problems import PROBLEM_CONTENT_TYPE, ProblemError
 from shared.runs.status import RunFailed
 from shared.tenants import InvalidTenantId
 
 OPENAPI_VERSION = "3.1.0"
 ROUTE_PREFIX = "/api"
-"""host.json `extensions.http.routePrefix`."""
+"""What every API route's own template starts with (host.json's `routePrefix` is empty so that the console
+answers at `/`); the document's paths are relative to it. A route outside it (the console's page) is
+no API route and not in the document."""
 TITLE = "TenantAtlas API"
 SECURITY_SCHEME = "entraBearer"
 _COMPONENT_REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}?]*)?\??\}")
+BODY_PROBLEMS: tuple[type[ProblemError], ...] = (BodyTooLarge, BodyTooDeep)
+"""What every route that takes a body can answer before it reads it (`shared.http.body`)."""
 _PROBLEM_MODELS: dict[type[ProblemError], type[models.Problem]] = {RunFailed: models.RunProblem}
 """Problems with members of their own (a failed run's `run`), by the class that raises them."""
 
@@ -61,7 +66,8 @@ class HttpRoute:
     @property
     def path(self) -> str:
         """The OpenAPI path: `/tenants/{tenantId}/runs` (route constraints and `?` dropped)."""
-        return "/" + _PATH_PARAM.sub(lambda m: "{" + m.group(1) + "}", self.template).strip("/")
+        relative = self.template.strip("/").removeprefix(ROUTE_PREFIX.strip("/") + "/")
+        return "/" + _PATH_PARAM.sub(lambda m: "{" + m.group(1) + "}", relative).strip("/")
 
     @property
     def path_params(self) -> list[str]:
@@ -86,6 +92,8 @@ def http_routes(functions: Iterable[func.Function]) -> list[HttpRoute]:
         raw_methods = getattr(trigger, "methods", None) or ["GET", "POST", "PUT", "PATCH", "DELETE"]
         methods = tuple(str(getattr(m, "value", m)).upper() for m in raw_methods)
         template = str(getattr(trigger, "route", None) or function.get_function_name())
+        if not template.startswith(ROUTE_PREFIX.strip("/") + "/"):
+            continue
         routes.append(
             HttpRoute(str(function.get_function_name()), template, methods, function.get_user_function())
         )
@@ -211,6 +219,8 @@ def _problems(
     op: Operation, gate: RouteGate | None, params: list[Param]
 ) -> dict[int, list[type[ProblemError]]]:
     found: list[type[ProblemError]] = list(op.problems)
+    if op.body is not None:
+        found.extend(BODY_PROBLEMS)
     for param in params:
         found.extend(param.problems)
     if gate is not None:

@@ -146,6 +146,20 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """How the console signs users in (docs/console.md#sign-in): MSAL.js against Entra with the console's
+    own app registration, or, with dev tokens, a dev sign-in as one of the demo principals."""
+
+    client_id: str | None = None
+    """The console's (single-page application) app registration; None: MSAL sign-in is off."""
+    authority: str | None = None
+    scopes: tuple[str, ...] = ()
+    """The API's delegated scope(s) the console asks for, e.g. `api://<api>/access_as_user`."""
+    dev_principals: tuple[str, ...] = ()
+    """Names the dev sign-in offers (local only; any name may still be typed)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     version: str
@@ -157,6 +171,7 @@ class Settings:
     identity_header: str | None = field(default=None, repr=False)
     """IDENTITY_HEADER, the secret the platform gives the app for its managed identity endpoint: the
     app never sends it itself (azure-identity does), it is read only so redaction knows it."""
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
     def is_local(self) -> bool:
@@ -192,6 +207,7 @@ class Settings:
             graph=_graph(env),
             runs=_runs(env),
             identity_header=env.get("IDENTITY_HEADER"),
+            console=_console(env),
         )
 
 
@@ -332,6 +348,28 @@ def _jwks_url(env: _Reader, dev_mode: bool, state_dir: Path) -> str:
     raise ConfigurationError(
         "TENANTATLAS_AUTH_JWKS_URL", "an https:// URL (file:// only with TENANTATLAS_AUTH_DEV_MODE)."
     )
+
+
+def _console(env: _Reader) -> ConsoleSettings:
+    """The console's sign-in; the scope defaults to `access_as_user` of the API's App ID URI and the
+    authority to the first tenant of TENANTATLAS_AUTH_TENANT_IDS."""
+    client_id = env.get("TENANTATLAS_CONSOLE_CLIENT_ID")
+    authority = env.https_url("TENANTATLAS_CONSOLE_AUTHORITY")
+    tenants = env.csv("TENANTATLAS_AUTH_TENANT_IDS")
+    if authority is None and tenants:
+        authority = f"{CLOUDS[_auth_cloud(env)].login_base_url}/{tenants[0]}"
+    scopes = env.csv("TENANTATLAS_CONSOLE_SCOPES") or tuple(
+        f"{audience.rstrip('/')}/access_as_user"
+        for audience in env.csv("TENANTATLAS_AUTH_AUDIENCE")[:1]
+        if audience.startswith("api://")
+    )
+    if client_id is not None and (authority is None or not scopes):
+        raise ConfigurationError(
+            "TENANTATLAS_CONSOLE_CLIENT_ID",
+            "console sign-in needs TENANTATLAS_CONSOLE_AUTHORITY (or TENANTATLAS_AUTH_TENANT_IDS) and "
+            "TENANTATLAS_CONSOLE_SCOPES (or an api:// TENANTATLAS_AUTH_AUDIENCE).",
+        )
+    return ConsoleSettings(client_id, authority, scopes, env.csv("TENANTATLAS_CONSOLE_DEV_PRINCIPALS"))
 
 
 def _graph(env: _Reader) -> GraphSettings:

@@ -95,7 +95,7 @@ def _build(blueprint: func.Blueprint) -> dict[str, Any]:
 def test_a_route_without_a_declaration_stops_the_build() -> None:
     bp = func.Blueprint()
 
-    @bp.route(route="tenants/{tenantId}/things", methods=["GET"])
+    @bp.route(route="api/tenants/{tenantId}/things", methods=["GET"])
     @tenant_route(Role.READER, action="things.list")
     def list_things(req: func.HttpRequest, access: object) -> func.HttpResponse:
         return func.HttpResponse("[]")
@@ -107,7 +107,7 @@ def test_a_route_without_a_declaration_stops_the_build() -> None:
 def test_a_path_parameter_without_a_description_stops_the_build() -> None:
     bp = func.Blueprint()
 
-    @bp.route(route="tenants/{tenantId}/things/{thingId}", methods=["GET"])
+    @bp.route(route="api/tenants/{tenantId}/things/{thingId}", methods=["GET"])
     @operation("Get a thing", response=models.Run)
     @tenant_route(Role.READER, action="things.view")
     def get_thing(req: func.HttpRequest, access: object) -> func.HttpResponse:
@@ -120,7 +120,7 @@ def test_a_path_parameter_without_a_description_stops_the_build() -> None:
 def test_a_declaration_must_say_truly_whether_the_route_is_anonymous() -> None:
     bp = func.Blueprint()
 
-    @bp.route(route="open", methods=["GET"])
+    @bp.route(route="api/open", methods=["GET"])
     @operation("Open", response=models.Run)
     def open_route(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse("{}")
@@ -142,7 +142,7 @@ def test_the_declaration_goes_on_the_handler_not_above_the_route() -> None:
 def test_a_page_is_described_as_html() -> None:
     bp = func.Blueprint()
 
-    @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    @bp.route(route="api/console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
     @operation("Open the console", anonymous=True, media_type="text/html", visibility="internal")
     def console(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse("<!doctype html>", mimetype="text/html")
@@ -150,3 +150,18 @@ def test_a_page_is_described_as_html() -> None:
     page = _build(bp)["paths"]["/console"]["get"]
     assert page["responses"]["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert page["security"] == []
+
+
+def test_a_route_outside_api_is_no_api_route_and_not_in_the_document() -> None:
+    bp = func.Blueprint()
+
+    @bp.route(route="{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    def page(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("<!doctype html>", mimetype="text/html")
+
+    @bp.route(route="api/open", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    @operation("Open", anonymous=True, response=models.Run)
+    def open_route(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("{}")
+
+    assert list(_build(bp)["paths"]) == ["/open"]

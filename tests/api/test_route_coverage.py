@@ -17,7 +17,8 @@ _PARAM = re.compile(r"\{(\w+)(?::[^}?]*)?\??\}")
 
 
 def _worker_http_routes() -> set[tuple[str, str]]:
-    """(path, METHOD) of every HTTP function the worker indexes and loads, as the host would route it."""
+    """(path, METHOD) of every API function the worker indexes and loads, as the host would route it,
+    relative to `/api` as the document's paths are (the console's catch-all page is no API route)."""
 
     async def load() -> set[tuple[str, str]]:
         worker = WorkerProcess(REPO_ROOT)
@@ -28,8 +29,8 @@ def _worker_http_routes() -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()
         for function in functions:
             for binding in (json.loads(raw) for raw in function.raw_bindings):
-                if binding["type"] == "httpTrigger":
-                    path = "/" + _PARAM.sub(r"{\1}", binding["route"]).strip("/")
+                if binding["type"] == "httpTrigger" and binding["route"].startswith("api/"):
+                    path = "/" + _PARAM.sub(r"{\1}", binding["route"]).strip("/").removeprefix("api/")
                     found.update((path, method.upper()) for method in binding["methods"])
         return found
 

@@ -30,7 +30,10 @@ def test_the_package_leaves_out_everything_but_the_app(tmp_path: Path) -> None:
     assert {"function_app.py", "host.json", "requirements.txt"} <= set(files)
     tops = {path.split("/")[0] for path in files}
     assert tops == {"function_app.py", "host.json", "requirements.txt", "activities", "orchestrators",
-                    "shared", "triggers"}
+                    "shared", "triggers", "console"}
+    console = [path for path in files if path.startswith("console/")]
+    assert "console/dist/index.html" in console
+    assert all(path.startswith("console/dist/") for path in console), "sources and build script stay out"
     assert not [path for path in files if path.endswith((".pyc", "local.settings.json"))]
 
 

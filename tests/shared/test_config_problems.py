@@ -59,12 +59,13 @@ def configure(monkeypatch: pytest.MonkeyPatch, setting: str, value: str | None) 
         monkeypatch.setenv(setting, value)
 
 
-ANONYMOUS = {"health", "openapi"}
-"""Routes without the gate: health names the broken setting itself; the OpenAPI document is served."""
+ANONYMOUS = {"health", "openapi", "console_page"}
+"""Routes without the gate: health names the broken setting itself; the document and the page are served."""
 
 
 def http_functions() -> list[Function]:
-    """Every HTTP-triggered function but the anonymous ones, from the triggers modules (one blueprint each).
+    """Every HTTP-triggered function but the anonymous ones (health names the broken setting itself, the
+    OpenAPI document and the console's page need no setting), from the triggers modules (one blueprint each).
 
     Built from their builders: the app's own `get_functions()` refuses to run twice in a process.
     """
@@ -86,7 +87,7 @@ def call(fn: Function) -> func.HttpResponse:
     path = trigger.route.format(**route_params)
     request = func.HttpRequest(
         method=trigger.methods[0].value,
-        url=f"https://tenantatlas.example/api/{path}",
+        url=f"https://tenantatlas.example/{path}",
         headers={"Authorization": "Bearer not-checked-before-configuration"},
         route_params=route_params,
         body=b"{}",

@@ -83,5 +83,5 @@ def test_the_app_registers_the_anonymous_health_route() -> None:
     routes = {fn.get_function_name(): fn.get_trigger() for fn in function_app.app.get_functions()}
     trigger = routes["health"]
     assert trigger is not None
-    assert trigger.route == "health"
+    assert trigger.route == "api/health"
     assert trigger.auth_level == func.AuthLevel.ANONYMOUS
