@@ -31,6 +31,8 @@ from triggers.schedules import bp as schedules_bp
 from triggers.storage_sweep import bp as storage_sweep_bp
 from triggers.tenant_verify_timer import bp as tenant_verify_timer_bp
 from triggers.tenants import bp as tenants_bp
+from triggers.webhook_timer import bp as webhook_timer_bp
+from triggers.webhooks import bp as webhooks_bp
 
 install_log_redaction()
 
@@ -58,6 +60,8 @@ BLUEPRINTS = (
     restore_activities_bp,
     members_bp,
     tenant_verify_timer_bp,
+    webhooks_bp,
+    webhook_timer_bp,
     console_bp,
 )
 """Every area of the app; the OpenAPI document (triggers/openapi.py) is built from their HTTP routes."""

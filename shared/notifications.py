@@ -116,10 +116,11 @@ def _from_entity(entity: Any) -> Notification:
     )
 
 
-def notify_run(table: TableClient, run: Run) -> tuple[Notification, bool]:
-    """Record the notification for the run's current status; `created` is False if it already existed."""
+def notify_run(table: TableClient, run: Run, recipient: str | None = None) -> tuple[Notification, bool]:
+    """Record the notification for the run's current status, for its requester or `recipient`;
+    `created` is False if it already existed."""
     event, when = _event(run)
-    partition = encode_key(run.requested_by)
+    partition = encode_key(recipient or run.requested_by)
     row = f"{inverted_time_key(when)}-{stable_hash(run.run_id, event)[:16]}"
     entity: dict[str, Any] = {
         "PartitionKey": partition,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from shared.alerts.subscriptions import SUBSCRIPTION_ID_PATTERN, WebhookNotFound
 from shared.auth.group_roles import InvalidGroupId
 from shared.auth.memberships import InvalidPrincipal
 from shared.backups.sets import BackupSetNotFound
@@ -115,6 +116,10 @@ PATH_PARAMS: dict[str, Param] = {
         Param(
             "groupId", "path", {"type": "string", "format": "uuid"}, "Group",
             "An Entra group's object ID.", problems=(InvalidGroupId,),
+        ),
+        Param(
+            "webhookId", "path", {"type": "string", "pattern": SUBSCRIPTION_ID_PATTERN.pattern}, "Webhook",
+            "A webhook subscription ID.", problems=(WebhookNotFound,),
         ),
         Param(
             "notificationId", "path", {"type": "string", "pattern": NOTIFICATION_ID_PATTERN.pattern},

@@ -30,6 +30,7 @@ from shared.jobs.backup import BACKUP_RUN_TYPES
 from shared.jobs.capture_snapshot import RUN_TYPE as CAPTURE_RUN_TYPE
 from shared.jobs.lifecycle import end_run
 from shared.jobs.messages import CaptureJob, Message, Orchestrator, RunRef
+from shared.jobs.run_alerts import announce_run_end
 from shared.notifications import notify_run
 from shared.restore.model import RESTORE_RUN_TYPES
 from shared.runs import Run, RunStatus, cancel, get_run
@@ -128,6 +129,7 @@ def cancel_run(services: Services, access: TenantAccess, run: Run) -> Run:
     )
     if cancelled.status is RunStatus.CANCELLED:
         notify_run(services.notifications, cancelled)
+        announce_run_end(services, cancelled)
     services.audit.record(
         run.tenant_id,
         CANCEL_ACTION,
