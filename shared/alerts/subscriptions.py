@@ -157,7 +157,7 @@ def check_target_url(url: str, *, allow_loopback_http: bool) -> None:
         return
     if parts.scheme != "https":
         raise InvalidWebhook("`url` must be an https:// URL.")
-    if (loopback or _is_private(host)) and not allow_loopback_http:
+    if (loopback and not allow_loopback_http) or (not loopback and _is_private(host)):
         raise InvalidWebhook("`url` must name a public host, not a private or loopback address.")
 
 
