@@ -192,6 +192,30 @@ class RunAccepted(Run):
     status_url: str = Field(description="The status URL, also in `Location`.")
 
 
+class FleetTenant(ApiModel):
+    tenant_id: str
+    run_id: str | None = Field(description="The tenant's backup run (null when it was skipped).")
+    run: Run | None = Field(description="That run as it stands now.")
+    skipped: str | None = Field(description="Why no backup was started for the tenant (code: detail).")
+
+
+class FleetRun(Run):
+    """A fleet run (tenant `fleet`): its items are its tenants, each with its own backup run."""
+
+    tenants: list[FleetTenant]
+
+
+class FleetAccepted(FleetRun):
+    reused: bool = Field(description="True when an active fleet run over the same tenants was found.")
+    status_url: str = Field(description="The fleet run, also in `Location`: poll it until it has ended.")
+
+
+class FleetBackupRequest(ApiModel):
+    tenants: list[str] | Literal["all"] = Field(
+        "all", description='Tenant IDs (each needs the operator role), or "all": every tenant operated.'
+    )
+
+
 class RestoreAccepted(RunAccepted):
     link: str = Field(description="Where the console shows the run.")
 

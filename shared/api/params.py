@@ -82,6 +82,8 @@ PATH_PARAMS: dict[str, Param] = {
         ),
         Param("runId", "path", _RUN_ID, "Run", "A run ID, as the start answer or the runs list gives it.",
               problems=(RunNotFound,)),
+        Param("fleetRunId", "path", _RUN_ID, "Fleet run", "A fleet run ID, as `POST /api/backups` gives it.",
+              problems=(RunNotFound,)),
         Param(
             "backupId", "path", _RUN_ID, "Backup set", "A backup set ID (the ID of the run that took it).",
             problems=(BackupSetNotFound,),

@@ -13,7 +13,7 @@ from shared.alerts.events import Event, run_ended_event, tenant_unhealthy_event
 from shared.alerts.vault import webhook_vault
 from shared.auth.roles import Role
 from shared.notifications import notify_run
-from shared.runs.model import Run, RunStatus
+from shared.runs.model import FLEET, Run, RunStatus
 from shared.schedules import SCHEDULED_BACKUP
 from shared.services import Services
 from shared.tenants import HealthStatus, Tenant
@@ -42,6 +42,8 @@ def dispatcher(services: Services) -> Dispatcher:
 def announce_run_end(services: Services, run: Run) -> Event | None:
     """Publish the run's end to the webhooks, and wake the admins of a failed scheduled backup.
     Safe to call again: notifications and deliveries are each recorded once."""
+    if run.tenant_id == FLEET:
+        return None  # a fleet run's tenants each publish their own backup's end
     tenant = services.tenants.get(run.tenant_id)
     event = run_ended_event(
         run, tenant.display_name if tenant else run.tenant_id, services.settings.alerts.public_base_url
