@@ -154,9 +154,9 @@ def _delete(req: func.HttpRequest, scope: str, actor: str) -> func.HttpResponse:
 
 
 def _deliveries(req: func.HttpRequest, scope: str) -> func.HttpResponse:
+    size, token = page_params(req)
     svc = services()
     subscription = SubscriptionStore(svc.account).get(scope, req.route_params["webhookId"])
-    size, token = page_params(req)
     page = DeliveryLog(svc.account).of_subscription(
         subscription.subscription_id, page_size=size, continuation=token
     )

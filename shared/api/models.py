@@ -212,7 +212,7 @@ class FleetAccepted(FleetRun):
 
 class FleetBackupRequest(ApiModel):
     tenants: list[str] | Literal["all"] = Field(
-        "all", description='Tenant IDs (each needs the operator role), or "all": every tenant operated.'
+        description='Tenant IDs (each needs the operator role), or "all": every tenant operated.'
     )
 
 

@@ -64,11 +64,9 @@ class FleetRequest:
 
 def parse_fleet_tenants(body: Any) -> list[str] | None:
     """The tenants named (normalized, deduplicated, in order); None: every tenant the caller operates."""
-    if body is None:
-        return None
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or "tenants" not in body:
         raise InvalidFleetRequest('The body must be a JSON object: {"tenants": [...]} or {"tenants": "all"}.')
-    tenants = body.get("tenants", ALL)
+    tenants = body["tenants"]
     if tenants == ALL:
         return None
     if not isinstance(tenants, list) or not tenants or len(tenants) > MAX_FLEET_TENANTS:

@@ -113,7 +113,7 @@ def test_another_caller_cannot_see_a_fleet_run(app: App, tenants: dict[str, str]
     _until_ended(app, started.json()["statusUrl"])
 
 
-@pytest.mark.parametrize("body", [[1], {"tenants": []}, {"tenants": ["not-a-guid"]}, {"tenants": 5}])
+@pytest.mark.parametrize("body", [[1], {}, {"tenants": []}, {"tenants": ["not-a-guid"]}, {"tenants": 5}])
 def test_invalid_fleet_requests_are_400(app: App, tenants: dict[str, str], body: Any) -> None:
     answer = app.post("api/backups", FLEET_OPERATOR, json=body)
     assert answer.status_code == 400 and answer.json()["code"] == "fleet.invalid_request", answer.text

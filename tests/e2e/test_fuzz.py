@@ -50,6 +50,7 @@ from tests.e2e.fuzz import (
     storage_state,
     wait_until_quiet,
 )
+from tests.polling import wait_until
 
 ADMIN = "fuzz-admin@msp.example"
 STRANGER = "fuzz-stranger@msp.example"
@@ -62,6 +63,7 @@ BODY_ROUTES = {
     ("POST", "api/tenants/{tenantId}/schedules"),
     ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"),
     ("POST", "api/tenants/{tenantId}/webhooks"),
+    ("POST", "api/backups"),
 }
 """The routes that read a body today; the deep body must be a 400 on each of them."""
 PLATFORM_ROUTES = {"api/webhooks", "api/webhooks/{webhookId}", "api/webhooks/{webhookId}/deliveries"}
@@ -109,6 +111,11 @@ def world(app: App) -> World:
     schedule = _ok(app.post(f"api/tenants/{tenant}/schedules", ADMIN, json=SCHEDULE), 201)
     notifications = _ok(app.get("api/me/notifications", ADMIN))["items"]
     webhook = _ok(app.post(f"api/tenants/{tenant}/webhooks", ADMIN, json=WEBHOOK), 201)
+    fleet = _ok(app.post("api/backups", ADMIN, json={"tenants": [tenant]}), 202)
+    wait_until(
+        lambda: _ok(app.get(f"api/fleet/runs/{fleet['id']}", ADMIN))["status"] not in ("queued", "running"),
+        timeout=120, message="the fuzz world's fleet run to end",
+    )
     return World(
         tenant,
         {
@@ -121,6 +128,7 @@ def world(app: App) -> World:
             "scheduleId": schedule["id"],
             "notificationId": notifications[0]["id"],
             "webhookId": webhook["id"],
+            "fleetRunId": fleet["id"],
         },
         {
             ("POST", "api/tenants/{tenantId}/restores"): {
@@ -131,6 +139,7 @@ def world(app: App) -> World:
             ("POST", "api/tenants/{tenantId}/schedules"): SCHEDULE,
             ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"): SCHEDULE,
             ("POST", "api/tenants/{tenantId}/webhooks"): WEBHOOK,
+            ("POST", "api/backups"): {"tenants": [tenant]},
         },
     )
 
@@ -201,7 +210,7 @@ def _baselines(app: App, world: World, routes: list[Route]) -> Iterator[Case]:
 
 def _bearer(app: App, principal: str, *, platform: bool = False) -> dict[str, str]:
     claims = {"roles": [PLATFORM_ADMIN_ROLE]} if platform else {}
-    return {"Authorization": f"Bearer {app.token(principal, **claims)}"}
+    return {"Authorization": f"Bearer {app.token(principal, extra_claims=claims)}"}
 
 
 def _replace(base: Case, kind: str, label: str, **changed: Any) -> Case:
