@@ -12,7 +12,7 @@ from activities.fleet import bp as fleet_activities_bp
 from activities.restore import bp as restore_activities_bp
 from activities.runs import bp as run_activities_bp
 from orchestrators.capture_policy_snapshot import bp as capture_orchestrator_bp
-from orchestrators.fleet_backup import bp as fleet_orchestrator_bp
+from orchestrators.fleet_run import bp as fleet_orchestrator_bp
 from orchestrators.restore import bp as restore_orchestrator_bp
 from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction

@@ -1,4 +1,4 @@
-"""Fleet routes: one request backs up many tenants (docs/fleet.md).
+"""Fleet routes: one request backs up many tenants, or rolls a baseline out to them (docs/fleet.md).
 
 `POST /api/backups` is not tenant-scoped: the gate authenticates, and the caller's role is checked
 per tenant here (`shared.jobs.fleet.fleet_targets`): a tenant named without the operator role refuses
@@ -28,7 +28,9 @@ from shared.jobs.fleet import (
     parse_fleet_tenants,
     request_fleet_backup,
 )
+from shared.jobs.fleet_restore import PreviewNotInFleet, request_fleet_restore
 from shared.jobs.messages import Orchestrator
+from shared.jobs.restore_request import RESTORE_PROBLEMS
 from shared.runs import Run, get_run
 from shared.runs.errors import RunNotFound
 from shared.runs.model import FLEET, RUN_ID_PATTERN
@@ -64,16 +66,41 @@ async def start_fleet_backup(
         return request_fleet_backup(svc, principal, fleet_targets(svc, principal, named))
 
     fleet = await asyncio.to_thread(request)
-    for child in fleet.children:
-        await ensure_started(client, child.run, child.reused, Orchestrator.TENANT_BACKUP)
-    await ensure_started(client, fleet.parent, fleet.reused, Orchestrator.FLEET_BACKUP)
+    return await _accepted(req, client, fleet, Orchestrator.TENANT_BACKUP)
+
+
+async def _accepted(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, fleet: FleetRequest, child: Orchestrator
+) -> func.HttpResponse:
+    """Start the children's orchestrations, then the parent's; 202 with the parent and its tenants."""
+    for started in fleet.children:
+        await ensure_started(client, started.run, started.reused, child)
+    await ensure_started(client, fleet.parent, fleet.reused, Orchestrator.FLEET_RUN)
     location = f"{req.url.split('/api/', 1)[0]}/api/fleet/runs/{fleet.parent.run_id}"
+    svc = services()
     view = await asyncio.to_thread(fleet_view, svc, get_run(svc.runs, FLEET, fleet.parent.run_id))
     return json_response(
         {**view, "reused": fleet.reused, "statusUrl": location},
         202,
         {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+@bp.route(route="api/restores", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@operation("Roll a baseline out to many tenants", response=models.FleetAccepted, status=202,
+           long_running=True, body=models.FleetRestoreRequest,
+           problems=(InvalidFleetRequest, PreviewNotInFleet, *RESTORE_PROBLEMS), visibility="advanced")
+@authenticated_route()
+async def start_fleet_restore(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, principal: Principal
+) -> func.HttpResponse:
+    """`mode: preview`: one preview per tenant of one source (operator on each); `mode: live` with the
+    fleet preview's `fleetRunId` and `confirm: true`: the previews written into the tenants confirmed
+    (admin on each). Nothing is started when one tenant refuses."""
+    body = json_body(req, invalid=InvalidFleetRequest)
+    fleet = await asyncio.to_thread(request_fleet_restore, services(), principal, body)
+    return await _accepted(req, client, fleet, Orchestrator.RESTORE)
 
 
 @bp.route(route="api/fleet/runs/{fleetRunId}", methods=["GET"])

@@ -492,6 +492,28 @@ class RestoreLiveRequest(IgnoringModel):
 RestoreRequest = Annotated[RestorePreviewRequest | RestoreLiveRequest, Field(discriminator="mode")]
 
 
+class FleetPreviewRequest(IgnoringModel):
+    """Preview one source (with its `tenantId`) into each tenant named (operator on each)."""
+
+    mode: Literal["preview"]
+    tenants: list[str] = Field(min_length=1, max_length=500)
+    source: BackupSource | VersionsSource
+    types: list[str] | None = Field(None, description="Only these catalog types.")
+
+
+class FleetLiveRequest(IgnoringModel):
+    """Write a fleet preview's previews into the tenants confirmed (admin on each)."""
+
+    mode: Literal["live"]
+    fleet_run_id: str = Field(description="The fleet preview run.")
+    confirm: Literal[True]
+    tenants: list[str] | None = Field(None, min_length=1, max_length=500, description="Default: all.")
+    override_conflicts: bool = False
+
+
+FleetRestoreRequest = Annotated[FleetPreviewRequest | FleetLiveRequest, Field(discriminator="mode")]
+
+
 class RetryRequest(IgnoringModel):
     confirm: bool = Field(
         False, description="`true` to retry a live restore's items (admin); a backup's retry needs none."

@@ -10,7 +10,7 @@ child, with the reason), or `skipped` (the tenant could not start a backup: disa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,13 @@ from shared.runs.lifecycle import update_progress
 from shared.runs.model import FLEET
 from shared.services import Services
 from shared.storage import stable_hash
-from shared.tenants import InvalidTenantId, TenantNotFound, normalize_tenant_id
+from shared.tenants import InvalidTenantId, normalize_tenant_id
 
 FLEET_BACKUP = "backup.fleet"
+FLEET_PREVIEW = "restore.fleet_preview"
+FLEET_LIVE = "restore.fleet_live"
+FLEET_RUN_TYPES = frozenset({FLEET_BACKUP, FLEET_PREVIEW, FLEET_LIVE})
+"""Run types the fleet orchestrator follows (docs/fleet.md)."""
 MAX_FLEET_TENANTS = 500
 CHILDREN = "children"
 SKIPPED = "skipped"
@@ -93,34 +97,61 @@ def roles_of(services: Services, principal: Principal) -> dict[str, Role]:
     return roles
 
 
-def fleet_targets(services: Services, principal: Principal, named: list[str] | None) -> list[str]:
+def fleet_targets(
+    services: Services, principal: Principal, named: list[str] | None, role: Role = Role.OPERATOR
+) -> list[str]:
     """The tenants to back up. Named ones must all be operated by the caller (403 otherwise, naming
     none of them: the caller learns nothing of tenants it has no role on); `all` is every tenant the
     caller operates that is registered."""
     roles = roles_of(services, principal)
-    operable = {tenant for tenant, role in roles.items() if role.includes(Role.OPERATOR)}
+    operable = {tenant for tenant, held in roles.items() if held.includes(role)}
     if named is None:
         registered = {tenant.tenant_id for tenant in services.tenants.list()}
         targets = sorted(operable & registered)
         if not targets:
-            raise NoTenantToBackUp("The caller holds the operator role on no registered tenant.")
+            raise NoTenantToBackUp(f"The caller holds the {role} role on no registered tenant.")
         return targets
     refused = [tenant for tenant in named if tenant not in operable]
     if refused:
         raise Forbidden(
-            f"{len(refused)} of the {len(named)} tenants named need the operator role the caller lacks; "
+            f"{len(refused)} of the {len(named)} tenants named need the {role} role the caller lacks; "
             "nothing was started.",
-            required_role=Role.OPERATOR.value,
+            required_role=role.value,
         )
     return named
+
+
+StartChild = Callable[[str], tuple[Run, bool]]
+"""Record (or find) the child run of one tenant; a ProblemError skips the tenant with its reason."""
 
 
 def request_fleet_backup(services: Services, principal: Principal, targets: Sequence[str]) -> FleetRequest:
     """The active parent for these tenants (`reused`), or a new one with a child backup per tenant
     (each deduped per tenant). The caller starts the children's and the parent's orchestrations."""
-    key = stable_hash(*sorted(targets))
+    return start_fleet(
+        services,
+        principal,
+        FLEET_BACKUP,
+        [stable_hash(*sorted(targets))],
+        targets,
+        lambda tenant_id: request_tenant_backup(services, tenant_id, principal.key),
+        parameters={"tenants": list(targets)},
+    )
+
+
+def start_fleet(
+    services: Services,
+    principal: Principal,
+    run_type: str,
+    dedupe: list[str],
+    targets: Sequence[str],
+    start_child: StartChild,
+    *,
+    parameters: dict[str, Any],
+) -> FleetRequest:
+    """The parent run (deduped on `dedupe`) and, when it is new, one child per tenant."""
     parent, reused = start_or_reuse(
-        services.runs, FLEET, FLEET_BACKUP, [key], principal.key, parameters={"tenants": list(targets)}
+        services.runs, FLEET, run_type, dedupe, principal.key, parameters=parameters
     )
     if reused:
         return _recorded(services, parent)
@@ -128,8 +159,8 @@ def request_fleet_backup(services: Services, principal: Principal, targets: Sequ
     skipped: dict[str, str] = {}
     for tenant_id in targets:
         try:
-            run, child_reused = request_tenant_backup(services, tenant_id, principal.key)
-        except (TenantNotFound, ProblemError) as exc:
+            run, child_reused = start_child(tenant_id)
+        except ProblemError as exc:
             skipped[tenant_id] = f"{exc.code}: {exc.detail or exc.title}"
             continue
         children.append(FleetChild(tenant_id, run, child_reused))
@@ -189,9 +220,9 @@ def _item_of(tenant_id: str, child: Run) -> ItemResult:
             ended_at=child.ended_at or child.created_at,
         )
     reason = {
-        RunStatus.PARTIALLY_SUCCEEDED: f"The backup partially succeeded: {c.failed} of {c.total} failed.",
-        RunStatus.CANCELLED: "The backup was cancelled.",
-    }.get(child.status, f"The backup failed: {child.error or 'see its items'}.")
+        RunStatus.PARTIALLY_SUCCEEDED: f"The run partially succeeded: {c.failed} of {c.total} failed.",
+        RunStatus.CANCELLED: "The run was cancelled.",
+    }.get(child.status, f"The run failed: {child.error or 'see its items'}.")
     return ItemResult(
         tenant_id,
         "tenant",

@@ -33,7 +33,7 @@ class Orchestrator(StrEnum):
     TENANT_BACKUP_TYPE = "tenant_backup_type"
     RESTORE = "restore"
     CAPTURE_POLICY_SNAPSHOT = "capture_policy_snapshot"
-    FLEET_BACKUP = "fleet_backup"
+    FLEET_RUN = "fleet_run"
 
 
 class Activity(StrEnum):

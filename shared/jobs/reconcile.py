@@ -28,7 +28,7 @@ from shared.config.settings import RunSettings
 from shared.http.problems import ProblemError
 from shared.jobs.backup import BACKUP_RUN_TYPES
 from shared.jobs.capture_snapshot import RUN_TYPE as CAPTURE_RUN_TYPE
-from shared.jobs.fleet import FLEET_BACKUP
+from shared.jobs.fleet import FLEET_RUN_TYPES
 from shared.jobs.lifecycle import end_run
 from shared.jobs.messages import CaptureJob, Message, Orchestrator, RunRef
 from shared.jobs.run_alerts import announce_run_end
@@ -87,8 +87,8 @@ def orchestration_for(run: Run) -> tuple[Orchestrator, Message]:
     """The orchestrator that runs `run` and its input, as the trigger that queued the run starts it."""
     if run.run_type in BACKUP_RUN_TYPES:
         return Orchestrator.TENANT_BACKUP, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
-    if run.run_type == FLEET_BACKUP:
-        return Orchestrator.FLEET_BACKUP, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
+    if run.run_type in FLEET_RUN_TYPES:
+        return Orchestrator.FLEET_RUN, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
     if run.run_type in RESTORE_RUN_TYPES:
         return Orchestrator.RESTORE, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
     if run.run_type == CAPTURE_RUN_TYPE:

@@ -1,6 +1,7 @@
-"""Fleet backup on the devhost: one request over three tenants gives one parent and three child
-backups, the same again while it runs gives the same runs, and the parent ends from its children;
-a tenant the caller does not operate refuses the request with nothing started."""
+"""Fleet runs on the devhost: one backup request over three tenants gives one parent and three child
+backups, the same again while it runs gives the same runs, and the parent ends from its children; a
+tenant the caller does not operate refuses the request with nothing started; a baseline rollout to two
+tenants previews both and writes only into the tenant confirmed, after confirmation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.apptesting import App
+from local.apptesting import OPERATOR_A, App
 from local.stack import GRAPHSIM_CREDENTIAL_REF
 from shared.auth.memberships import MembershipStore
 from shared.auth.roles import Role
@@ -117,3 +118,79 @@ def test_another_caller_cannot_see_a_fleet_run(app: App, tenants: dict[str, str]
 def test_invalid_fleet_requests_are_400(app: App, tenants: dict[str, str], body: Any) -> None:
     answer = app.post("api/backups", FLEET_OPERATOR, json=body)
     assert answer.status_code == 400 and answer.json()["code"] == "fleet.invalid_request", answer.text
+
+
+ROLLER = "bea@msp.example"
+"""Admin on two fresh, empty tenants; reader on tenant A, the baseline's source."""
+BASELINE_TYPE = "deviceConfigurations"
+
+
+@pytest.fixture(scope="module")
+def rollout_targets(app: App) -> list[str]:
+    sim = app.graphsim.admin
+    registry = TenantRegistry(app.storage)
+    memberships = MembershipStore(app.storage, registry)
+    targets = []
+    for name in ("Rollout E", "Rollout F"):
+        tenant = sim.create_tenant(name=name, seed="none")
+        for sim_app in app.graphsim.apps:
+            sim.consent(tenant, sim_app.client_id, sim_app.roles)
+        registry.add(tenant, name, "public", GRAPHSIM_CREDENTIAL_REF)
+        memberships.grant(app.principal_key(ROLLER), tenant, Role.ADMIN, "e2e")
+        targets.append(tenant)
+    memberships.grant(app.principal_key(ROLLER), app.tenant_a, Role.READER, "e2e")
+    return targets
+
+
+def _configurations(app: App, tenant: str) -> int:
+    collections = app.graphsim.admin.tenant_state(tenant)["collections"]
+    return len(collections.get(f"deviceManagement/{BASELINE_TYPE}", []))
+
+
+def _ended_as(app: App, principal: str, url: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 300
+    while True:
+        run: dict[str, Any] = requests.get(url, headers=app.headers(principal), timeout=30).json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        assert time.monotonic() < deadline, f"fleet run still {run['status']}"
+        time.sleep(0.5)
+
+
+def test_a_baseline_rollout_previews_every_tenant_and_writes_only_after_confirmation(
+    app: App, rollout_targets: list[str]
+) -> None:
+    started = app.post(f"api/tenants/{app.tenant_a}/backups", OPERATOR_A)
+    backup = app.wait_until_ended(started.headers["Location"], OPERATOR_A, timeout=180).json()
+    expected = _configurations(app, app.tenant_a)
+    assert expected > 0
+    preview = app.post("api/restores", ROLLER, json={
+        "mode": "preview", "tenants": rollout_targets, "types": [BASELINE_TYPE],
+        "source": {"tenantId": app.tenant_a, "backupId": backup["id"]},
+    })
+    assert preview.status_code == 202, preview.text
+    assert preview.json()["type"] == "restore.fleet_preview"
+    reviewed = _ended_as(app, ROLLER, preview.json()["statusUrl"])
+    assert reviewed["status"] == "succeeded", reviewed
+    assert {t["run"]["type"] for t in reviewed["tenants"]} == {"restore.preview"}
+    assert [_configurations(app, tenant) for tenant in rollout_targets] == [0, 0]
+
+    unconfirmed = app.post("api/restores", ROLLER, json={"mode": "live", "fleetRunId": reviewed["id"]})
+    assert unconfirmed.status_code == 422 and unconfirmed.json()["code"] == "restore.not_confirmed"
+    outsider = app.post("api/restores", OPERATOR_A, json={
+        "mode": "live", "fleetRunId": reviewed["id"], "confirm": True,
+    })
+    assert outsider.status_code in (403, 409), outsider.text
+    assert [_configurations(app, tenant) for tenant in rollout_targets] == [0, 0]
+
+    live = app.post("api/restores", ROLLER, json={
+        "mode": "live", "fleetRunId": reviewed["id"], "confirm": True, "tenants": [rollout_targets[0]],
+    })
+    assert live.status_code == 202, live.text
+    written = _ended_as(app, ROLLER, live.json()["statusUrl"])
+    assert written["status"] == "succeeded", written
+    assert [t["run"]["type"] for t in written["tenants"]] == ["restore.live"]
+    [child] = written["tenants"]
+    created = child["run"]["counters"]["succeeded"]
+    assert 0 < created <= expected and created + child["run"]["counters"]["skipped"] == expected
+    assert [_configurations(app, tenant) for tenant in rollout_targets] == [created, 0]

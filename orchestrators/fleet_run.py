@@ -1,5 +1,6 @@
-"""Orchestrator of a fleet backup: begin the parent run, follow its children (each tenant's own backup
-run, started by the request) until every one has ended, end the parent from their outcomes.
+"""Orchestrator of a fleet run (a fleet backup, preview or live restore): begin the parent run, follow
+its children (each tenant's own run, started by the request) until every one has ended, end the parent
+from their outcomes.
 
 Following is a look at the children's run records (an activity) between durable timers that grow
 from 5 s to 30 s: a child is an independent orchestration (it may be the tenant's backup someone else
@@ -22,9 +23,9 @@ FIRST_LOOK_SECONDS = 5.0
 MAX_LOOK_SECONDS = 30.0
 
 
-@bp.function_name(Orchestrator.FLEET_BACKUP)
+@bp.function_name(Orchestrator.FLEET_RUN)
 @bp.orchestration_trigger(context_name="context")
-def fleet_backup(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Output]:
+def fleet_run(context: df.DurableOrchestrationContext) -> Generator[Task, Any, Output]:
     ref: RunRef = context.get_input(expected_type=RunRef)
     error: str | None = None
     try:
