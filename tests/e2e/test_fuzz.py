@@ -57,10 +57,10 @@ STRANGER = "fuzz-stranger@msp.example"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HUB_NAME = json.loads((REPO_ROOT / "host.json").read_text())["extensions"]["durableTask"]["hubName"]
 BODY_ROUTES = {
-    ("POST", "tenants/{tenantId}/restores"),
-    ("POST", "tenants/{tenantId}/runs/{runId}/retry"),
-    ("POST", "tenants/{tenantId}/schedules"),
-    ("PUT", "tenants/{tenantId}/schedules/{scheduleId}"),
+    ("POST", "api/tenants/{tenantId}/restores"),
+    ("POST", "api/tenants/{tenantId}/runs/{runId}/retry"),
+    ("POST", "api/tenants/{tenantId}/schedules"),
+    ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"),
 }
 """The routes that read a body today; the deep body must be a 400 on each of them."""
 DOCUMENTED_CODES = (REPO_ROOT / "docs" / "api-errors.md").read_text()
@@ -116,13 +116,13 @@ def world(app: App) -> World:
             "notificationId": notifications[0]["id"],
         },
         {
-            ("POST", "tenants/{tenantId}/restores"): {
+            ("POST", "api/tenants/{tenantId}/restores"): {
                 "mode": "preview",
                 "source": {"backupId": backup["id"]},
             },
-            ("POST", "tenants/{tenantId}/runs/{runId}/retry"): {"confirm": True},
-            ("POST", "tenants/{tenantId}/schedules"): SCHEDULE,
-            ("PUT", "tenants/{tenantId}/schedules/{scheduleId}"): SCHEDULE,
+            ("POST", "api/tenants/{tenantId}/runs/{runId}/retry"): {"confirm": True},
+            ("POST", "api/tenants/{tenantId}/schedules"): SCHEDULE,
+            ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"): SCHEDULE,
         },
     )
 
