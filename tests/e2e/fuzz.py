@@ -49,7 +49,7 @@ class Route:
     function: str
     methods: tuple[str, ...]
     path: str
-    """The route as function_app.py declares it, e.g. `tenants/{tenantId}/runs`."""
+    """The route as function_app.py declares it, e.g. `api/tenants/{tenantId}/runs`."""
     template: str
     """The URL the host serves it at, `invoke_url_template`."""
     query_names: tuple[str, ...]

@@ -367,7 +367,8 @@ def test_a_retry_captures_only_the_failed_items_of_a_backup_and_marks_nothing_de
     reader = app.post(f"api/tenants/{app.tenant_a}/runs/{first['id']}/retry", READER_A)
     assert (reader.status_code, reader.json()["code"]) == (403, "auth.insufficient_role")
     tables = RunTables.from_account(app.storage)
-    queued, _ = start_or_reuse(tables, app.tenant_a, "backup.scheduled", ["s", "e2e-retry"], "e2e", source={})
+    made_up = {"scheduleId": "made-up", "slot": "e2e"}
+    queued, _ = start_or_reuse(tables, app.tenant_a, "backup.scheduled", ["s", "e2e"], "e2e", source=made_up)
     busy = app.post(f"api/tenants/{app.tenant_a}/runs/{queued.run_id}/retry", OPERATOR_A)
     assert (busy.status_code, busy.json()["code"]) == (409, "backup.run_not_finished")
     finish(tables, app.tenant_a, queued.run_id, error="a run made up by the test")

@@ -64,6 +64,7 @@ BODY_ROUTES = {
     ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"),
     ("POST", "api/tenants/{tenantId}/webhooks"),
     ("POST", "api/backups"),
+    ("POST", "api/restores"),
 }
 """The routes that read a body today; the deep body must be a 400 on each of them."""
 PLATFORM_ROUTES = {"api/webhooks", "api/webhooks/{webhookId}", "api/webhooks/{webhookId}/deliveries"}
@@ -140,6 +141,11 @@ def world(app: App) -> World:
             ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"): SCHEDULE,
             ("POST", "api/tenants/{tenantId}/webhooks"): WEBHOOK,
             ("POST", "api/backups"): {"tenants": [tenant]},
+            ("POST", "api/restores"): {
+                "mode": "preview",
+                "tenants": [tenant],
+                "source": {"tenantId": tenant, "backupId": backup["id"]},
+            },
         },
     )
 

@@ -95,8 +95,10 @@ def test_secrets_have_versions_and_the_latest_wins(sim: GraphSim, secrets: Secre
     listed = {p.version for p in secrets.list_properties_of_secret_versions("graph-msp-app")}
     assert listed == {first.properties.version, second.properties.version}
     statuses = [e["status"] for e in sim.admin.log(kind="keyvault")]
-    assert statuses[0] == 401, "the first request is answered with the challenge"
-    assert set(statuses[1:]) == {200}
+    # A client's first request to a vault gets the challenge (401), unless the SDK already holds this
+    # vault's challenge from an earlier client in the process (it keeps it per vault URL).
+    assert statuses.count(401) <= 1 and set(statuses) - {401} == {200}
+    assert 401 not in statuses[1:], "only the first request is challenged"
 
 
 def test_an_unknown_secret_is_a_not_found(secrets: SecretClient) -> None:
