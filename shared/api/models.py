@@ -496,7 +496,7 @@ class FleetPreviewRequest(IgnoringModel):
     """Preview one source (with its `tenantId`) into each tenant named (operator on each)."""
 
     mode: Literal["preview"]
-    tenants: list[str] = Field(min_length=1, max_length=500)
+    tenants: list[str] = Field(min_length=1, max_length=200)
     source: BackupSource | VersionsSource
     types: list[str] | None = Field(None, description="Only these catalog types.")
 
@@ -507,7 +507,7 @@ class FleetLiveRequest(IgnoringModel):
     mode: Literal["live"]
     fleet_run_id: str = Field(description="The fleet preview run.")
     confirm: Literal[True]
-    tenants: list[str] | None = Field(None, min_length=1, max_length=500, description="Default: all.")
+    tenants: list[str] | None = Field(None, min_length=1, max_length=200, description="Default: all.")
     override_conflicts: bool = False
 
 

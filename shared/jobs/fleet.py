@@ -33,7 +33,8 @@ FLEET_PREVIEW = "restore.fleet_preview"
 FLEET_LIVE = "restore.fleet_live"
 FLEET_RUN_TYPES = frozenset({FLEET_BACKUP, FLEET_PREVIEW, FLEET_LIVE})
 """Run types the fleet orchestrator follows (docs/fleet.md)."""
-MAX_FLEET_TENANTS = 500
+MAX_FLEET_TENANTS = 200
+"""The parent keeps its tenants and children in its record (one Table property each, 32K characters)."""
 CHILDREN = "children"
 SKIPPED = "skipped"
 ALL = "all"

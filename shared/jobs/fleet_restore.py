@@ -9,6 +9,7 @@ before anything is recorded: one the caller lacks the role on refuses the whole 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +25,13 @@ from shared.jobs.fleet import (
     parse_fleet_tenants,
     start_fleet,
 )
-from shared.jobs.restore_request import RestoreNotConfirmed, request_live, request_preview, usable_preview
+from shared.jobs.restore_request import (
+    RestoreNotConfirmed,
+    checked_source,
+    request_live,
+    request_preview,
+    usable_preview,
+)
 from shared.runs import get_run
 from shared.runs.errors import RunNotFound
 from shared.runs.model import FLEET, RUN_ID_PATTERN
@@ -69,16 +76,28 @@ def _fleet_preview(services: Services, principal: Principal, body: Mapping[str, 
             "A baseline rollout names `tenants` (a list) and a `source` with its `tenantId` and a `backupId` "
             "or `versions`."
         )
-    accesses = _accesses(services, principal, tenants, Role.OPERATOR)
     child_body = {key: value for key, value in body.items() if key != "tenants"}
+    spec = checked_source(services, child_body, tenants[0])
+    accesses = _accesses(services, principal, tenants, Role.OPERATOR)
+    _accesses(services, principal, [spec.tenant_id], Role.READER)
+    source_hash = stable_hash(json.dumps(spec.to_json(), sort_keys=True))
     return start_fleet(
         services,
         principal,
         FLEET_PREVIEW,
-        [stable_hash(repr(sorted(child_body.items(), key=str)), *sorted(tenants))],
+        [source_hash, *sorted(tenants)],
         tenants,
         lambda tenant_id: request_preview(services, accesses[tenant_id], child_body),
-        parameters={"tenants": tenants, "source": source},
+        parameters={
+            "tenants": tenants,
+            "source": {
+                "tenantId": spec.tenant_id,
+                "backupId": spec.backup_id,
+                "versions": len(spec.versions),
+                "types": list(spec.types),
+                "sha256": source_hash,
+            },
+        },
     )
 
 

@@ -26,6 +26,7 @@ from shared.auth.roles import Role
 from shared.schedules import SCHEDULED_BACKUP, ScheduleStore
 from shared.storage import names
 from shared.tenants import TenantRegistry
+from tests.e2e.own_tenant import register_own_tenant
 from tests.polling import wait_until
 
 ADMIN = "wendy@msp.example"
@@ -321,3 +322,26 @@ def test_operators_cannot_manage_webhooks_and_global_ones_need_the_platform_role
     assert app.get("api/webhooks", admin).status_code == 403
     unknown = app.get(f"api/tenants/{app.tenant_a}/webhooks/{'0' * 32}/deliveries", admin)
     assert unknown.status_code == 404 and unknown.json()["code"] == "webhook.not_found"
+
+
+def test_a_tenant_turning_unhealthy_reaches_its_webhook_once(app: App, receiver: Receiver) -> None:
+    tenant = register_own_tenant(app, "Webhook Unhealthy", {ADMIN: Role.ADMIN}, seed="none")
+    answer = app.post(f"api/tenants/{tenant}/webhooks", ADMIN, json={
+        "url": receiver.url, "format": "teams", "events": ["tenant.unhealthy"],
+    })
+    assert answer.status_code == 201, answer.text
+    healthy = app.post(f"api/tenants/{tenant}/verify", ADMIN)
+    assert healthy.status_code == 200 and healthy.json()["health"]["status"] == "healthy", healthy.text
+    for sim_app in app.graphsim.apps:
+        app.graphsim.admin.revoke(tenant, sim_app.client_id)
+    for _ in range(2):
+        verified = app.post(f"api/tenants/{tenant}/verify", ADMIN)
+        assert verified.json()["health"]["status"] == "consent_missing", verified.text
+    wait_until(lambda: receiver.received, message="the tenant.unhealthy delivery")
+    time.sleep(1)
+    [message] = receiver.received
+    assert message.headers["x-tenantatlas-event"] == "tenant.unhealthy"
+    card = message.json["attachments"][0]["content"]
+    assert "consent_missing" in card["body"][0]["text"]
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert facts["Tenant"] == f"Webhook Unhealthy ({tenant})"
