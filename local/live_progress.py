@@ -96,9 +96,10 @@ class LiveProgress:
             time.sleep(POLL_SECONDS)
             for run in (r for r in runs if r.active):
                 answer = self._session.get(run.status_url, headers=self._headers, timeout=30)
-                if answer.status_code >= 400:
-                    raise StatusRefused(f"{run.label}: GET {run.status_url} answered {answer.status_code}: "
-                                        f"{answer.text[:500]}")
+                try:
+                    answer.raise_for_status()
+                except requests.HTTPError as error:
+                    raise StatusRefused(f"{run.label}: {error}: {answer.text[:500]}") from None
                 run.run = answer.json()
                 if run.active and run.items_url:
                     self._count(run, run.items_url)
