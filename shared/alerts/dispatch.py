@@ -96,7 +96,8 @@ class Dispatcher:
                     created_at=now,
                 )
             )
-            if delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0:
+            due = delivery.next_attempt_at is None or delivery.next_attempt_at <= now
+            if delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0 and due:
                 delivery = self.attempt(delivery, subscription, now)
             results.append(delivery)
         return results

@@ -136,7 +136,9 @@ def _run_timer(app: App, name: str) -> None:
         timeout=30,
     )
     assert answer.status_code == 202, answer.text
-    wait_until(lambda: app.devhost.log_text().count(executed) > before, message=f"{name} to have run")
+    wait_until(
+        lambda: app.devhost.log_text().count(executed) > before, timeout=120, message=f"{name} to have run"
+    )
 
 
 def _verified(secret: str, delivery: Received) -> bool:
