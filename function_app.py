@@ -8,15 +8,18 @@ import azure.functions as func
 
 from activities.backup import bp as backup_activities_bp
 from activities.capture import bp as capture_activities_bp
+from activities.fleet import bp as fleet_activities_bp
 from activities.restore import bp as restore_activities_bp
 from activities.runs import bp as run_activities_bp
 from orchestrators.capture_policy_snapshot import bp as capture_orchestrator_bp
+from orchestrators.fleet_run import bp as fleet_orchestrator_bp
 from orchestrators.restore import bp as restore_orchestrator_bp
 from orchestrators.tenant_backup import bp as backup_orchestrator_bp
 from shared.redact import install_log_redaction
 from triggers.audit import bp as audit_bp
 from triggers.backups import bp as backups_bp
 from triggers.console import bp as console_bp
+from triggers.fleet import bp as fleet_bp
 from triggers.health import bp as health_bp
 from triggers.members import bp as members_bp
 from triggers.notifications import bp as notifications_bp
@@ -31,6 +34,8 @@ from triggers.schedules import bp as schedules_bp
 from triggers.storage_sweep import bp as storage_sweep_bp
 from triggers.tenant_verify_timer import bp as tenant_verify_timer_bp
 from triggers.tenants import bp as tenants_bp
+from triggers.webhook_timer import bp as webhook_timer_bp
+from triggers.webhooks import bp as webhooks_bp
 
 install_log_redaction()
 
@@ -58,6 +63,11 @@ BLUEPRINTS = (
     restore_activities_bp,
     members_bp,
     tenant_verify_timer_bp,
+    webhooks_bp,
+    webhook_timer_bp,
+    fleet_bp,
+    fleet_orchestrator_bp,
+    fleet_activities_bp,
     console_bp,
 )
 """Every area of the app; the OpenAPI document (triggers/openapi.py) is built from their HTTP routes."""

@@ -223,6 +223,40 @@ def diff(
     return ExitCode.OK
 
 
+@cli.command()
+@click.argument("tenant")
+@click.argument("backup_id", metavar="BACKUP", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(("markdown", "html")), default="markdown", show_default=True
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: as-built-<tenant>-<backup>.md or .html here); - for stdout.",
+)
+@pass_context
+def export(ctx: Context, tenant: str, backup_id: str | None, fmt: str, out_path: Path | None) -> ExitCode:
+    """Write a backup's as-built report (the latest backup when none is named)."""
+    tenant_id = tenant_id_of(ctx, tenant)
+    if backup_id is None:
+        latest = next(ctx.client.pages(f"tenants/{tenant_id}/backups", limit=1), None)
+        if latest is None:
+            raise CliError(
+                f"Tenant {tenant} has no backup yet: run `tenantatlas backup` first.", ExitCode.NOT_FOUND
+            )
+        backup_id = str(latest["id"])
+    suffix = "/html" if fmt == "html" else ""
+    answer = ctx.client.call("GET", f"tenants/{tenant_id}/backups/{quote(backup_id, safe='')}/report{suffix}")
+    if out_path is not None and str(out_path) == "-":
+        click.echo(answer.text, nl=False)
+        return ExitCode.OK
+    target = out_path or Path(f"as-built-{tenant_id}-{backup_id}.{'html' if fmt == 'html' else 'md'}")
+    target.write_text(answer.text, encoding="utf-8")
+    ctx.err.print(f"Wrote {target} ({len(answer.content)} bytes)", highlight=False)
+    return ExitCode.OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """The console script: run the command, print a CliError on stderr, exit with its code."""
     try:

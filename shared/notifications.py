@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.http.problems import ProblemError
-from shared.runs.model import Run, RunStatus
+from shared.runs.model import FLEET, Run, RunStatus
 from shared.storage import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -81,11 +81,16 @@ class Notification:
 
 def run_link(tenant_id: str, run_id: str) -> str:
     """The API path of a run (relative, so it is right behind any host name)."""
+    if tenant_id == FLEET:
+        return f"/api/fleet/runs/{quote(run_id, safe='')}"
     return f"/api/tenants/{quote(tenant_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 
 def console_run_path(tenant_id: str, run_id: str) -> str:
-    """The console's page of a run (docs/console.md#pages), next to the API `link`."""
+    """The console's page of a run (docs/console.md#pages), next to the API `link`; a fleet run has
+    no page of its own: its API path."""
+    if tenant_id == FLEET:
+        return run_link(tenant_id, run_id)
     return f"/tenants/{quote(tenant_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 
@@ -116,10 +121,11 @@ def _from_entity(entity: Any) -> Notification:
     )
 
 
-def notify_run(table: TableClient, run: Run) -> tuple[Notification, bool]:
-    """Record the notification for the run's current status; `created` is False if it already existed."""
+def notify_run(table: TableClient, run: Run, recipient: str | None = None) -> tuple[Notification, bool]:
+    """Record the notification for the run's current status, for its requester or `recipient`;
+    `created` is False if it already existed."""
     event, when = _event(run)
-    partition = encode_key(run.requested_by)
+    partition = encode_key(recipient or run.requested_by)
     row = f"{inverted_time_key(when)}-{stable_hash(run.run_id, event)[:16]}"
     entity: dict[str, Any] = {
         "PartitionKey": partition,

@@ -17,6 +17,7 @@ from shared.auth.authorize import TenantAccess
 from shared.auth.gate import tenant_route
 from shared.auth.roles import Role
 from shared.backups.inventory import InventoryEntry, list_inventory
+from shared.backups.report import to_html, to_markdown
 from shared.backups.sets import (
     BackupSet,
     BackupSetBusy,
@@ -30,6 +31,7 @@ from shared.http.request import flag_param, page_params
 from shared.http.response import json_response, page_body
 from shared.intune.catalog import object_type
 from shared.jobs.backup import RUN_TYPE, request_backup
+from shared.jobs.backup_report import backup_report
 from shared.jobs.messages import Orchestrator
 from shared.runs.status import FAIL_ON_ERROR_PARAM, RETRY_AFTER_SECONDS, api_base_of, status_url
 from shared.services import services
@@ -40,6 +42,8 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 BACKUPS_ROUTE = "api/tenants/{tenantId}/backups"
+MARKDOWN = "text/markdown"
+HTML = "text/html"
 
 
 @bp.route(route=BACKUPS_ROUTE, methods=["POST"])
@@ -83,6 +87,31 @@ def view_backup(req: func.HttpRequest, access: TenantAccess) -> func.HttpRespons
     if flag_param(req, "includeItems"):
         body["items"] = get_manifest(account.container(names.MANIFESTS_CONTAINER), backup)["types"]
     return json_response(body)
+
+
+@bp.route(route=BACKUPS_ROUTE + "/{backupId}/report", methods=["GET"])
+@operation("Get a backup's as-built report (Markdown)", media_type=MARKDOWN, visibility="advanced")
+@tenant_route(Role.READER, action="backup.report")
+def backup_report_markdown(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """Every policy by type, its settings by their definitions' display names with their values, its
+    assignments by group name (docs/reports.md); names are read from Graph now."""
+    report = backup_report(services(), access.tenant_id, req.route_params["backupId"])
+    return _document(to_markdown(report), MARKDOWN)
+
+
+@bp.route(route=BACKUPS_ROUTE + "/{backupId}/report/html", methods=["GET"])
+@operation("Get a backup's as-built report (HTML)", media_type=HTML, visibility="advanced")
+@tenant_route(Role.READER, action="backup.report")
+def backup_report_html(req: func.HttpRequest, access: TenantAccess) -> func.HttpResponse:
+    """The same report as a standalone HTML page, to hand to a customer or print."""
+    report = backup_report(services(), access.tenant_id, req.route_params["backupId"])
+    return _document(to_html(report), HTML)
+
+
+def _document(text: str, media_type: str) -> func.HttpResponse:
+    return func.HttpResponse(
+        text, status_code=200, mimetype=media_type, charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
 
 
 @bp.route(route=BACKUPS_ROUTE + "/{backupId}", methods=["DELETE"])

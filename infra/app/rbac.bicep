@@ -20,6 +20,8 @@ var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Key Vault Secrets User (a certificate's private key is its secret)
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Secrets Officer (webhook subscriptions' URLs and signing secrets are written by the app)
+var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 // Key Vault Certificate User (a certificate's latest version, to notice a rotation)
 var keyVaultCertificateUser = 'db79e9a7-68ee-4b58-9aeb-b90e7c24fcba'
 // Monitoring Metrics Publisher
@@ -49,7 +51,7 @@ resource appStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }]
 
-resource appKeyVaultRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [keyVaultSecretsUser, keyVaultCertificateUser]: {
+resource appKeyVaultRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [keyVaultSecretsUser, keyVaultSecretsOfficer, keyVaultCertificateUser]: {
   name: guid(vault.id, appPrincipalId, role)
   scope: vault
   properties: {

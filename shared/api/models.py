@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from shared.alerts.subscriptions import WebhookEvent, WebhookFormat
 from shared.audit import AuditOutcome
 from shared.auth.roles import Role
 from shared.runs import ItemOutcome, RunStatus
@@ -189,6 +190,30 @@ class RunAccepted(Run):
 
     reused: bool = Field(description="True when an active run with the same request was found.")
     status_url: str = Field(description="The status URL, also in `Location`.")
+
+
+class FleetTenant(ApiModel):
+    tenant_id: str
+    run_id: str | None = Field(description="The tenant's backup run (null when it was skipped).")
+    run: Run | None = Field(description="That run as it stands now.")
+    skipped: str | None = Field(description="Why no backup was started for the tenant (code: detail).")
+
+
+class FleetRun(Run):
+    """A fleet run (tenant `fleet`): its items are its tenants, each with its own backup run."""
+
+    tenants: list[FleetTenant]
+
+
+class FleetAccepted(FleetRun):
+    reused: bool = Field(description="True when an active fleet run over the same tenants was found.")
+    status_url: str = Field(description="The fleet run, also in `Location`: poll it until it has ended.")
+
+
+class FleetBackupRequest(ApiModel):
+    tenants: list[str] | Literal["all"] = Field(
+        description='Tenant IDs (each needs the operator role), or "all": every tenant operated.'
+    )
 
 
 class RestoreAccepted(RunAccepted):
@@ -467,6 +492,28 @@ class RestoreLiveRequest(IgnoringModel):
 RestoreRequest = Annotated[RestorePreviewRequest | RestoreLiveRequest, Field(discriminator="mode")]
 
 
+class FleetPreviewRequest(IgnoringModel):
+    """Preview one source (with its `tenantId`) into each tenant named (operator on each)."""
+
+    mode: Literal["preview"]
+    tenants: list[str] = Field(min_length=1, max_length=200)
+    source: BackupSource | VersionsSource
+    types: list[str] | None = Field(None, description="Only these catalog types.")
+
+
+class FleetLiveRequest(IgnoringModel):
+    """Write a fleet preview's previews into the tenants confirmed (admin on each)."""
+
+    mode: Literal["live"]
+    fleet_run_id: str = Field(description="The fleet preview run.")
+    confirm: Literal[True]
+    tenants: list[str] | None = Field(None, min_length=1, max_length=200, description="Default: all.")
+    override_conflicts: bool = False
+
+
+FleetRestoreRequest = Annotated[FleetPreviewRequest | FleetLiveRequest, Field(discriminator="mode")]
+
+
 class RetryRequest(IgnoringModel):
     confirm: bool = Field(
         False, description="`true` to retry a live restore's items (admin); a backup's retry needs none."
@@ -484,6 +531,66 @@ class DevToken(ApiModel):
     expires_on: int = Field(description="Unix time the token expires.")
     principal: str = Field(description="`user:<object id>` of the demo principal.")
     name: str
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookSpec(ApiModel):
+    """A webhook subscription as a caller writes it."""
+
+    url: str = Field(
+        description="The receiver: https:// (a Teams Workflows URL for `teams`). Kept in Key Vault.",
+        max_length=2048,
+        examples=["https://hooks.example.com/tenantatlas"],
+    )
+    format: WebhookFormat = Field(
+        WebhookFormat.JSON, description="`json`: the event, signed; `teams`: an Adaptive Card message."
+    )
+    events: list[WebhookEvent] | None = Field(None, description="What to send; all events when left out.")
+    description: str = Field("", max_length=256)
+
+
+class Webhook(ApiModel):
+    id: str
+    tenant_id: str | None = Field(description="The tenant whose events it gets; null: every tenant's.")
+    target: str = Field(description="The receiver's scheme, host and path (never the query).")
+    format: WebhookFormat
+    events: list[WebhookEvent]
+    description: str
+    created_by: str
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    signing_secret: str = Field(
+        description="The HMAC-SHA256 key of the signatures: shown this once, kept only in Key Vault."
+    )
+
+
+class Webhooks(ApiModel):
+    items: list[Webhook]
+
+
+class WebhookDelivery(ApiModel):
+    id: str = Field(description="Also sent as `X-TenantAtlas-Delivery`: the same on every attempt.")
+    subscription_id: str
+    event: WebhookEvent
+    event_id: str
+    tenant_id: str
+    run_id: str | None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class WebhookDeliveryPage(Page):
+    items: list[WebhookDelivery]
 
 
 # --- problems ---------------------------------------------------------------------------------

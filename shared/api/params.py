@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from shared.alerts.subscriptions import SUBSCRIPTION_ID_PATTERN, WebhookNotFound
 from shared.auth.group_roles import InvalidGroupId
 from shared.auth.memberships import InvalidPrincipal
 from shared.backups.sets import BackupSetNotFound
@@ -81,6 +82,8 @@ PATH_PARAMS: dict[str, Param] = {
         ),
         Param("runId", "path", _RUN_ID, "Run", "A run ID, as the start answer or the runs list gives it.",
               problems=(RunNotFound,)),
+        Param("fleetRunId", "path", _RUN_ID, "Fleet run", "A fleet run ID, as `POST /api/backups` gives it.",
+              problems=(RunNotFound,)),
         Param(
             "backupId", "path", _RUN_ID, "Backup set", "A backup set ID (the ID of the run that took it).",
             problems=(BackupSetNotFound,),
@@ -115,6 +118,10 @@ PATH_PARAMS: dict[str, Param] = {
         Param(
             "groupId", "path", {"type": "string", "format": "uuid"}, "Group",
             "An Entra group's object ID.", problems=(InvalidGroupId,),
+        ),
+        Param(
+            "webhookId", "path", {"type": "string", "pattern": SUBSCRIPTION_ID_PATTERN.pattern}, "Webhook",
+            "A webhook subscription ID.", problems=(WebhookNotFound,),
         ),
         Param(
             "notificationId", "path", {"type": "string", "pattern": NOTIFICATION_ID_PATTERN.pattern},

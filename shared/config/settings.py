@@ -146,6 +146,19 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Outbound webhooks (docs/alerts.md): where links in a delivery point, and how a failed delivery
+    is retried (attempt n waits `retry_base_seconds * 4**(n-1)` after attempt n-1)."""
+
+    public_base_url: str | None = None
+    """The app's own URL (TENANTATLAS_PUBLIC_BASE_URL, else https://WEBSITE_HOSTNAME on Azure): links
+    in deliveries are absolute under it; None leaves them relative."""
+    retry_base_seconds: int = 30
+    max_attempts: int = 6
+    """30 s, 2 min, 8 min, 32 min, about 2 h: a receiver down for an afternoon still gets its events."""
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     """How the console signs users in (docs/console.md#sign-in): MSAL.js against Entra with the console's
     own app registration, or, with dev tokens, a dev sign-in as one of the demo principals."""
@@ -172,6 +185,7 @@ class Settings:
     """IDENTITY_HEADER, the secret the platform gives the app for its managed identity endpoint: the
     app never sends it itself (azure-identity does), it is read only so redaction knows it."""
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    alerts: AlertSettings = AlertSettings()
 
     @property
     def is_local(self) -> bool:
@@ -208,6 +222,7 @@ class Settings:
             runs=_runs(env),
             identity_header=env.get("IDENTITY_HEADER"),
             console=_console(env),
+            alerts=_alerts(env),
         )
 
 
@@ -421,6 +436,17 @@ def _runs(env: _Reader) -> RunSettings:
         stall_minutes=env.whole("TENANTATLAS_RUN_STALL_MINUTES", 30, low=1, high=24 * 60),
         retention_grace_hours=env.whole("TENANTATLAS_RETENTION_GRACE_HOURS", 168, low=1, high=24 * 366),
         history_purge_days=env.whole("TENANTATLAS_HISTORY_PURGE_DAYS", 30, low=1, high=3660),
+    )
+
+
+def _alerts(env: _Reader) -> AlertSettings:
+    base_url = env.https_url("TENANTATLAS_PUBLIC_BASE_URL")
+    if base_url is None and env.get("WEBSITE_HOSTNAME"):
+        base_url = f"https://{env.get('WEBSITE_HOSTNAME')}"
+    return AlertSettings(
+        public_base_url=base_url.rstrip("/") if base_url else None,
+        retry_base_seconds=env.whole("TENANTATLAS_WEBHOOK_RETRY_SECONDS", 30, low=1, high=3600),
+        max_attempts=env.whole("TENANTATLAS_WEBHOOK_MAX_ATTEMPTS", 6, low=1, high=12),
     )
 
 

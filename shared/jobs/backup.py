@@ -57,17 +57,22 @@ BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 
 def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]:
     """The tenant's active on-demand backup (`reused`) or a new queued one; audited. No Graph call."""
-    tenant = services.tenants.require(access.tenant_id)
+    return request_tenant_backup(services, access.tenant_id, access.principal.key)
+
+
+def request_tenant_backup(services: Services, tenant_id: str, principal_key: str) -> tuple[Run, bool]:
+    """`request_backup` for a caller whose role on the tenant was checked elsewhere (a fleet backup)."""
+    tenant = services.tenants.require(tenant_id)
     if tenant.status is not TenantStatus.ACTIVE:
         raise TenantDisabled(f"Tenant {tenant.tenant_id} is {tenant.status}; enable it first.")
     require_ready(tenant, "backup")
     run, reused = start_or_reuse(
-        services.runs, tenant.tenant_id, RUN_TYPE, [], access.principal.key, source={}
+        services.runs, tenant.tenant_id, RUN_TYPE, [], principal_key, source={}
     )
     services.audit.record(
         tenant.tenant_id,
         REQUESTED_ACTION,
-        access.principal.key,
+        principal_key,
         AuditOutcome.SUCCEEDED,
         run_id=run.run_id,
         details={"reused": reused},

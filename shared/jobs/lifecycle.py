@@ -7,6 +7,7 @@ import logging
 
 from shared.audit import SYSTEM, AuditOutcome
 from shared.jobs.messages import Counters, RunBegun, RunEnded
+from shared.jobs.run_alerts import announce_run_end
 from shared.notifications import notify_run
 from shared.runs import RunContention, RunStatus, advance_part, finish, get_run, mark_running
 from shared.services import Services
@@ -27,13 +28,15 @@ def begin_run(services: Services, tenant_id: str, run_id: str) -> RunBegun:
 
 
 def end_run(services: Services, tenant_id: str, run_id: str, error: str | None = None) -> RunEnded:
-    """Finish the run from its item outcomes (`error` forces failed), notify and audit the outcome.
+    """Finish the run from its item outcomes (`error` forces failed), notify, alert and audit the outcome.
 
     The audit event is written only by the call that created the notification, so a retried
-    activity does not audit twice.
+    activity does not audit twice; alerts are recorded once per subscription and recipient however
+    often this runs (`shared.jobs.run_alerts`).
     """
     run = finish(services.runs, tenant_id, run_id, error=error)
     _, created = notify_run(services.notifications, run)
+    announce_run_end(services, run)
     if created:
         outcome = AuditOutcome.SUCCEEDED if run.status is RunStatus.SUCCEEDED else AuditOutcome.FAILED
         services.audit.record(

@@ -33,6 +33,7 @@ class Orchestrator(StrEnum):
     TENANT_BACKUP_TYPE = "tenant_backup_type"
     RESTORE = "restore"
     CAPTURE_POLICY_SNAPSHOT = "capture_policy_snapshot"
+    FLEET_RUN = "fleet_run"
 
 
 class Activity(StrEnum):
@@ -53,6 +54,7 @@ class Activity(StrEnum):
     RESTORE_SAFETY_BACKUP = "restore_safety_backup"
     RESTORE_APPLY_CHUNK = "restore_apply_chunk"
     RESTORE_PROGRESS = "restore_progress"
+    FOLLOW_FLEET = "follow_fleet"
 
 
 Output = dict[str, Any]
@@ -298,3 +300,10 @@ class SafetyBackup(Message):
     backup_id: str | None = None
     captured: int = 0
     failed: int = 0
+
+
+class FleetProgress(Message):
+    """A fleet run's children: how many are still active, how many tenants have an outcome."""
+
+    active: int
+    ended: int

@@ -28,8 +28,10 @@ from shared.config.settings import RunSettings
 from shared.http.problems import ProblemError
 from shared.jobs.backup import BACKUP_RUN_TYPES
 from shared.jobs.capture_snapshot import RUN_TYPE as CAPTURE_RUN_TYPE
+from shared.jobs.fleet import FLEET_RUN_TYPES
 from shared.jobs.lifecycle import end_run
 from shared.jobs.messages import CaptureJob, Message, Orchestrator, RunRef
+from shared.jobs.run_alerts import announce_run_end
 from shared.notifications import notify_run
 from shared.restore.model import RESTORE_RUN_TYPES
 from shared.runs import InvalidRunTransition, Run, RunStatus, cancel, get_run
@@ -85,6 +87,8 @@ def orchestration_for(run: Run) -> tuple[Orchestrator, Message]:
     """The orchestrator that runs `run` and its input, as the trigger that queued the run starts it."""
     if run.run_type in BACKUP_RUN_TYPES:
         return Orchestrator.TENANT_BACKUP, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
+    if run.run_type in FLEET_RUN_TYPES:
+        return Orchestrator.FLEET_RUN, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
     if run.run_type in RESTORE_RUN_TYPES:
         return Orchestrator.RESTORE, RunRef(tenant_id=run.tenant_id, run_id=run.run_id)
     if run.run_type == CAPTURE_RUN_TYPE:
@@ -136,6 +140,7 @@ def cancel_run(services: Services, access: TenantAccess, run: Run) -> Run:
     )
     if cancelled.status is RunStatus.CANCELLED:
         notify_run(services.notifications, cancelled)
+        announce_run_end(services, cancelled)
     services.audit.record(
         run.tenant_id,
         CANCEL_ACTION,

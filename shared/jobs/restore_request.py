@@ -373,6 +373,14 @@ def _source_spec(body: Mapping[str, Any], tenant_id: str) -> SourceSpec:
     return SourceSpec(source_tenant, versions=tuple(parsed), types=tuple(types))
 
 
+def checked_source(services: Services, body: Mapping[str, Any], default_tenant_id: str) -> SourceSpec:
+    """A preview body's source, checked as a preview checks it (shape, then existence), before any run
+    is recorded: a fleet preview refuses a bad source once, not once per tenant."""
+    spec = _source_spec(body, default_tenant_id)
+    _check_source_exists(services, spec)
+    return spec
+
+
 def _check_source_exists(services: Services, spec: SourceSpec) -> None:
     """404 now rather than a failed run later: the backup set or every version is there."""
     if spec.backup_id is not None:

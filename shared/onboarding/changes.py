@@ -18,6 +18,7 @@ from shared.config.errors import ConfigurationError
 from shared.graph.credentials import credential_kind
 from shared.graph.tenant_clients import credential_spec
 from shared.http.problems import ProblemError
+from shared.jobs.run_alerts import announce_health
 from shared.onboarding.bodies import NewTenant, TenantChanges
 from shared.onboarding.resolve import resolve_tenant_id
 from shared.onboarding.verify import verify_tenant
@@ -153,6 +154,7 @@ def verify_and_record(svc: Services, tenant_id: str, actor: Principal | None) ->
         AuditOutcome.SUCCEEDED,
         details=details,
     )
+    announce_health(svc, tenant, verified)
     return verified
 
 

@@ -15,6 +15,8 @@ from shared.storage import decode_key, encode_key, inverted_time_key
 
 _MAX_JSON_CHARS = 30_000
 RUN_ID_PATTERN = re.compile(r"^\d{18}-[0-9a-f]{12}$")
+FLEET = "fleet"
+"""The runs partition of fleet runs (one request over many tenants; docs/fleet.md): no tenant's."""
 
 
 class RunStatus(StrEnum):

@@ -40,6 +40,9 @@ def app(
         "TENANTATLAS_STATE_DIR": str(state_dir),
         "TENANTATLAS_STORAGE_PREFIX": prefix,
         **graphsim_settings(graphsim.state_dir / "credentials.json"),
+        # Webhook retries a second apart (then 4 s), three attempts: tests see a delivery fail in seconds.
+        "TENANTATLAS_WEBHOOK_RETRY_SECONDS": "1",
+        "TENANTATLAS_WEBHOOK_MAX_ATTEMPTS": "3",
     }
     storage = StorageAccount(StorageConfig(connection_string=azurite.connection_string, name_prefix=prefix))
     tenant_a, tenant_b = graphsim.tenants[0].id, graphsim.tenants[1].id

@@ -35,7 +35,7 @@ from local.azurite import AzuriteEndpoints
 from local.stack import GRAPHSIM_CREDENTIAL_REF
 from local.tokens import DevSigningKey, mint_token
 from shared.auth.memberships import MembershipStore
-from shared.auth.roles import Role
+from shared.auth.roles import PLATFORM_ADMIN_ROLE, Role
 from shared.storage import names
 from shared.tenants import TenantRegistry
 from tests.e2e import fuzz_corpus as corpus
@@ -50,6 +50,7 @@ from tests.e2e.fuzz import (
     storage_state,
     wait_until_quiet,
 )
+from tests.polling import wait_until
 
 ADMIN = "fuzz-admin@msp.example"
 STRANGER = "fuzz-stranger@msp.example"
@@ -61,9 +62,16 @@ BODY_ROUTES = {
     ("POST", "api/tenants/{tenantId}/runs/{runId}/retry"),
     ("POST", "api/tenants/{tenantId}/schedules"),
     ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"),
+    ("POST", "api/tenants/{tenantId}/webhooks"),
+    ("POST", "api/backups"),
+    ("POST", "api/restores"),
 }
 """The routes that read a body today; the deep body must be a 400 on each of them."""
+PLATFORM_ROUTES = {"api/webhooks", "api/webhooks/{webhookId}", "api/webhooks/{webhookId}/deliveries"}
+"""Routes only platform admins pass (and that take query input): the baseline holds the platform role."""
 DOCUMENTED_CODES = (REPO_ROOT / "docs" / "api-errors.md").read_text()
+WEBHOOK = {"url": "https://hooks.example.invalid/fuzz", "events": ["tenant.unhealthy"]}
+"""No such host: a delivery would fail and be retried, and this event is never raised while fuzzing."""
 SCHEDULE = {"cron": "0 0 3 * * *", "timeZone": "UTC", "retention": {"keepLast": 3}, "enabled": False}
 
 
@@ -103,6 +111,12 @@ def world(app: App) -> World:
     backup = _ended(app, app.post(f"api/tenants/{tenant}/backups", ADMIN))
     schedule = _ok(app.post(f"api/tenants/{tenant}/schedules", ADMIN, json=SCHEDULE), 201)
     notifications = _ok(app.get("api/me/notifications", ADMIN))["items"]
+    webhook = _ok(app.post(f"api/tenants/{tenant}/webhooks", ADMIN, json=WEBHOOK), 201)
+    fleet = _ok(app.post("api/backups", ADMIN, json={"tenants": [tenant]}), 202)
+    wait_until(
+        lambda: _ok(app.get(f"api/fleet/runs/{fleet['id']}", ADMIN))["status"] not in ("queued", "running"),
+        timeout=120, message="the fuzz world's fleet run to end",
+    )
     return World(
         tenant,
         {
@@ -114,6 +128,8 @@ def world(app: App) -> World:
             "backupId": backup["id"],
             "scheduleId": schedule["id"],
             "notificationId": notifications[0]["id"],
+            "webhookId": webhook["id"],
+            "fleetRunId": fleet["id"],
         },
         {
             ("POST", "api/tenants/{tenantId}/restores"): {
@@ -123,6 +139,13 @@ def world(app: App) -> World:
             ("POST", "api/tenants/{tenantId}/runs/{runId}/retry"): {"confirm": True},
             ("POST", "api/tenants/{tenantId}/schedules"): SCHEDULE,
             ("PUT", "api/tenants/{tenantId}/schedules/{scheduleId}"): SCHEDULE,
+            ("POST", "api/tenants/{tenantId}/webhooks"): WEBHOOK,
+            ("POST", "api/backups"): {"tenants": [tenant]},
+            ("POST", "api/restores"): {
+                "mode": "preview",
+                "tenants": [tenant],
+                "source": {"tenantId": tenant, "backupId": backup["id"]},
+            },
         },
     )
 
@@ -186,13 +209,14 @@ def _baselines(app: App, world: World, routes: list[Route]) -> Iterator[Case]:
                 "baseline",
                 "",
                 {name: world.path.get(name, "fuzz-baseline") for name in route.params},
-                headers={**_bearer(app, ADMIN), "If-Match": "*"},
+                headers={**_bearer(app, ADMIN, platform=route.path in PLATFORM_ROUTES), "If-Match": "*"},
                 body=json.dumps(body).encode() if body is not None else None,
             )
 
 
-def _bearer(app: App, principal: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {app.token(principal)}"}
+def _bearer(app: App, principal: str, *, platform: bool = False) -> dict[str, str]:
+    claims = {"roles": [PLATFORM_ADMIN_ROLE]} if platform else {}
+    return {"Authorization": f"Bearer {app.token(principal, extra_claims=claims)}"}
 
 
 def _replace(base: Case, kind: str, label: str, **changed: Any) -> Case:

@@ -377,7 +377,12 @@ CONFIGURABLE: tuple[TypeSpec, ...] = (
         page_size=25,
         navs=(
             assignments("deviceManagementConfigurationPolicyAssignment"),
-            Nav("settings", G + "deviceManagementConfigurationSetting", page_size=25),
+            Nav(
+                "settings",
+                G + "deviceManagementConfigurationSetting",
+                (Nav("settingDefinitions", G + "deviceManagementConfigurationSettingDefinition"),),
+                page_size=25,
+            ),
             Nav(
                 "scheduledActionsForRule",
                 G + "deviceManagementComplianceScheduledActionForRule",

@@ -1,0 +1,2 @@
+"""Outbound alerts: webhook subscriptions (their secrets in Key Vault), the events they receive, signed
+deliveries with retries and a delivery log (docs/alerts.md)."""
