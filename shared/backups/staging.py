@@ -58,12 +58,12 @@ def get_listing(container: ContainerClient, run_id: str, policy_type: str) -> Li
 def put_part(
     container: ContainerClient,
     run_id: str,
-    policy_type: str,
-    ids: list[str],
+    keys: list[str],
     entries: list[Mapping[str, Any]],
 ) -> None:
-    """The manifest entries of one chunk attempt, named by the IDs it covered."""
-    name = f"{_root(run_id)}parts/{policy_type}/{stable_hash(*ids)[:24]}.json"
+    """The manifest entries of one chunk attempt (one or more types), named by the objects it covered
+    (`type:id` keys)."""
+    name = f"{_root(run_id)}parts/{stable_hash(*keys)[:24]}.json"
     container.upload_blob(name, canonical_json(list(entries)), overwrite=True)
 
 

@@ -18,7 +18,7 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config.errors import ConfigurationError
-from shared.graph import GraphError, GraphThrottled
+from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
 from shared.intune.listing import list_objects
@@ -26,7 +26,7 @@ from shared.intune.model import ObjectType
 from shared.jobs.backup_retry import RETRY_KIND, RETRY_OF, WHOLE_TYPE, failed_by_type, retry_of_run
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
-from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
+from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing, TypeListings
 from shared.notifications import run_link
 from shared.redact import redact
 from shared.runs import (
@@ -53,6 +53,9 @@ NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before 
 GONE_SINCE_RETRIED_RUN = "Not in Graph any more: deleted since the backup this run retries."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
+LISTING_THREADS = 8
+"""Types listed side by side by one listing activity: a listing is one or a few Graph pages at Graph's
+latency, and 43 of them one after the other would hold the activity for seconds."""
 
 
 def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]:
@@ -99,8 +102,37 @@ def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun
     )
 
 
+def list_types(
+    services: Services,
+    tenant_id: str,
+    run_id: str,
+    policy_types: Sequence[str],
+    *,
+    retry_of: str | None = None,
+) -> TypeListings:
+    """`list_type` for each type, LISTING_THREADS at once, with one read of the tenant and one client."""
+    try:
+        client: GraphClient | ConfigurationError = graph_client_for(
+            services.settings, services.tenants.require(tenant_id)
+        )
+    except ConfigurationError as exc:
+        client = exc
+
+    def one(policy_type: str) -> TypeListing:
+        return list_type(services, tenant_id, run_id, policy_type, retry_of=retry_of, client=client)
+
+    with ThreadPoolExecutor(max_workers=LISTING_THREADS) as pool:
+        return TypeListings(listings=tuple(pool.map(one, policy_types)))
+
+
 def list_type(
-    services: Services, tenant_id: str, run_id: str, policy_type: str, *, retry_of: str | None = None
+    services: Services,
+    tenant_id: str,
+    run_id: str,
+    policy_type: str,
+    *,
+    retry_of: str | None = None,
+    client: GraphClient | ConfigurationError | None = None,
 ) -> TypeListing:
     """List one type (all pages, skip rules applied) into a staging blob; returns the count.
 
@@ -108,10 +140,14 @@ def list_type(
     shows which permission or type is missing; a throttled list is handed back for a timer.
     A retry (`retry_of`) stages only the IDs that failed in the run it retries (all of them when
     the type's listing failed there), and records a failed ID no longer listed as skipped.
+    `client` (or the configuration error building it raised) saves reading the tenant again.
     """
     entry = object_type(policy_type)
     try:
-        client = graph_client_for(services.settings, services.tenants.require(tenant_id))
+        if isinstance(client, ConfigurationError):
+            raise client
+        if client is None:
+            client = graph_client_for(services.settings, services.tenants.require(tenant_id))
         objects = list_objects(client, entry)
     except GraphThrottled as exc:
         return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
