@@ -30,6 +30,7 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from local.devhost.engine.history import Event
 from local.devhost.engine.model import BufferedEvent, ParentRef
+from shared.storage.metering import meter_hook
 
 INLINE_LIMIT = 30_000
 """Characters kept in a table property; a string property holds at most 32K UTF-16 code units."""
@@ -76,8 +77,12 @@ class Store:
         self._blobs: BlobServiceClient | None = None
 
     async def open(self) -> None:
-        self._tables = TableServiceClient.from_connection_string(self._connection_string)
-        self._blobs = BlobServiceClient.from_connection_string(self._connection_string)
+        self._tables = TableServiceClient.from_connection_string(
+            self._connection_string, **meter_hook("engine.table")
+        )
+        self._blobs = BlobServiceClient.from_connection_string(
+            self._connection_string, **meter_hook("engine.blob")
+        )
         await self._tables.create_table_if_not_exists(self._table_name)
         for container in (self._history_name, self._payloads_name):
             with contextlib.suppress(ResourceExistsError):
