@@ -51,6 +51,10 @@ GET_COST = 5
 """Cost units of an object read one by one (its `$batch` share and its storage writes)."""
 LIST_COST = 3
 """Cost units of an object whose type's list is complete (its storage writes only)."""
+TARGET_CHUNKS = 8
+"""A tenant smaller than this many full chunks is spread over this many (down to MIN_CHUNK_COST each):
+a lone tenant then uses most of the activity slots, and its backup takes a fraction of the time."""
+MIN_CHUNK_COST = 60
 PROGRESS_EVERY = 3
 """Chunks that end between two progress reports (each report is an activity and a run-row write)."""
 OUTCOMES = ("succeeded", "failed", "skipped")
@@ -110,18 +114,20 @@ def _list_all(
 
 
 def plan_chunks(ref: RunRef, listings: Sequence[TypeListing]) -> list[BackupChunk]:
-    """The listed objects in chunks of at most CHUNK_COST, in listing order: a type too big for one
-    chunk is split, small types share one."""
+    """The listed objects in chunks of at most CHUNK_COST (less for a small tenant: TARGET_CHUNKS), in
+    listing order: a type too big for one chunk is split, small types share one."""
+    costs = [LIST_COST if object_type(entry.policy_type).list_is_complete else GET_COST for entry in listings]
+    total = sum(cost * listing.count for cost, listing in zip(costs, listings, strict=True))
+    size = min(CHUNK_COST, max(MIN_CHUNK_COST, -(-total // TARGET_CHUNKS)))
     chunks: list[BackupChunk] = []
     spans: list[ChunkSpan] = []
-    room = CHUNK_COST
-    for listing in listings:
-        cost = LIST_COST if object_type(listing.policy_type).list_is_complete else GET_COST
+    room = size
+    for listing, cost in zip(listings, costs, strict=True):
         start = 0
         while start < listing.count:
             if room < cost:
                 chunks.append(BackupChunk(tenant_id=ref.tenant_id, run_id=ref.run_id, spans=tuple(spans)))
-                spans, room = [], CHUNK_COST
+                spans, room = [], size
             end = min(listing.count, start + room // cost)
             spans.append(ChunkSpan(policy_type=listing.policy_type, start=start, end=end))
             room -= (end - start) * cost

@@ -53,7 +53,7 @@ NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before 
 GONE_SINCE_RETRIED_RUN = "Not in Graph any more: deleted since the backup this run retries."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
-LISTING_THREADS = 8
+LISTING_THREADS = 16
 """Types listed side by side by one listing activity: a listing is one or a few Graph pages at Graph's
 latency, and 43 of them one after the other would hold the activity for seconds."""
 

@@ -26,7 +26,7 @@ from shared.runs import ItemOutcome, ItemResult, record_items
 from shared.services import Services
 from shared.storage import names
 
-STORAGE_THREADS = 8
+STORAGE_THREADS = 16
 """Payload writes of one chunk in parallel; the version rows then go in one transaction
 (`record_versions`), and the item, inventory and manifest-part writes side by side: a chunk's time
 is mostly storage round trips, and an activity slot is held for all of them."""

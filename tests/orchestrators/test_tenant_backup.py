@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+import orchestrators.tenant_backup as tenant_backup_module
 from orchestrators.plumbing import MAX_ATTEMPTS, MAX_WAIT_SECONDS
 from orchestrators.tenant_backup import (
     CHUNK_COST,
     GET_COST,
     LIST_COST,
+    MIN_CHUNK_COST,
     PROGRESS_EVERY,
     plan_chunks,
     tenant_backup,
@@ -43,6 +45,13 @@ GET_TYPE = "configurationPolicies"
 """Read one by one (a `$batch` share per object)."""
 LIST_TYPE = "deviceConfigurations"
 """Its list holds everything."""
+
+
+@pytest.fixture(autouse=True)
+def full_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of CHUNK_COST whatever the tenant's size, so the ranges below are plain to read; the
+    spreading of a small tenant has its own test."""
+    monkeypatch.setattr(tenant_backup_module, "TARGET_CHUNKS", 1)
 
 
 def drive(
@@ -335,3 +344,15 @@ def test_a_retry_lists_only_the_types_its_begin_answers_and_names_the_retried_ru
     assert [s.policy_type for s in chunk.spans] == list(counts)
     assert names(log)[-2:] == ["finish_backup", "end_run"]
     assert result["status"] == "succeeded"
+
+
+def test_a_small_tenant_is_spread_over_target_chunks_and_none_is_smaller_than_the_minimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tenant_backup_module, "TARGET_CHUNKS", 8)
+    counts = {GET_TYPE: 80, LIST_TYPE: 100}
+    chunks = plan_chunks(RUN, listed(counts))
+    assert 8 <= len(chunks) <= 9  # whole objects per chunk: the last may take the remainders
+    assert sum(size_of(chunk) for chunk in chunks) == 180
+    assert len(plan_chunks(RUN, listed({GET_TYPE: 3}))) == 1
+    assert len(plan_chunks(RUN, listed({GET_TYPE: 2 * MIN_CHUNK_COST // GET_COST}))) == 2

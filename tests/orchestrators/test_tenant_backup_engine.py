@@ -9,8 +9,10 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from azure.functions._durable_functions import df_dumps
 
+import orchestrators.tenant_backup as tenant_backup_module
 from local.azurite import AzuriteEndpoints
 from local.devhost.engine import Engine
 from local.devhost.engine.testing import function_maps, run_engine
@@ -105,6 +107,12 @@ class FakeActivities:
 
     def of(self, name: str) -> list[Any]:
         return [payload for called, payload in self.calls if called == name]
+
+
+@pytest.fixture(autouse=True)
+def full_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of CHUNK_COST whatever the tenant's size (the ranges below assume it)."""
+    monkeypatch.setattr(tenant_backup_module, "TARGET_CHUNKS", 1)
 
 
 def _run_backup(azurite: AzuriteEndpoints, activities: FakeActivities) -> tuple[dict[str, Any], list[Any]]:
