@@ -3,6 +3,8 @@
 Log redaction is installed first: it is a property of the whole process, not of one area.
 """
 
+import logging
+
 import azure.durable_functions as df
 import azure.functions as func
 
@@ -33,6 +35,9 @@ from triggers.tenant_verify_timer import bp as tenant_verify_timer_bp
 from triggers.tenants import bp as tenants_bp
 
 install_log_redaction()
+# The Azure SDKs log every storage and Graph-budget request and response at INFO: two records per
+# round trip, sent from the worker to the host (and on Azure to Application Insights). Warnings stay.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 BLUEPRINTS = (
     health_bp,

@@ -1,5 +1,5 @@
-"""Work files of a running backup, in the manifests container: the listing of each type and the
-manifest entries of each captured chunk.
+"""Work files of a running backup, in the manifests container: the listings (one blob per listing
+activity, every type it listed) and the manifest entries of each captured chunk.
 
 Durable messages stay small (an activity gets a type name and an index range, and returns counts)
 because the bulky data lives here: histories that carry lists of objects stall the engine.
@@ -37,22 +37,29 @@ def _root(run_id: str) -> str:
     return f"staging/{run_id}/"
 
 
-def listing_name(run_id: str, policy_type: str) -> str:
-    return f"{_root(run_id)}list/{policy_type}.json"
+def put_listings(container: ContainerClient, run_id: str, listings: Mapping[str, Listing]) -> None:
+    """The listings of one listing activity (type -> listing) in one blob, named by the types it holds:
+    a repeat overwrites it, and the types a later attempt lists again (Graph throttled them) go in
+    another."""
+    body = {
+        policy_type: {"ids": listing.ids, "objects": listing.objects, "skipped": listing.skipped}
+        for policy_type, listing in listings.items()
+    }
+    name = f"{_root(run_id)}list/{stable_hash(*sorted(listings))[:24]}.json"
+    container.upload_blob(name, canonical_json(body), overwrite=True)
 
 
-def put_listing(container: ContainerClient, run_id: str, policy_type: str, listing: Listing) -> None:
-    body = {"ids": listing.ids, "objects": listing.objects, "skipped": listing.skipped}
-    container.upload_blob(listing_name(run_id, policy_type), canonical_json(body), overwrite=True)
-
-
-def get_listing(container: ContainerClient, run_id: str, policy_type: str) -> Listing | None:
-    """The type's listing, or None when the type could not be listed in this run."""
-    try:
-        data = json.loads(container.download_blob(listing_name(run_id, policy_type)).readall())
-    except ResourceNotFoundError:
-        return None
-    return Listing(list(data["ids"]), dict(data["objects"]), int(data["skipped"]))
+def get_listings(container: ContainerClient, run_id: str) -> dict[str, Listing]:
+    """Every type listed in this run, type -> listing (a type that could not be listed is absent):
+    one blob listing and, most often, one read."""
+    names = [blob.name for blob in container.list_blobs(name_starts_with=f"{_root(run_id)}list/")]
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        bodies = list(pool.map(lambda name: json.loads(container.download_blob(name).readall()), names))
+    return {
+        policy_type: Listing(list(data["ids"]), dict(data["objects"]), int(data["skipped"]))
+        for body in bodies
+        for policy_type, data in body.items()
+    }
 
 
 def put_part(
@@ -74,14 +81,6 @@ def iter_parts(container: ContainerClient, run_id: str) -> Iterator[dict[str, An
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         for part in pool.map(lambda name: json.loads(container.download_blob(name).readall()), names):
             yield from part
-
-
-def listed_types(container: ContainerClient, run_id: str) -> list[str]:
-    """Types whose listing succeeded in this run."""
-    prefix = f"{_root(run_id)}list/"
-    return sorted(
-        blob.name[len(prefix) : -len(".json")] for blob in container.list_blobs(name_starts_with=prefix)
-    )
 
 
 def delete_staging(container: ContainerClient, run_id: str) -> None:

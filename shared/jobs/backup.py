@@ -110,7 +110,8 @@ def list_types(
     *,
     retry_of: str | None = None,
 ) -> TypeListings:
-    """`list_type` for each type, LISTING_THREADS at once, with one read of the tenant and one client."""
+    """`list_type` for each type, LISTING_THREADS at once, with one read of the tenant and one client;
+    the listings staged in one blob."""
     try:
         client: GraphClient | ConfigurationError = graph_client_for(
             services.settings, services.tenants.require(tenant_id)
@@ -118,11 +119,15 @@ def list_types(
     except ConfigurationError as exc:
         client = exc
 
-    def one(policy_type: str) -> TypeListing:
+    def one(policy_type: str) -> tuple[TypeListing, staging.Listing | None]:
         return list_type(services, tenant_id, run_id, policy_type, retry_of=retry_of, client=client)
 
     with ThreadPoolExecutor(max_workers=LISTING_THREADS) as pool:
-        return TypeListings(listings=tuple(pool.map(one, policy_types)))
+        answers = list(pool.map(one, policy_types))
+    staged = {answer.policy_type: listing for answer, listing in answers if listing is not None}
+    if staged:
+        staging.put_listings(services.account.container(names.MANIFESTS_CONTAINER), run_id, staged)
+    return TypeListings(listings=tuple(answer for answer, _ in answers))
 
 
 def list_type(
@@ -133,8 +138,8 @@ def list_type(
     *,
     retry_of: str | None = None,
     client: GraphClient | ConfigurationError | None = None,
-) -> TypeListing:
-    """List one type (all pages, skip rules applied) into a staging blob; returns the count.
+) -> tuple[TypeListing, staging.Listing | None]:
+    """List one type (all pages, skip rules applied); returns the count and the listing to stage.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
     shows which permission or type is missing; a throttled list is handed back for a timer.
@@ -150,7 +155,7 @@ def list_type(
             client = graph_client_for(services.settings, services.tenants.require(tenant_id))
         objects = list_objects(client, entry)
     except GraphThrottled as exc:
-        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
+        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after), None
     except (GraphError, ConfigurationError) as exc:
         error = redact(f"Listing {policy_type} failed: {exc}")
         record_items(
@@ -158,7 +163,7 @@ def list_type(
             run_id,
             [ItemResult(f"{policy_type}:*", policy_type, ItemOutcome.FAILED, error=error)],
         )
-        return TypeListing(policy_type=policy_type, error=error)
+        return TypeListing(policy_type=policy_type, error=error), None
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
     skipped = len(objects) - len(kept)
     if retry_of is not None:
@@ -168,8 +173,7 @@ def list_type(
         objects={_object_id(entry, obj): obj for obj in kept},
         skipped=skipped,
     )
-    staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
-    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
+    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped), listing
 
 
 def _only_failed(
@@ -221,14 +225,12 @@ def finish_backup(
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
     retried = retry_of_run(run)
-    listed = staging.listed_types(container, run_id)
-    if not listed:
+    staged = staging.get_listings(container, run_id)
+    if not staged:
         with contextlib.suppress(sets.BackupSetNotFound):
             done = sets.get_backup_set(services.account.table(names.BACKUP_SETS), tenant_id, run_id)
             return BackupFinished(backup_id=run_id, manifest=done.manifest_blob, deleted_in_graph=0)
-    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
-        found = pool.map(lambda t: staging.get_listing(container, run_id, t), listed)
-        listings = {t: listing.ids for t, listing in zip(listed, found, strict=True) if listing is not None}
+    listings = {policy_type: staged[policy_type].ids for policy_type in sorted(staged)}
     outcomes = _recorded(services, run_id)
     not_captured = [
         ItemResult(

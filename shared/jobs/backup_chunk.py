@@ -47,11 +47,10 @@ def capture_chunk(services: Services, chunk: BackupChunk) -> ChunkOutcome:
     """Counts of the chunk's outcomes; `throttled` lists the objects to try again after `retry_after` s."""
     started_at = datetime.now(UTC)
     container = services.account.container(names.MANIFESTS_CONTAINER)
-    types = list(dict.fromkeys(span.policy_type for span in chunk.spans))
-    with ThreadPoolExecutor(max_workers=STORAGE_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         tenant = pool.submit(services.tenants.require, chunk.tenant_id)
-        found = list(pool.map(lambda t: staging.get_listing(container, chunk.run_id, t), types))
-    listings = dict(zip(types, found, strict=True))
+        staged = staging.get_listings(container, chunk.run_id)
+    listings = {span.policy_type: staged.get(span.policy_type) for span in chunk.spans}
     wanted = set(chunk.retry)
     groups: list[tuple[str, list[str]]] = []
     for span in chunk.spans:
