@@ -16,7 +16,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.jobs.messages import Activity, ChunkOutcome, RetryableChunk, RunEnd, RunEnded
+from shared.jobs.messages import Activity, ChunkOutcome, ChunkRequest, RunEnd, RunEnded
 
 log = logging.getLogger(__name__)
 
@@ -65,28 +65,19 @@ def result(task: Task) -> Any:
     return task.result
 
 
-def run_chunks[ChunkT: RetryableChunk](
+def run_chunks[ChunkT: ChunkRequest](
     context: df.DurableOrchestrationContext,
     activity: Activity,
     chunks: Sequence[ChunkT],
     outcomes: Sequence[str],
     report: Callable[[int], Task],
-    report_every: int = 1,
-    failed: list[tuple[ChunkT, Exception]] | None = None,
-    settled: Callable[[ChunkT, ChunkOutcome], None] | None = None,
 ) -> Generator[Task, Any, dict[str, int]]:
     """Run `activity` once per chunk, in parallel; the counts of each outcome over all chunks.
 
     Each chunk's answer (`ChunkOutcome`) counts its items under `outcomes` and hands back the IDs
     Graph throttled. As each chunk ends with items settled, `report(processed so far)` is yielded:
-    absolute, so a replayed report changes nothing; with `report_every` N only every Nth such chunk
-    reports, and the last of a round always does (each report is an activity: a storage write and a
-    durable round trip). Throttled items are run again, only them, after a
+    absolute, so a replayed report changes nothing. Throttled items are run again, only them, after a
     durable timer; on the last attempt (`final_attempt`) the activity records them as failed.
-
-    A chunk whose activity failed (after its retries) raises, or, given a `failed` list, is added
-    to it with its error while every other chunk runs to its end. `settled(chunk, answer)` is called
-    for every answer, before the report it may lead to (a caller that reports per part counts there).
     """
     pending: list[ChunkT] = list(chunks)
     totals = dict.fromkeys(outcomes, 0)
@@ -100,26 +91,18 @@ def run_chunks[ChunkT: RetryableChunk](
         ]
         retry: list[tuple[ChunkT, float]] = []
         running = list(tasks)
-        unreported = 0
         while running:
             finished = yield context.task_any(running)
             running.remove(finished)
-            if failed is not None and isinstance(finished.result, Exception):
-                failed.append((pending[tasks.index(finished)], finished.result))
-            else:
-                answer: ChunkOutcome = result(finished)
+            answer: ChunkOutcome = result(finished)
+            settled = 0
+            for outcome in outcomes:
+                totals[outcome] += answer.count(outcome)
+                settled += answer.count(outcome)
+            if answer.throttled:
                 chunk = pending[tasks.index(finished)]
-                count = 0
-                for outcome in outcomes:
-                    totals[outcome] += answer.count(outcome)
-                    count += answer.count(outcome)
-                if settled is not None:
-                    settled(chunk, answer)
-                if answer.throttled:
-                    retry.append((chunk.model_copy(update={"retry": answer.throttled}), answer.retry_after))
-                unreported += 1 if count else 0
-            if unreported and (unreported >= report_every or not running):
-                unreported = 0
+                retry.append((chunk.model_copy(update={"retry": answer.throttled}), answer.retry_after))
+            if settled:
                 yield report(sum(totals.values()))
         if not retry:
             break

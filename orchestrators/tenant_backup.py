@@ -13,12 +13,12 @@ sub-orchestration per type: its history holds a few dozen events.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, run_chunks, timer
+from orchestrators.plumbing import ACTIVITY_RETRY, MAX_ATTEMPTS, Task, end_run, timer
 from shared.intune.catalog import object_type
 from shared.jobs.messages import (
     Activity,
@@ -150,25 +150,64 @@ def _capture(
         for policy_type, count in settled_by_type(chunk, answer).items():
             by_type[policy_type] = by_type.get(policy_type, 0) + count
 
-    yield from run_chunks(
-        context,
-        Activity.BACKUP_CAPTURE_CHUNK,
-        plan_chunks(ref, listings),
-        OUTCOMES,
-        lambda processed: context.call_activity_with_retry(
-            Activity.BACKUP_PROGRESS,
-            ACTIVITY_RETRY,
-            PartsProgress(tenant_id=ref.tenant_id, run_id=ref.run_id, parts=dict(by_type)),
-        ),
-        report_every=PROGRESS_EVERY,
-        failed=failed,
-        settled=settled,
+    report = lambda: context.call_activity_with_retry(  # noqa: E731 - read at each report
+        Activity.BACKUP_PROGRESS,
+        ACTIVITY_RETRY,
+        PartsProgress(tenant_id=ref.tenant_id, run_id=ref.run_id, parts=dict(by_type)),
     )
+    yield from _run_chunks(context, plan_chunks(ref, listings), report, failed, settled)
     return {
         span.policy_type: f"The capture of {span.policy_type} stopped: {error}"
         for chunk, error in failed
         for span in chunk.spans
     }
+
+
+def _run_chunks(
+    context: df.DurableOrchestrationContext,
+    chunks: Sequence[BackupChunk],
+    report: Callable[[], Task],
+    failed: list[tuple[BackupChunk, Exception]],
+    settled: Callable[[BackupChunk, ChunkOutcome], None],
+) -> Generator[Task, Any]:
+    """Every chunk in parallel; a chunk Graph throttled waits out its own durable timer and runs again
+    with only its throttled objects, while the others go on (a round that waited for its slowest chunk
+    left the paced Graph budget unused). Its MAX_ATTEMPTS-th run is told it is the last. Progress is
+    reported every PROGRESS_EVERY settled chunks and whenever no chunk runs."""
+    current = list(chunks)
+    attempts = [0] * len(current)
+    running: list[tuple[Task, int, bool]] = []
+    """(task, chunk index, whether the task is the chunk's timer)."""
+
+    def start(index: int) -> None:
+        final = attempts[index] == MAX_ATTEMPTS - 1
+        chunk = current[index].model_copy(update={"final_attempt": final})
+        task = context.call_activity_with_retry(Activity.BACKUP_CAPTURE_CHUNK, ACTIVITY_RETRY, chunk)
+        running.append((task, index, False))
+
+    for index in range(len(current)):
+        start(index)
+    unreported = 0
+    while running:
+        finished = yield context.task_any([task for task, _, _ in running])
+        position = next(at for at, (task, _, _) in enumerate(running) if task is finished)
+        _, index, is_timer = running.pop(position)
+        if is_timer:
+            start(index)
+            continue
+        if isinstance(finished.result, Exception):
+            failed.append((current[index], finished.result))
+        else:
+            answer: ChunkOutcome = finished.result
+            settled(current[index], answer)
+            unreported += 1 if sum(answer.count(outcome) for outcome in OUTCOMES) else 0
+            if answer.throttled:
+                attempts[index] += 1
+                current[index] = current[index].model_copy(update={"retry": answer.throttled})
+                running.append((timer(context, answer.retry_after), index, True))
+        if unreported and (unreported >= PROGRESS_EVERY or all(waiting for _, _, waiting in running)):
+            unreported = 0
+            yield report()
 
 
 def settled_by_type(chunk: BackupChunk, answer: ChunkOutcome) -> dict[str, int]:

@@ -356,3 +356,22 @@ def test_a_small_tenant_is_spread_over_target_chunks_and_none_is_smaller_than_th
     assert sum(size_of(chunk) for chunk in chunks) == 180
     assert len(plan_chunks(RUN, listed({GET_TYPE: 3}))) == 1
     assert len(plan_chunks(RUN, listed({GET_TYPE: 2 * MIN_CHUNK_COST // GET_COST}))) == 2
+
+
+def test_each_throttled_chunk_waits_its_own_timer_not_the_longest_of_a_round() -> None:
+    log: list[FakeTask] = []
+    waits = {0: 5.0, 60: 9.0}
+
+    def chunk(name: Activity, payload: Any) -> Any:
+        start = payload.spans[0].start
+        if start in waits and not payload.retry:
+            return ChunkOutcome(succeeded=59, throttled=(f"{GET_TYPE}:{start}",), retry_after=waits[start])
+        return ChunkOutcome(succeeded=size_of(payload))
+
+    result = drive(Orchestrator.TENANT_BACKUP, RUN, backup_answers({GET_TYPE: 150}, chunk), log)
+
+    assert sorted(timers(log)) == [5.0, 9.0]
+    retried = [c.retry for c in calls(log, Activity.BACKUP_CAPTURE_CHUNK) if c.retry]
+    assert sorted(retried) == [(f"{GET_TYPE}:0",), (f"{GET_TYPE}:60",)]
+    assert calls(log, Activity.BACKUP_PROGRESS)[-1].parts == {GET_TYPE: 150}
+    assert result["status"] == "succeeded"
