@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
 from shared.storage import canonical_json, stable_hash
 
+IF_SAME = MatchConditions.IfNotModified
 PARALLEL_READS = 8
 """Blob reads and deletes of the staging files in flight at once when a backup ends."""
 
@@ -49,12 +53,35 @@ def put_listings(container: ContainerClient, run_id: str, listings: Mapping[str,
     container.upload_blob(name, canonical_json(body), overwrite=True)
 
 
+_CACHED_LISTINGS = 32
+"""Listing blobs a worker keeps parsed (by name and ETag): a tenant's chunks run on the same worker
+mostly, and each would otherwise download and parse the whole tenant's listing again."""
+_listing_cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_listing_lock = threading.Lock()
+
+
+def _read_listing(container: ContainerClient, name: str, etag: str) -> dict[str, Any]:
+    key = (f"{container.container_name}/{name}", etag)
+    with _listing_lock:
+        if key in _listing_cache:
+            _listing_cache.move_to_end(key)
+            return _listing_cache[key]
+    download = container.download_blob(name, etag=etag, match_condition=IF_SAME)
+    body: dict[str, Any] = json.loads(download.readall())
+    with _listing_lock:
+        _listing_cache[key] = body
+        while len(_listing_cache) > _CACHED_LISTINGS:
+            _listing_cache.popitem(last=False)
+    return body
+
+
 def get_listings(container: ContainerClient, run_id: str) -> dict[str, Listing]:
     """Every type listed in this run, type -> listing (a type that could not be listed is absent):
-    one blob listing and, most often, one read."""
-    names = [blob.name for blob in container.list_blobs(name_starts_with=f"{_root(run_id)}list/")]
+    one blob listing and, unless this worker read the same blob (same ETag) before, one read."""
+    found = container.list_blobs(name_starts_with=f"{_root(run_id)}list/")
+    blobs = [(blob.name, blob.etag) for blob in found]
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-        bodies = list(pool.map(lambda name: json.loads(container.download_blob(name).readall()), names))
+        bodies = list(pool.map(lambda blob: _read_listing(container, *blob), blobs))
     return {
         policy_type: Listing(list(data["ids"]), dict(data["objects"]), int(data["skipped"]))
         for body in bodies
