@@ -25,6 +25,10 @@ POLL_SECONDS = 0.2
 PIPE_PRINT_SECONDS = 1.0
 
 
+class StatusRefused(RuntimeError):
+    """A status URL answered an error: its problem (code and detail) is in the message."""
+
+
 class RunTimedOut(RuntimeError):
     """A followed run was still active when the view's deadline passed."""
 
@@ -92,7 +96,10 @@ class LiveProgress:
             time.sleep(POLL_SECONDS)
             for run in (r for r in runs if r.active):
                 answer = self._session.get(run.status_url, headers=self._headers, timeout=30)
-                answer.raise_for_status()
+                try:
+                    answer.raise_for_status()
+                except requests.HTTPError as error:
+                    raise StatusRefused(f"{run.label}: {error}: {answer.text[:500]}") from None
                 run.run = answer.json()
                 if run.active and run.items_url:
                     self._count(run, run.items_url)

@@ -14,6 +14,7 @@ export const statusLabel = (status) => (status || "").replace(/_/g, " ");
 export const isActive = (status) => status === "queued" || status === "running";
 
 const ROLE_RANK = { reader: 1, operator: 2, admin: 3 };
+export const ROLES = Object.keys(ROLE_RANK);
 export const can = (role, needed) => (ROLE_RANK[role] || 0) >= ROLE_RANK[needed];
 
 export function formatTime(iso) {

@@ -32,7 +32,7 @@ from shared.jobs.lifecycle import end_run
 from shared.jobs.messages import CaptureJob, Message, Orchestrator, RunRef
 from shared.notifications import notify_run
 from shared.restore.model import RESTORE_RUN_TYPES
-from shared.runs import Run, RunStatus, cancel, get_run
+from shared.runs import InvalidRunTransition, Run, RunStatus, cancel, get_run
 from shared.runs.tables import RunTables
 from shared.services import Services
 
@@ -101,8 +101,16 @@ def orchestration_for(run: Run) -> tuple[Orchestrator, Message]:
 
 def fail_orphan(services: Services, run: Run, reason: str) -> Run:
     """End a run whose orchestration ended without it: failed with the reason, notified and audited
-    like any end (a run that ended meanwhile is left as it is)."""
-    ended = end_run(services, run.tenant_id, run.run_id, error=reason)
+    like any end. A run that ended meanwhile is left as it is: the reader saw it active, then the
+    engine said its orchestration had completed, and in between the orchestration's last step ended
+    the run itself (the usual case on a status poll at the very end of a run)."""
+    current = get_run(services.runs, run.tenant_id, run.run_id)
+    if not current.status.is_active:
+        return current
+    try:
+        ended = end_run(services, run.tenant_id, run.run_id, error=reason)
+    except InvalidRunTransition:
+        return get_run(services.runs, run.tenant_id, run.run_id)
     log.warning("Run %s reconciled: %s (now %s)", run.run_id, reason, ended.status)
     return get_run(services.runs, run.tenant_id, run.run_id)
 

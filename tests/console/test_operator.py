@@ -35,7 +35,8 @@ def test_an_operator_backs_up_their_tenant_and_follows_its_run(page: Page, conso
     expect(fleet).to_have_count(1)
     expect(fleet.first).to_contain_text(name_a)
     expect(page.get_by_text(name_b)).to_have_count(0)
-    expect(fleet.first.get_by_text("unverified")).to_be_visible()
+    health = console_app.get(f"api/tenants/{console_app.tenant_a}", OPERATOR_A).json()["health"]["status"]
+    expect(fleet.first.locator("td .badge").nth(1)).to_have_text(health.replace("_", " "))
     screenshot(page, "01-fleet-operator")
 
     page.get_by_label(f"Select {name_a}").check()

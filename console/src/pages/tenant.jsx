@@ -5,16 +5,20 @@ import { useTenants } from "../context.js";
 import { RUN_STATUSES, RUN_TYPE_NAMES, can, runTypeLabel, typeLabel } from "../format.js";
 import { usePaged } from "../hooks.js";
 import { navigate } from "../router.js";
+import { AccessTab } from "./access.jsx";
 import { AuditTab } from "./audit.jsx";
 import { SchedulesTab } from "./schedules.jsx";
 
 const TABS = [["runs", "Runs"], ["backups", "Backups"], ["inventory", "Inventory"], ["schedules", "Schedules"], ["audit", "Audit"]];
+/** Admins also manage the tenant's consent, verification and roles. */
+const ADMIN_TABS = [...TABS, ["access", "Access"]];
 
 export function TenantPage({ tenantId, tab = "runs", search }) {
   const { byId } = useTenants();
   const tenant = byId[tenantId];
   const role = tenant?.role;
   const base = `/tenants/${enc(tenantId)}`;
+  const tabs = can(role, "admin") ? ADMIN_TABS : TABS;
   const [started, setStarted] = useState(null);
   useEffect(() => {
     document.title = `${tenant?.displayName || "Tenant"} · ${tab} · TenantAtlas`;
@@ -43,13 +47,14 @@ export function TenantPage({ tenantId, tab = "runs", search }) {
       {started && <Problem error={started} action="start a backup" />}
       {tenant && (
         <>
-          <Tabs tabs={TABS} current={tab} base={base} />
+          <Tabs tabs={tabs} current={tab} base={base} />
           {tab === "runs" && <RunsTab tenantId={tenantId} search={search} />}
           {tab === "backups" && <BackupsTab tenantId={tenantId} role={role} />}
           {tab === "inventory" && <InventoryTab tenantId={tenantId} search={search} />}
           {tab === "schedules" && <SchedulesTab tenantId={tenantId} role={role} />}
           {tab === "audit" && <AuditTab tenantId={tenantId} search={search} />}
-          {!TABS.some(([id]) => id === tab) && <p>No such section.</p>}
+          {tab === "access" && can(role, "admin") && <AccessTab tenantId={tenantId} />}
+          {!tabs.some(([id]) => id === tab) && <p>No such section.</p>}
         </>
       )}
     </section>
