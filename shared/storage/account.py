@@ -39,6 +39,8 @@ class StorageConfig:
     credential: TokenCredential | None = None
     name_prefix: str = ""
     pool_size: int = 64
+    meter_folder: str | None = None
+    """Count the clients' requests into this folder (`shared.storage.metering`, for benchmarks)."""
 
     def __post_init__(self) -> None:
         by_url = (self.table_endpoint, self.blob_endpoint, self.credential)
@@ -76,12 +78,12 @@ class StorageAccount:
             self._tables = TableServiceClient.from_connection_string(
                 config.connection_string,
                 transport=_transport(config.pool_size),
-                **meter_hook("app.table"),
+                **meter_hook("app.table", config.meter_folder),
             )
             self._blobs = BlobServiceClient.from_connection_string(
                 config.connection_string,
                 transport=_transport(config.pool_size),
-                **meter_hook("app.blob"),
+                **meter_hook("app.blob", config.meter_folder),
             )
         else:
             assert config.table_endpoint and config.blob_endpoint and config.credential
@@ -89,13 +91,13 @@ class StorageAccount:
                 config.table_endpoint,
                 credential=config.credential,
                 transport=_transport(config.pool_size),
-                **meter_hook("app.table"),
+                **meter_hook("app.table", config.meter_folder),
             )
             self._blobs = BlobServiceClient(
                 config.blob_endpoint,
                 credential=config.credential,
                 transport=_transport(config.pool_size),
-                **meter_hook("app.blob"),
+                **meter_hook("app.blob", config.meter_folder),
             )
         self._lock = threading.Lock()
         self._table_clients: dict[str, TableClient] = {}

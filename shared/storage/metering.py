@@ -73,10 +73,9 @@ _meters: dict[str, StorageMeter] = {}
 _meters_lock = threading.Lock()
 
 
-def meter_hook(role: str) -> dict[str, Any]:
-    """`{"raw_request_hook": meter}` to pass to a storage client when TENANTATLAS_STORAGE_METER is set,
-    else {} (the client as it always was)."""
-    folder = os.environ.get(METER_SETTING)
+def meter_hook(role: str, folder: str | None) -> dict[str, Any]:
+    """`{"raw_request_hook": meter}` to pass to a storage client when a meter folder is set (the app's
+    settings read TENANTATLAS_STORAGE_METER), else {} (the client as it always was)."""
     if not folder:
         return {}
     with _meters_lock:
