@@ -3,6 +3,8 @@
 Log redaction is installed first: it is a property of the whole process, not of one area.
 """
 
+import logging
+
 import azure.durable_functions as df
 import azure.functions as func
 
@@ -38,6 +40,9 @@ from triggers.webhook_timer import bp as webhook_timer_bp
 from triggers.webhooks import bp as webhooks_bp
 
 install_log_redaction()
+# The Azure SDKs log every storage and Graph-budget request and response at INFO: two records per
+# round trip, sent from the worker to the host (and on Azure to Application Insights). Warnings stay.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 BLUEPRINTS = (
     health_bp,

@@ -6,9 +6,9 @@ import azure.durable_functions as df
 
 from shared.jobs.backup import begin_backup as begin
 from shared.jobs.backup import finish_backup as finish
-from shared.jobs.backup import list_type
+from shared.jobs.backup import list_types
 from shared.jobs.backup_chunk import capture_chunk
-from shared.jobs.lifecycle import report_part
+from shared.jobs.lifecycle import report_parts
 from shared.jobs.messages import (
     Activity,
     BackupBegun,
@@ -18,10 +18,10 @@ from shared.jobs.messages import (
     ChunkOutcome,
     Counters,
     FinishBackup,
-    PartProgress,
+    PartsProgress,
     RunRef,
-    TypeListing,
-    TypeRequest,
+    TypeListings,
+    TypesRequest,
 )
 from shared.runs import update_progress
 from shared.services import services
@@ -35,11 +35,11 @@ def begin_backup(ref: RunRef) -> BackupBegun:
     return begin(services(), ref.tenant_id, ref.run_id)
 
 
-@bp.function_name(Activity.BACKUP_LIST_TYPE)
+@bp.function_name(Activity.BACKUP_LIST_TYPES)
 @bp.activity_trigger(input_name="request")
-def backup_list_type(request: TypeRequest) -> TypeListing:
-    return list_type(
-        services(), request.tenant_id, request.run_id, request.policy_type, retry_of=request.retry_of
+def backup_list_types(request: TypesRequest) -> TypeListings:
+    return list_types(
+        services(), request.tenant_id, request.run_id, request.policy_types, retry_of=request.retry_of
     )
 
 
@@ -59,9 +59,9 @@ def backup_total(total: BackupTotal) -> Counters:
 
 @bp.function_name(Activity.BACKUP_PROGRESS)
 @bp.activity_trigger(input_name="progress")
-def backup_progress(progress: PartProgress) -> Counters:
-    """One type's processed figure, from its sub-orchestration."""
-    return report_part(services(), progress.tenant_id, progress.run_id, progress.part, progress.processed)
+def backup_progress(progress: PartsProgress) -> Counters:
+    """The objects settled so far per type (absolute), from the orchestrator."""
+    return report_parts(services(), progress.tenant_id, progress.run_id, progress.parts)
 
 
 @bp.function_name(Activity.FINISH_BACKUP)

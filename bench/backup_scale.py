@@ -235,6 +235,35 @@ def request_figures(counters: dict[str, int], objects: int) -> dict[str, Any]:
     }
 
 
+def _per_object_ms(cpu_seconds: float, objects: int) -> float | None:
+    """App CPU per object: the devhost's process tree (host, engine and worker), as on Azure the app's."""
+    return round(1000 * cpu_seconds / objects, 2) if objects else None
+
+
+def _meter_delta(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    return {
+        role: {kind: n - before.get(role, {}).get(kind, 0) for kind, n in counts.items()}
+        for role, counts in after.items()
+    }
+
+
+def storage_figures(meters: dict[str, dict[str, int]], objects: int) -> dict[str, Any]:
+    """Storage transactions during the run, counted at the clients: the app's (what Azure bills the
+    app's own tables and blobs for) and the devhost engine's (its durable history and instance rows;
+    on Azure the durable backend's are of another shape, see docs/capacity.md), per object."""
+    app = sum(n for role, counts in meters.items() if role.startswith("app.") for n in counts.values())
+    engine = sum(n for role, counts in meters.items() if role.startswith("engine.") for n in counts.values())
+    return {
+        "storage_transactions": meters,
+        "storage_transactions_app": app,
+        "storage_transactions_engine": engine,
+        "storage_transactions_app_per_object": round(app / objects, 3) if objects else None,
+        "storage_transactions_engine_per_object": round(engine / objects, 3) if objects else None,
+    }
+
+
 def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
     with contextlib.ExitStack() as cleanup:
         if keep is None:
@@ -257,9 +286,11 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
         )
         stack.graphsim.admin.clear_log()
         load_before = os.getloadavg()[0]
+        meters_before = stack.storage_transactions()
         with RssSampler(stack.process_ids) as sampler:
             seconds, runs = run_backups(stack)
         load_after = os.getloadavg()[0]
+        meters = _meter_delta(meters_before, stack.storage_transactions())
         counters = stack.graphsim.admin.counters()["requests"]
         if keep is not None:  # every Graph request as graphsim counted it, for a look at the timeline
             log = stack.graphsim.admin.log(kind="graph", limit=200_000)
@@ -281,6 +312,10 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
         "items_per_second": round(completeness["objects_stored"] / seconds, 1),
         **request_figures(counters, completeness["objects_expected"]),
         **budget,
+        **storage_figures(meters, completeness["objects_expected"]),
+        "app_cpu_ms_per_object": _per_object_ms(
+            sampler.cpu_seconds["devhost"], completeness["objects_expected"]
+        ),
         "peak_rss_mib": {name: round(mib, 1) for name, mib in sampler.peak_mib.items()},
         "peak_rss_of": "each process with its descendants (devhost: activities run on its thread pool)",
         "cpu_seconds": {name: round(cpu, 1) for name, cpu in sampler.cpu_seconds.items()},
@@ -347,6 +382,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         ("storage round trips / Graph req", lambda f: f"{f['budget_storage_round_trips']} "
             f"({f['storage_round_trips_per_graph_request']})"),
         ("token requests", lambda f: str(f["token_requests"])),
+        ("storage transactions app / engine", lambda f: f"{f['storage_transactions_app']} / "
+            f"{f['storage_transactions_engine']}"),
+        ("  per object app / engine", lambda f: f"{f['storage_transactions_app_per_object']} / "
+            f"{f['storage_transactions_engine_per_object']}"),
+        ("app CPU per object (devhost)", lambda f: f"{f['app_cpu_ms_per_object']} ms"),
         ("peak RSS devhost", lambda f: f"{f['peak_rss_mib']['devhost']:.0f} MiB"),
         ("peak RSS graphsim", lambda f: f"{f['peak_rss_mib']['graphsim']:.0f} MiB"),
         ("peak RSS Azurite", lambda f: f"{f['peak_rss_mib']['azurite']:.0f} MiB"),

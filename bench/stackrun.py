@@ -37,9 +37,12 @@ from shared.config.settings import DEV_AUDIENCE, DEV_AUTH_FOLDER, DEV_ISSUER
 from shared.graph.budget import COUNTERS
 from shared.jobs.messages import Activity
 from shared.storage import StorageAccount, StorageConfig, names
+from shared.storage.metering import FLUSH_SECONDS, METER_SETTING, read_meters
 from shared.tenants import TenantRegistry
 
 STORAGE_PREFIX = "bench"
+METER_FOLDER = "storage-meter"
+"""Where the app's processes write their storage transaction counts (shared.storage.metering)."""
 WINDOW_SECONDS = 20.0
 SAMPLE_SECONDS = 0.2
 
@@ -132,6 +135,13 @@ class BenchStack:
     tenants: Mapping[str, str]
     """The tenants registered with the app, ID -> display name."""
     connection_string: str
+    meter_folder: Path
+
+    def storage_transactions(self) -> dict[str, dict[str, int]]:
+        """Storage requests the app's processes sent so far, by client role (`app.table`, `engine.blob`,
+        ...) and kind, as their meters last wrote them (waits out one flush first)."""
+        threading.Event().wait(3 * FLUSH_SECONDS)
+        return read_meters(self.meter_folder)
 
     @property
     def devhost(self) -> DevhostProcess:
@@ -232,6 +242,7 @@ def bench_stack(
             "TENANTATLAS_STORAGE_PREFIX": STORAGE_PREFIX,
             "TENANTATLAS_GRAPH_PACING_SCALE": str(throttle_scale),
             "TENANTATLAS_GRAPH_BUDGET": budget,
+            METER_SETTING: str(workdir / METER_FOLDER),
             **graphsim_settings(sim.state_dir / "credentials.json"),
         }
         for number in range(devhosts):
@@ -257,6 +268,7 @@ def bench_stack(
             principal,
             registered,
             endpoints.connection_string,
+            workdir / METER_FOLDER,
         )
     finally:
         for devhost in started:

@@ -96,24 +96,19 @@ def mark_missing_deleted(
 
     The listing decides, not the capture: an object listed but not captured (a 403 or 5xx on its read,
     a type whose capture stopped) still exists in Graph. A type that could not be listed is not in
-    `listed` and keeps its rows as they are."""
-    missing = []
-    for policy_type, ids in listed.items():
-        prefix = _part(policy_type) + _SEP
+    `listed` and keeps its rows as they are. One query of the tenant's live rows not seen by this run
+    (a query per type cost 43 sequential round trips)."""
+    missing = [
+        {"PartitionKey": tenant_id, "RowKey": entity["RowKey"], "DeletedInGraph": True,
+         "DeletedDetectedAt": now}
         for entity in table.query_entities(
-            "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end and DeletedInGraph eq false",
-            parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
-            select=["PartitionKey", "RowKey", "LastSeenRunId", "PolicyId"],
-        ):
-            if entity["LastSeenRunId"] != run_id and entity.get("PolicyId") not in ids:
-                missing.append(
-                    {
-                        "PartitionKey": tenant_id,
-                        "RowKey": entity["RowKey"],
-                        "DeletedInGraph": True,
-                        "DeletedDetectedAt": now,
-                    }
-                )
+            "PartitionKey eq @tenant and DeletedInGraph eq false and LastSeenRunId ne @run",
+            parameters={"tenant": tenant_id, "run": run_id},
+            select=["RowKey", "PolicyType", "PolicyId"],
+            results_per_page=1000,
+        )
+        if entity.get("PolicyType") in listed and entity.get("PolicyId") not in listed[entity["PolicyType"]]
+    ]
     return upsert_batched(table, missing, mode=UpdateMode.MERGE)
 
 

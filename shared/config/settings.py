@@ -29,6 +29,7 @@ from shared.graph.credentials import KEY_VAULT_SPECS, CredentialSpec, GraphAppCr
 from shared.graph.pacing import PacingPolicy
 from shared.redact import register_secret_values
 from shared.storage import StorageConfig
+from shared.storage.metering import METER_SETTING
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_SETTINGS_FILE = REPO_ROOT / "local.settings.json"
@@ -64,6 +65,8 @@ class StorageSettings:
     managed_identity_client_id: str | None = None
     """Client ID of a user-assigned identity; None uses the default credential chain."""
     name_prefix: str = ""
+    meter_folder: str | None = None
+    """TENANTATLAS_STORAGE_METER: where benchmarks have the storage clients' requests counted."""
 
     @functools.cached_property
     def config(self) -> StorageConfig:
@@ -72,12 +75,17 @@ class StorageSettings:
         Built once: `shared.storage.worker_account` keys its clients by this object.
         """
         if self.connection_string is not None:
-            return StorageConfig(connection_string=self.connection_string, name_prefix=self.name_prefix)
+            return StorageConfig(
+                connection_string=self.connection_string,
+                name_prefix=self.name_prefix,
+                meter_folder=self.meter_folder,
+            )
         return StorageConfig(
             table_endpoint=self.table_service_uri,
             blob_endpoint=self.blob_service_uri,
             credential=self._credential(),
             name_prefix=self.name_prefix,
+            meter_folder=self.meter_folder,
         )
 
     def _credential(self) -> TokenCredential:
@@ -272,6 +280,7 @@ def _storage(env: _Reader) -> StorageSettings:
         raise ConfigurationError(
             "TENANTATLAS_STORAGE_PREFIX", "up to 24 lowercase letters and digits, starting with a letter."
         )
+    meter = env.get(METER_SETTING)
     connection_string = env.get("AzureWebJobsStorage")
     if connection_string is not None:
         if connection_string.replace(" ", "").lower().startswith("usedevelopmentstorage=true"):
@@ -282,7 +291,7 @@ def _storage(env: _Reader) -> StorageSettings:
             )
         if "AccountName=" not in connection_string and "EndpointSuffix" not in connection_string:
             raise ConfigurationError("AzureWebJobsStorage", "not a storage connection string.")
-        return StorageSettings(connection_string=connection_string, name_prefix=prefix)
+        return StorageSettings(connection_string=connection_string, name_prefix=prefix, meter_folder=meter)
     why = "when AzureWebJobsStorage (a connection string) is not set"
     table_uri = env.https_url("AzureWebJobsStorage__tableServiceUri")
     blob_uri = env.https_url("AzureWebJobsStorage__blobServiceUri")
@@ -300,6 +309,7 @@ def _storage(env: _Reader) -> StorageSettings:
         blob_service_uri=blob_uri,
         managed_identity_client_id=env.get("AzureWebJobsStorage__clientId"),
         name_prefix=prefix,
+        meter_folder=meter,
     )
 
 

@@ -128,40 +128,62 @@ def record_versions(
     threads: int = 8,
 ) -> list[PolicyVersion]:
     """`record_version` for many policies of one tenant, in the order given, with fewer round trips:
-    previous versions from the latest pointers (one query per type), no index pre-read, and the
-    rows of up to 33 versions in one transaction.
+    previous versions from the latest pointers (one query per type, side by side, or one query of all
+    the tenant's pointers when the policies span more than POINTER_QUERIES_AT_MOST types), no index
+    pre-read, and the rows of up to 33 versions in one transaction, the transactions side by side.
 
     A transaction that fails (a retried chunk whose versions, or some of them, exist already) is
     done again one policy at a time through `record_version`, which returns the recorded version.
     """
     table = account.table(names.POLICY_VERSIONS)
-    complete = _pointers_complete(table, tenant_id)
-    latest = {
-        policy_type: _latest_pointers(table, tenant_id, policy_type)
-        for policy_type in {policy.policy_type for policy in captured}
-    }
-
-    def prepare(policy: CapturedPolicy) -> PolicyVersion:
-        version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
-        previous = latest[policy.policy_type].get(policy.policy_id)
-        if previous is None and not complete:
-            previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
-        stored = _store_payload(account, tenant_id, policy.payload, previous)
-        return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
-
+    types = sorted({policy.policy_type for policy in captured})
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        complete_check = pool.submit(_pointers_complete, table, tenant_id)
+        if len(types) > POINTER_QUERIES_AT_MOST:
+            latest = _all_latest_pointers(table, tenant_id)
+        else:
+            found = pool.map(lambda policy_type: _latest_pointers(table, tenant_id, policy_type), types)
+            latest = {(v.policy_type, v.policy_id): v for pointers in found for v in pointers.values()}
+        complete = complete_check.result()
+
+        def prepare(policy: CapturedPolicy) -> PolicyVersion:
+            version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
+            previous = latest.get((policy.policy_type, policy.policy_id))
+            if previous is None and not complete:
+                previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
+            stored = _store_payload(account, tenant_id, policy.payload, previous)
+            return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
+
         prepared = list(pool.map(prepare, captured))
-    recorded: list[PolicyVersion] = []
-    for start in range(0, len(prepared), VERSIONS_PER_TRANSACTION):
-        group = prepared[start : start + VERSIONS_PER_TRANSACTION]
-        try:
-            table.submit_transaction([row for version in group for row in _version_rows(tenant_id, version)])
-        except TableTransactionError:
-            policies = captured[start : start + VERSIONS_PER_TRANSACTION]
-            recorded += [record_version(account, tenant_id, p, run_id, captured_at) for p in policies]
-            continue
-        recorded += group
-    return recorded
+
+        def submit(start: int) -> list[PolicyVersion]:
+            group = prepared[start : start + VERSIONS_PER_TRANSACTION]
+            try:
+                table.submit_transaction([row for v in group for row in _version_rows(tenant_id, v)])
+            except TableTransactionError:
+                policies = captured[start : start + VERSIONS_PER_TRANSACTION]
+                return [record_version(account, tenant_id, p, run_id, captured_at) for p in policies]
+            return group
+
+        groups = pool.map(submit, range(0, len(prepared), VERSIONS_PER_TRANSACTION))
+        return [version for group in groups for version in group]
+
+
+POINTER_QUERIES_AT_MOST = 3
+"""Above this many types in one call, one query reads all of the tenant's pointers (a page of 1,000
+rows covers a tenant of that many objects) instead of one query per type."""
+
+
+def _all_latest_pointers(table: TableClient, tenant_id: str) -> dict[tuple[str, str], PolicyVersion]:
+    """(type, policy ID) -> its newest version, for every policy of the tenant that has a pointer."""
+    prefix = "l" + _SEP
+    entities = table.query_entities(
+        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
+        parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
+        results_per_page=1000,
+    )
+    versions = (_from_entity(entity) for entity in entities)
+    return {(version.policy_type, version.policy_id): version for version in versions}
 
 
 def _version_rows(tenant_id: str, version: PolicyVersion) -> list[Any]:

@@ -18,7 +18,7 @@ from shared.audit import AuditOutcome
 from shared.auth.authorize import TenantAccess
 from shared.backups import inventory, sets, staging
 from shared.config.errors import ConfigurationError
-from shared.graph import GraphError, GraphThrottled
+from shared.graph import GraphClient, GraphError, GraphThrottled
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.catalog import TYPES, object_type
 from shared.intune.listing import list_objects
@@ -26,7 +26,7 @@ from shared.intune.model import ObjectType
 from shared.jobs.backup_retry import RETRY_KIND, RETRY_OF, WHOLE_TYPE, failed_by_type, retry_of_run
 from shared.jobs.capture_snapshot import TenantDisabled
 from shared.jobs.lifecycle import begin_run
-from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing
+from shared.jobs.messages import BackupBegun, BackupFinished, TypeListing, TypeListings
 from shared.notifications import run_link
 from shared.redact import redact
 from shared.runs import (
@@ -53,6 +53,9 @@ NOT_CAPTURED = "Listed but not captured: the capture of its type stopped before 
 GONE_SINCE_RETRIED_RUN = "Not in Graph any more: deleted since the backup this run retries."
 BACKUP_TYPES: tuple[str, ...] = tuple(entry.name for entry in TYPES)
 """Every catalog type is listed by a backup, capture-only ones included."""
+LISTING_THREADS = 16
+"""Types listed side by side by one listing activity: a listing is one or a few Graph pages at Graph's
+latency, and 43 of them one after the other would hold the activity for seconds."""
 
 
 def request_backup(services: Services, access: TenantAccess) -> tuple[Run, bool]:
@@ -104,22 +107,60 @@ def begin_backup(services: Services, tenant_id: str, run_id: str) -> BackupBegun
     )
 
 
+def list_types(
+    services: Services,
+    tenant_id: str,
+    run_id: str,
+    policy_types: Sequence[str],
+    *,
+    retry_of: str | None = None,
+) -> TypeListings:
+    """`list_type` for each type, LISTING_THREADS at once, with one read of the tenant and one client;
+    the listings staged in one blob."""
+    try:
+        client: GraphClient | ConfigurationError = graph_client_for(
+            services.settings, services.tenants.require(tenant_id)
+        )
+    except ConfigurationError as exc:
+        client = exc
+
+    def one(policy_type: str) -> tuple[TypeListing, staging.Listing | None]:
+        return list_type(services, tenant_id, run_id, policy_type, retry_of=retry_of, client=client)
+
+    with ThreadPoolExecutor(max_workers=LISTING_THREADS) as pool:
+        answers = list(pool.map(one, policy_types))
+    staged = {answer.policy_type: listing for answer, listing in answers if listing is not None}
+    if staged:
+        staging.put_listings(services.account.container(names.MANIFESTS_CONTAINER), run_id, staged)
+    return TypeListings(listings=tuple(answer for answer, _ in answers))
+
+
 def list_type(
-    services: Services, tenant_id: str, run_id: str, policy_type: str, *, retry_of: str | None = None
-) -> TypeListing:
-    """List one type (all pages, skip rules applied) into a staging blob; returns the count.
+    services: Services,
+    tenant_id: str,
+    run_id: str,
+    policy_type: str,
+    *,
+    retry_of: str | None = None,
+    client: GraphClient | ConfigurationError | None = None,
+) -> tuple[TypeListing, staging.Listing | None]:
+    """List one type (all pages, skip rules applied); returns the count and the listing to stage.
 
     A type that cannot be listed gets one failed item `{type}:*` with the reason, so the run
     shows which permission or type is missing; a throttled list is handed back for a timer.
     A retry (`retry_of`) stages only the IDs that failed in the run it retries (all of them when
     the type's listing failed there), and records a failed ID no longer listed as skipped.
+    `client` (or the configuration error building it raised) saves reading the tenant again.
     """
     entry = object_type(policy_type)
     try:
-        client = graph_client_for(services.settings, services.tenants.require(tenant_id))
+        if isinstance(client, ConfigurationError):
+            raise client
+        if client is None:
+            client = graph_client_for(services.settings, services.tenants.require(tenant_id))
         objects = list_objects(client, entry)
     except GraphThrottled as exc:
-        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after)
+        return TypeListing(policy_type=policy_type, throttled=True, retry_after=exc.retry_after), None
     except (GraphError, ConfigurationError) as exc:
         error = redact(f"Listing {policy_type} failed: {exc}")
         record_items(
@@ -127,7 +168,7 @@ def list_type(
             run_id,
             [ItemResult(f"{policy_type}:*", policy_type, ItemOutcome.FAILED, error=error)],
         )
-        return TypeListing(policy_type=policy_type, error=error)
+        return TypeListing(policy_type=policy_type, error=error), None
     kept = [obj for obj in objects if entry.skip is None or not entry.skip.applies_to(obj)]
     skipped = len(objects) - len(kept)
     if retry_of is not None:
@@ -137,8 +178,7 @@ def list_type(
         objects={_object_id(entry, obj): obj for obj in kept},
         skipped=skipped,
     )
-    staging.put_listing(services.account.container(names.MANIFESTS_CONTAINER), run_id, policy_type, listing)
-    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped)
+    return TypeListing(policy_type=policy_type, count=len(listing.ids), skipped=listing.skipped), listing
 
 
 def _only_failed(
@@ -190,14 +230,12 @@ def finish_backup(
     container = services.account.container(names.MANIFESTS_CONTAINER)
     run = get_run(services.runs, tenant_id, run_id)
     retried = retry_of_run(run)
-    listed = staging.listed_types(container, run_id)
-    if not listed:
+    staged = staging.get_listings(container, run_id)
+    if not staged:
         with contextlib.suppress(sets.BackupSetNotFound):
             done = sets.get_backup_set(services.account.table(names.BACKUP_SETS), tenant_id, run_id)
             return BackupFinished(backup_id=run_id, manifest=done.manifest_blob, deleted_in_graph=0)
-    with ThreadPoolExecutor(max_workers=staging.PARALLEL_READS) as pool:
-        found = pool.map(lambda t: staging.get_listing(container, run_id, t), listed)
-        listings = {t: listing.ids for t, listing in zip(listed, found, strict=True) if listing is not None}
+    listings = {policy_type: staged[policy_type].ids for policy_type in sorted(staged)}
     outcomes = _recorded(services, run_id)
     not_captured = [
         ItemResult(

@@ -1,9 +1,10 @@
-"""One chunk of a tenant backup: capture up to a few `$batch` rounds of one type's objects, record
-their versions, item outcomes and inventory rows in batched writes, and return counts only.
+"""One chunk of a tenant backup: capture the objects of its spans (one or more types; a type's GETs go
+20 per `$batch`, the batches side by side), record their versions, item outcomes and inventory rows in
+batched writes, and return counts only.
 
 Idempotent: versions are keyed by (run, policy), items by `type:policy`, inventory rows by type and
-policy, and the chunk's manifest part by the IDs it covered. Objects Graph kept throttling are
-handed back (their IDs) for the orchestrator to retry after a durable timer.
+policy, and the chunk's manifest part by the objects it covered. Objects Graph kept throttling are
+handed back (as `type:id` keys) for the orchestrator to retry after a durable timer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from shared.backups import inventory, staging
 from shared.config.errors import ConfigurationError
-from shared.graph import GraphError, GraphThrottled
+from shared.graph import GraphClient, GraphError, GraphThrottled
+from shared.graph.batch import MAX_BATCH_SIZE
 from shared.graph.tenant_clients import graph_client_for
 from shared.intune.capture import CapturedPolicy, CaptureFailure, capture_policies_batched
 from shared.intune.versions import PolicyVersion, record_versions
@@ -24,44 +26,77 @@ from shared.runs import ItemOutcome, ItemResult, record_items
 from shared.services import Services
 from shared.storage import names
 
-STORAGE_THREADS = 8
+STORAGE_THREADS = 16
 """Payload writes of one chunk in parallel; the version rows then go in one transaction
 (`record_versions`), and the item, inventory and manifest-part writes side by side: a chunk's time
 is mostly storage round trips, and an activity slot is held for all of them."""
+GRAPH_THREADS = 4
+"""`$batch` calls of one chunk in flight at once (a chunk holds up to three per type it reads one by
+one, and one per small type)."""
 DELETED_SINCE_LISTED = "Deleted in Graph after the backup listed it."
+
+Result = CapturedPolicy | CaptureFailure
+
+
+def item_key(policy_type: str, policy_id: str) -> str:
+    """How a chunk names an object in `retry` and `throttled`: IDs are unique within a type only."""
+    return f"{policy_type}:{policy_id}"
 
 
 def capture_chunk(services: Services, chunk: BackupChunk) -> ChunkOutcome:
-    """Counts of the chunk's outcomes; `throttled` lists the IDs to try again after `retry_after` s."""
+    """Counts of the chunk's outcomes; `throttled` lists the objects to try again after `retry_after` s."""
     started_at = datetime.now(UTC)
     container = services.account.container(names.MANIFESTS_CONTAINER)
     with ThreadPoolExecutor(max_workers=1) as pool:
         tenant = pool.submit(services.tenants.require, chunk.tenant_id)
-        listing = staging.get_listing(container, chunk.run_id, chunk.policy_type)
-    if listing is None:
-        raise LookupError(f"No staged listing of {chunk.policy_type} for run {chunk.run_id}; list it first.")
-    ids = listing.ids[chunk.start : chunk.end]
-    if chunk.retry:
-        ids = [object_id for object_id in ids if object_id in set(chunk.retry)]
+        staged = staging.get_listings(container, chunk.run_id)
+    listings = {span.policy_type: staged.get(span.policy_type) for span in chunk.spans}
+    wanted = set(chunk.retry)
+    groups: list[tuple[str, list[str]]] = []
+    for span in chunk.spans:
+        listing = listings[span.policy_type]
+        if listing is None:
+            raise LookupError(
+                f"No staged listing of {span.policy_type} for run {chunk.run_id}: list it first."
+            )
+        kind = span.policy_type
+        ids = [i for i in listing.ids[span.start : span.end] if not wanted or item_key(kind, i) in wanted]
+        groups += [(kind, ids[at : at + MAX_BATCH_SIZE]) for at in range(0, len(ids), MAX_BATCH_SIZE)]
     try:
-        client = graph_client_for(services.settings, tenant.result())
-        results = capture_policies_batched(
-            client, chunk.policy_type, ids, listed={i: listing.objects[i] for i in ids}
-        )
+        client: GraphClient | Exception = graph_client_for(services.settings, tenant.result())
+    except ConfigurationError as exc:
+        client = exc
+    with ThreadPoolExecutor(max_workers=GRAPH_THREADS) as pool:
+        captured = list(pool.map(lambda group: _capture(client, chunk, group[0], group[1], listings), groups))
+    results = [result for group in captured for result in group]
+    return _record(services, chunk, results, started_at)
+
+
+def _capture(
+    client: GraphClient | Exception,
+    chunk: BackupChunk,
+    policy_type: str,
+    ids: list[str],
+    listings: dict[str, staging.Listing | None],
+) -> list[Result]:
+    """One type's objects (at most one `$batch` round of first reads); Graph errors are outcomes."""
+    listing = listings[policy_type]
+    assert listing is not None
+    try:
+        if isinstance(client, Exception):
+            raise client
+        return capture_policies_batched(client, policy_type, ids, listed={i: listing.objects[i] for i in ids})
     except GraphThrottled as exc:
-        if not chunk.final_attempt:
-            return ChunkOutcome(throttled=tuple(ids), retry_after=exc.retry_after)
-        results = [CaptureFailure(chunk.policy_type, i, exc) for i in ids]
+        return [CaptureFailure(policy_type, i, exc) for i in ids]
     except (GraphError, ConfigurationError) as exc:
         error = GraphError(str(exc))
-        results = [CaptureFailure(chunk.policy_type, i, error) for i in ids]
-    return _record(services, chunk, results, started_at)
+        return [CaptureFailure(policy_type, i, error) for i in ids]
 
 
 def _record(
     services: Services,
     chunk: BackupChunk,
-    results: list[CapturedPolicy | CaptureFailure],
+    results: list[Result],
     started_at: datetime,
 ) -> ChunkOutcome:
     throttled = [
@@ -73,10 +108,8 @@ def _record(
     versions = record_versions(
         services.account, chunk.tenant_id, captured, chunk.run_id, started_at, threads=STORAGE_THREADS
     )
-    items = [_succeeded(chunk, version, started_at) for version in versions]
-    items += [
-        _failed(chunk, r, started_at) for r in results if isinstance(r, CaptureFailure) and r not in throttled
-    ]
+    items = [_succeeded(version, started_at) for version in versions]
+    items += [_failed(r, started_at) for r in results if isinstance(r, CaptureFailure) and r not in throttled]
     with ThreadPoolExecutor(max_workers=3) as pool:
         writes: list[Future[Any]] = [
             pool.submit(record_items, services.runs, chunk.run_id, items),
@@ -89,8 +122,7 @@ def _record(
                 staging.put_part,
                 services.account.container(names.MANIFESTS_CONTAINER),
                 chunk.run_id,
-                chunk.policy_type,
-                [r.policy_id for r in results],
+                [item_key(r.policy_type, r.policy_id) for r in results],
                 [_manifest_entry(version) for version in versions],
             ),
         ]
@@ -98,17 +130,17 @@ def _record(
         write.result()
     return ChunkOutcome.of(
         [item.outcome for item in items],
-        throttled=[r.policy_id for r in throttled],
+        throttled=[item_key(r.policy_type, r.policy_id) for r in throttled],
         retry_after=max(
             (r.error.retry_after for r in throttled if isinstance(r.error, GraphThrottled)), default=0
         ),
     )
 
 
-def _succeeded(chunk: BackupChunk, version: PolicyVersion, started_at: datetime) -> ItemResult:
+def _succeeded(version: PolicyVersion, started_at: datetime) -> ItemResult:
     return ItemResult(
-        item_id=f"{chunk.policy_type}:{version.policy_id}",
-        item_type=chunk.policy_type,
+        item_id=item_key(version.policy_type, version.policy_id),
+        item_type=version.policy_type,
         outcome=ItemOutcome.SUCCEEDED,
         policy_id=version.policy_id,
         display_name=version.display_name,
@@ -117,11 +149,11 @@ def _succeeded(chunk: BackupChunk, version: PolicyVersion, started_at: datetime)
     )
 
 
-def _failed(chunk: BackupChunk, failure: CaptureFailure, started_at: datetime) -> ItemResult:
+def _failed(failure: CaptureFailure, started_at: datetime) -> ItemResult:
     deleted = failure.not_found
     return ItemResult(
-        item_id=f"{chunk.policy_type}:{failure.policy_id}",
-        item_type=chunk.policy_type,
+        item_id=item_key(failure.policy_type, failure.policy_id),
+        item_type=failure.policy_type,
         outcome=ItemOutcome.SKIPPED if deleted else ItemOutcome.FAILED,
         policy_id=failure.policy_id,
         reason=DELETED_SINCE_LISTED if deleted else None,

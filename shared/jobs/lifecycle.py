@@ -4,12 +4,13 @@ requester, and the end is audited. Both are safe to run again (the engine may re
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from shared.audit import SYSTEM, AuditOutcome
 from shared.jobs.messages import Counters, RunBegun, RunEnded
 from shared.jobs.run_alerts import announce_run_end
 from shared.notifications import notify_run
-from shared.runs import RunContention, RunStatus, advance_part, finish, get_run, mark_running
+from shared.runs import RunContention, RunStatus, advance_part, advance_parts, finish, get_run, mark_running
 from shared.services import Services
 
 FINISHED_SUFFIX = ".finished"
@@ -54,6 +55,17 @@ def end_run(services: Services, tenant_id: str, run_id: str, error: str | None =
             },
         )
     return RunEnded(status=run.status.value, error=run.error)
+
+
+def report_parts(services: Services, tenant_id: str, run_id: str, parts: Mapping[str, int]) -> Counters:
+    """Several parts' figures in one write of the run (a backup's types); dropped under contention
+    like `report_part`."""
+    try:
+        run = advance_parts(services.runs, tenant_id, run_id, parts)
+    except RunContention:
+        log.warning("Progress of run %s dropped under contention", run_id)
+        return Counters()
+    return Counters(total=run.counters.total, processed=run.counters.processed)
 
 
 def report_part(services: Services, tenant_id: str, run_id: str, part: str, processed: int) -> Counters:

@@ -30,7 +30,6 @@ class Orchestrator(StrEnum):
     """The orchestrator functions, by the name the worker indexes them under."""
 
     TENANT_BACKUP = "tenant_backup"
-    TENANT_BACKUP_TYPE = "tenant_backup_type"
     RESTORE = "restore"
     CAPTURE_POLICY_SNAPSHOT = "capture_policy_snapshot"
     FLEET_RUN = "fleet_run"
@@ -42,7 +41,7 @@ class Activity(StrEnum):
     BEGIN_RUN = "begin_run"
     END_RUN = "end_run"
     BEGIN_BACKUP = "begin_backup"
-    BACKUP_LIST_TYPE = "backup_list_type"
+    BACKUP_LIST_TYPES = "backup_list_types"
     BACKUP_CAPTURE_CHUNK = "backup_capture_chunk"
     BACKUP_TOTAL = "backup_total"
     BACKUP_PROGRESS = "backup_progress"
@@ -128,17 +127,28 @@ class PartProgress(RunRef):
     processed: int
 
 
+class PartsProgress(RunRef):
+    """Several parts' processed figures at once (a backup's types): absolute, like `PartProgress`."""
+
+    parts: dict[str, int]
+
+
 # Chunks: the fan-out unit of backups and restores.
 
 
-class ChunkRequest(RunRef):
-    """Items `[start, end)` of the run's staged list, or only `retry` among them; on the final attempt
-    the activity records what Graph still throttles as failed instead of handing it back."""
+class RetryableChunk(RunRef):
+    """A chunk of items, or only `retry` among them; on the final attempt the activity records what
+    Graph still throttles as failed instead of handing it back."""
+
+    retry: tuple[str, ...] = ()
+    final_attempt: bool = False
+
+
+class ChunkRequest(RetryableChunk):
+    """Items `[start, end)` of the run's staged list, or only `retry` among them."""
 
     start: int
     end: int
-    retry: tuple[str, ...] = ()
-    final_attempt: bool = False
 
 
 class ChunkOutcome(Message):
@@ -180,13 +190,6 @@ class BackupBegun(RunBegun):
     retry_of: str | None = None
 
 
-class TypeRequest(RunRef):
-    """List one object type of the run's tenant; for a retry (`retry_of`) keep only the failed IDs."""
-
-    policy_type: str
-    retry_of: str | None = None
-
-
 class TypeListing(Message):
     """A type's listing: how many objects were staged, or that Graph throttled it."""
 
@@ -198,24 +201,33 @@ class TypeListing(Message):
     error: str | None = None
 
 
-class TypeJob(TypeRequest):
-    """The input of one type's sub-orchestration: its listing's count."""
+class TypesRequest(RunRef):
+    """List these object types of the run's tenant (one activity, the types side by side); for a retry
+    (`retry_of`) keep only the failed IDs."""
 
-    count: int
+    policy_types: tuple[str, ...]
+    retry_of: str | None = None
 
 
-class BackupChunk(ChunkRequest):
+class TypeListings(Message):
+    """Every requested type's listing, in the order requested."""
+
+    listings: tuple[TypeListing, ...]
+
+
+class ChunkSpan(Message):
+    """Objects `[start, end)` of one type's staged listing."""
+
     policy_type: str
+    start: int
+    end: int
 
 
-class TypeTotals(Message):
-    """A type sub-orchestration's result."""
+class BackupChunk(RetryableChunk):
+    """Spans of one or more types captured by one activity (small types share a chunk); `retry` holds
+    `type:id` keys."""
 
-    policy_type: str
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    processed: int = 0
+    spans: tuple[ChunkSpan, ...]
 
 
 class BackupTotal(RunRef):

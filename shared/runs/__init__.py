@@ -13,7 +13,7 @@ from shared.runs.errors import (
     RunNotFound,
 )
 from shared.runs.items import ItemOutcome, ItemResult, count_outcomes, list_items, record_items
-from shared.runs.lifecycle import advance_part, cancel, finish, mark_running, update_progress
+from shared.runs.lifecycle import advance_part, advance_parts, cancel, finish, mark_running, update_progress
 from shared.runs.model import Counters, Run, RunStatus, check_transition, derive_status
 from shared.runs.queries import find_run, get_run, list_runs, locate_run
 from shared.runs.tables import RunTables
@@ -30,6 +30,7 @@ __all__ = [
     "RunStatus",
     "RunTables",
     "advance_part",
+    "advance_parts",
     "cancel",
     "check_transition",
     "count_outcomes",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -110,18 +110,24 @@ PROGRESS_PARTS = "processedByPart"
 
 
 def advance_part(tables: RunTables, tenant_id: str, run_id: str, part: str, processed: int) -> Run:
-    """Progress of one part of a run (a type of a tenant backup, reported by its own orchestration).
+    """Progress of one part of a run (a restore's plan or write group, a type of a tenant backup).
 
     Each part's figure is absolute and only grows, and `processed` is their sum: a retried, late or
     replayed report changes nothing, and parts reporting in parallel never overwrite each other.
     """
+    return advance_parts(tables, tenant_id, run_id, {part: processed})
+
+
+def advance_parts(tables: RunTables, tenant_id: str, run_id: str, figures: Mapping[str, int]) -> Run:
+    """`advance_part` for several parts in one write of the run."""
 
     def change(run: Run) -> Run | None:
         summary = run.summary or {}
         parts = dict(summary.get(PROGRESS_PARTS) or {})
-        if not run.status.is_active or parts.get(part, 0) >= processed:
+        grown = {part: n for part, n in figures.items() if n > parts.get(part, 0)}
+        if not run.status.is_active or not grown:
             return None
-        parts[part] = processed
+        parts.update(grown)
         counters = replace(run.counters, processed=max(run.counters.processed, sum(parts.values())))
         return run.with_changes(counters=counters, summary={**summary, PROGRESS_PARTS: parts})
 

@@ -19,6 +19,7 @@ from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from shared.storage.errors import StorageConfigError
+from shared.storage.metering import meter_hook
 
 _PREFIX = re.compile(r"^([a-z][a-z0-9]{0,23})?$")
 
@@ -38,6 +39,8 @@ class StorageConfig:
     credential: TokenCredential | None = None
     name_prefix: str = ""
     pool_size: int = 64
+    meter_folder: str | None = None
+    """Count the clients' requests into this folder (`shared.storage.metering`, for benchmarks)."""
 
     def __post_init__(self) -> None:
         by_url = (self.table_endpoint, self.blob_endpoint, self.credential)
@@ -73,18 +76,28 @@ class StorageAccount:
         self.name_prefix = config.name_prefix
         if config.connection_string is not None:
             self._tables = TableServiceClient.from_connection_string(
-                config.connection_string, transport=_transport(config.pool_size)
+                config.connection_string,
+                transport=_transport(config.pool_size),
+                **meter_hook("app.table", config.meter_folder),
             )
             self._blobs = BlobServiceClient.from_connection_string(
-                config.connection_string, transport=_transport(config.pool_size)
+                config.connection_string,
+                transport=_transport(config.pool_size),
+                **meter_hook("app.blob", config.meter_folder),
             )
         else:
             assert config.table_endpoint and config.blob_endpoint and config.credential
             self._tables = TableServiceClient(
-                config.table_endpoint, credential=config.credential, transport=_transport(config.pool_size)
+                config.table_endpoint,
+                credential=config.credential,
+                transport=_transport(config.pool_size),
+                **meter_hook("app.table", config.meter_folder),
             )
             self._blobs = BlobServiceClient(
-                config.blob_endpoint, credential=config.credential, transport=_transport(config.pool_size)
+                config.blob_endpoint,
+                credential=config.credential,
+                transport=_transport(config.pool_size),
+                **meter_hook("app.blob", config.meter_folder),
             )
         self._lock = threading.Lock()
         self._table_clients: dict[str, TableClient] = {}

@@ -10,18 +10,28 @@ from azure.functions._durable_functions import df_dumps, df_loads
 from pydantic import ValidationError
 
 from shared.jobs import messages
-from shared.jobs.messages import BackupChunk, CaptureAttempt, CaptureJob, ChunkOutcome, Message, RestoreBegun
+from shared.jobs.messages import (
+    BackupChunk,
+    CaptureAttempt,
+    CaptureJob,
+    ChunkOutcome,
+    ChunkSpan,
+    Message,
+    RestoreBegun,
+)
 
 
 def test_a_record_travels_as_a_custom_object_with_camel_case_keys() -> None:
-    chunk = BackupChunk(tenant_id="t", run_id="r", policy_type="p", start=0, end=20, retry=("a",))
+    chunk = BackupChunk(
+        tenant_id="t", run_id="r", spans=(ChunkSpan(policy_type="p", start=0, end=20),), retry=("p:a",)
+    )
     wire = json.loads(df_dumps(chunk))
     assert wire == {
         "__class__": "BackupChunk",
         "__module__": "shared.jobs.messages",
         "__data__": {
-            "tenantId": "t", "runId": "r", "start": 0, "end": 20, "retry": ["a"], "finalAttempt": False,
-            "policyType": "p",
+            "tenantId": "t", "runId": "r", "retry": ["p:a"], "finalAttempt": False,
+            "spans": [{"policyType": "p", "start": 0, "end": 20}],
         },
     }
     assert df_loads(df_dumps(chunk)) == chunk
@@ -43,8 +53,8 @@ def test_records_are_frozen_and_a_malformed_message_is_refused_by_name() -> None
     with pytest.raises(ValidationError):
         setattr(outcome, "succeeded", 5)  # noqa: B010 - the assignment itself is under test
     with pytest.raises(ValidationError) as refused:
-        BackupChunk.from_json({"tenantId": "t", "runId": "r", "start": "zero", "end": 1})
-    assert {error["loc"][0] for error in refused.value.errors()} == {"start", "policyType"}
+        BackupChunk.from_json({"tenantId": "t", "runId": "r", "spans": [{"start": "zero", "end": 1}]})
+    assert {error["loc"][2] for error in refused.value.errors()} == {"start", "policyType"}
 
 
 def test_every_record_has_camel_case_keys_on_the_wire() -> None:

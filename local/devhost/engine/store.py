@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from local.devhost.engine.history import Event
 from local.devhost.engine.model import BufferedEvent, ParentRef
+from shared.storage.metering import METER_SETTING, meter_hook
 
 INLINE_LIMIT = 30_000
 """Characters kept in a table property; a string property holds at most 32K UTF-16 code units."""
@@ -76,8 +78,12 @@ class Store:
         self._blobs: BlobServiceClient | None = None
 
     async def open(self) -> None:
-        self._tables = TableServiceClient.from_connection_string(self._connection_string)
-        self._blobs = BlobServiceClient.from_connection_string(self._connection_string)
+        self._tables = TableServiceClient.from_connection_string(
+            self._connection_string, **meter_hook("engine.table", os.environ.get(METER_SETTING))
+        )
+        self._blobs = BlobServiceClient.from_connection_string(
+            self._connection_string, **meter_hook("engine.blob", os.environ.get(METER_SETTING))
+        )
         await self._tables.create_table_if_not_exists(self._table_name)
         for container in (self._history_name, self._payloads_name):
             with contextlib.suppress(ResourceExistsError):
