@@ -1,8 +1,9 @@
 """Durable histories of ended runs, purged a configured time after the run ended
 (`TENANTATLAS_HISTORY_PURGE_DAYS`), so the task hub does not grow with every run ever made.
 
-A run's orchestration has the run's instance ID; a tenant backup also has one sub-orchestration per
-catalog type, `{instance}:{type}` (`orchestrators/tenant_backup.py`). Each is purged by ID (the
+A run's orchestration has the run's instance ID; a tenant backup started before backups packed their
+types into chunks also has one sub-orchestration per catalog type, `{instance}:{type}`, so those IDs
+are purged too. Each is purged by ID (the
 durable client's `purge_instance_history`, `DELETE /instances/{id}` of the extension's HTTP API); an
 instance already gone counts as purged. The run record then carries `HistoryPurgedAt`, so a run is
 purged once: the run record, its items and its audit stay (they are the product's history; the

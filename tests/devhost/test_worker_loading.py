@@ -61,7 +61,7 @@ def test_every_function_of_the_app_loads_in_the_worker() -> None:
     assert loaded == declared
     triggers = sorted(set(loaded.values()))
     assert triggers == ["activityTrigger", "httpTrigger", "orchestrationTrigger", "timerTrigger"]
-    assert len(loaded) >= 81
+    assert len(loaded) >= 80  # a floor: indexing found the app, not an empty module
 
 
 def test_the_message_module_names_every_durable_function_the_worker_loads() -> None:

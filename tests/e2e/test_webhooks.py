@@ -182,7 +182,8 @@ def test_a_run_end_reaches_the_receiver_signed_and_the_secrets_stay_out_of_table
     stored += json.dumps(list(app.storage.table(names.WEBHOOK_DELIVERIES).list_entities()), default=str)
     assert secret not in stored and "query-secret" not in stored
     written = app.graphsim.admin.log(kind="keyvault", method="PUT", path=f"/secrets/webhook-{created['id']}$")
-    assert [entry["status"] for entry in written] == [401, 200]  # Key Vault's challenge, then the write
+    # One write; the SDK meets Key Vault's challenge first unless an earlier test warmed its cache.
+    assert [entry["status"] for entry in written] in ([401, 200], [200])
 
 
 def test_a_receiver_answering_500_is_retried_then_failed_in_the_delivery_log(
