@@ -44,6 +44,7 @@ from shared.storage import (
     query_page,
     stable_hash,
 )
+from shared.storage.transaction import submit_transaction
 
 _VERSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _SEP = "!"
@@ -106,7 +107,7 @@ def record_version(
     stored = _store_payload(account, tenant_id, captured.payload, previous)
     version = _new_version(tenant_id, captured, version_id, stored, previous, run_id, captured_at)
     try:
-        table.submit_transaction(_version_rows(tenant_id, version))
+        submit_transaction(table, _version_rows(tenant_id, version))
     except TableTransactionError:
         raced = _read_index(table, tenant_id, version_id)
         if raced is None:
@@ -159,7 +160,7 @@ def record_versions(
         def submit(start: int) -> list[PolicyVersion]:
             group = prepared[start : start + VERSIONS_PER_TRANSACTION]
             try:
-                table.submit_transaction([row for v in group for row in _version_rows(tenant_id, v)])
+                submit_transaction(table, [row for v in group for row in _version_rows(tenant_id, v)])
             except TableTransactionError:
                 policies = captured[start : start + VERSIONS_PER_TRANSACTION]
                 return [record_version(account, tenant_id, p, run_id, captured_at) for p in policies]

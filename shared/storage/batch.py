@@ -11,6 +11,8 @@ from typing import Any
 
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.storage.transaction import submit_transaction
+
 MAX_TRANSACTION = 100
 
 
@@ -31,6 +33,6 @@ def upsert_batched(
         batch = list(rows.values())
         for start in range(0, len(batch), MAX_TRANSACTION):
             group = batch[start : start + MAX_TRANSACTION]
-            table.submit_transaction([("upsert", dict(e), {"mode": mode}) for e in group])
+            submit_transaction(table, [("upsert", dict(e), {"mode": mode}) for e in group])
             written += len(group)
     return written
