@@ -7,6 +7,7 @@ vault does not answer), then the row that names them; the answer shows the signi
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import azure.functions as func
@@ -32,10 +33,13 @@ from shared.auth.authorize import TenantAccess
 from shared.auth.gate import platform_route, tenant_route
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
+from shared.config.errors import ConfigurationError
 from shared.http.body import json_body
 from shared.http.request import page_params
 from shared.http.response import json_response, page_body
 from shared.services import services
+
+log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
@@ -149,7 +153,19 @@ def _create(req: func.HttpRequest, scope: str, actor: str) -> func.HttpResponse:
 def _delete(req: func.HttpRequest, scope: str, actor: str) -> func.HttpResponse:
     svc = services()
     deleted = SubscriptionStore(svc.account).delete(scope, req.route_params["webhookId"])
-    svc.audit.record(scope, "webhook.deleted", actor, AuditOutcome.SUCCEEDED, details=deleted.to_api())
+    # The row is gone first, so nothing sends with the secret any more; then the secret itself.
+    try:
+        secret_deleted = webhook_vault(svc.settings).delete(deleted.secret_name)
+    except ConfigurationError:
+        secret_deleted = False
+    if not secret_deleted:
+        log.warning(
+            "Key Vault did not answer: secret %s of deleted webhook %s is left for an operator to delete.",
+            deleted.secret_name,
+            deleted.subscription_id,
+        )
+    details = {**deleted.to_api(), "secretDeleted": secret_deleted}
+    svc.audit.record(scope, "webhook.deleted", actor, AuditOutcome.SUCCEEDED, details=details)
     return func.HttpResponse(status_code=204, headers={"Cache-Control": "no-store"})
 
 

@@ -68,6 +68,8 @@ class Vault:
 
     secrets: dict[str, list[SecretVersion]] = field(default_factory=dict)
     certificates: dict[str, list[CertificateVersion]] = field(default_factory=dict)
+    deleted_secrets: dict[str, tuple[SecretVersion, int]] = field(default_factory=dict)
+    """Soft-deleted secrets: the latest version and when it was deleted (the vault's soft delete)."""
 
 
 class VaultError(Exception):
@@ -88,6 +90,8 @@ class KeyVaultHandlers:
             web.put("/secrets/{name}", self._guarded(self.set_secret)),
             web.get("/secrets/{name}", self._guarded(self.get_secret)),
             web.get("/secrets/{name}/{version:[^/]*}", self._guarded(self.get_secret)),
+            web.delete("/secrets/{name}", self._guarded(self.delete_secret)),
+            web.get("/deletedsecrets/{name}", self._guarded(self.get_deleted_secret)),
             web.post("/certificates/{name}/import", self._guarded(self.import_certificate)),
             web.get("/certificates/{name}/versions", self._guarded(self.list_certificate_versions)),
             web.get("/certificates/{name}", self._guarded(self.get_certificate)),
@@ -158,6 +162,29 @@ class KeyVaultHandlers:
                 404, "SecretNotFound", f"A secret with (name/id) {name} was not found in this key vault."
             )
         return web.json_response(_secret_bundle(base, name, version))
+
+    async def delete_secret(self, request: web.Request, base: str) -> web.Response:
+        """Soft delete: every version goes, the latest is kept as the deleted secret."""
+        name = _name(request)
+        vault = self.sim.vault
+        if name in vault.certificates:
+            raise VaultError(
+                403, "Forbidden", f"Secret {name} is managed by a certificate; delete the certificate."
+            )
+        versions = vault.secrets.pop(name, None)
+        if not versions:
+            raise VaultError(
+                404, "SecretNotFound", f"A secret with (name/id) {name} was not found in this key vault."
+            )
+        vault.deleted_secrets[name] = (versions[-1], int(time.time()))
+        return web.json_response(_deleted_bundle(base, name, *vault.deleted_secrets[name]))
+
+    async def get_deleted_secret(self, request: web.Request, base: str) -> web.Response:
+        name = _name(request)
+        deleted = self.sim.vault.deleted_secrets.get(name)
+        if deleted is None:
+            raise VaultError(404, "SecretNotFound", f"Deleted Secret not found: {name}")
+        return web.json_response(_deleted_bundle(base, name, *deleted))
 
     async def list_secret_versions(self, request: web.Request, base: str) -> web.Response:
         name = _name(request)
@@ -325,6 +352,17 @@ def _secret_bundle(base: str, name: str, version: SecretVersion) -> dict[str, An
     if version.managed:
         bundle.update(managed=True, kid=f"{base}/keys/{name}/{version.version}")
     return bundle
+
+
+def _deleted_bundle(base: str, name: str, version: SecretVersion, deleted: int) -> dict[str, Any]:
+    """A DeletedSecretBundle: the secret's attributes without its value, and where to recover it."""
+    bundle = {k: v for k, v in _secret_bundle(base, name, version).items() if k != "value"}
+    return {
+        **bundle,
+        "recoveryId": f"{base}/deletedsecrets/{name}",
+        "deletedDate": deleted,
+        "scheduledPurgeDate": deleted + 90 * 86400,
+    }
 
 
 def _certificate_bundle(

@@ -23,7 +23,14 @@ from azure.core.exceptions import AzureError
 from shared.alerts.deliveries import Delivery, DeliveryLog, DeliveryStatus, delivery_id_for
 from shared.alerts.events import Event, event_body, render
 from shared.alerts.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from shared.alerts.subscriptions import Subscription, SubscriptionStore, WebhookFormat, WebhookNotFound
+from shared.alerts.subscriptions import (
+    Subscription,
+    SubscriptionStore,
+    UnsafeTarget,
+    WebhookFormat,
+    WebhookNotFound,
+    check_resolved_target,
+)
 from shared.alerts.vault import WebhookSecrets
 from shared.config.settings import AlertSettings
 from shared.storage import StorageAccount
@@ -40,8 +47,11 @@ Send = Callable[[str, bytes, Mapping[str, str]], int]
 ReadSecrets = Callable[[str], WebhookSecrets | None]
 
 
-def post_with(session: requests.Session) -> Send:
+def post_with(session: requests.Session, *, allow_loopback_http: bool = False) -> Send:
+    """Send with the session, after checking where the target's host resolves (`UnsafeTarget`)."""
+
     def send(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        check_resolved_target(url, allow_loopback_http=allow_loopback_http)
         answer = session.post(
             url,
             data=body,
@@ -141,6 +151,8 @@ class Dispatcher:
             headers[SIGNATURE_HEADER] = sign(secrets.signing_secret, timestamp, body)
         try:
             status = self.send(secrets.url, body, headers)
+        except UnsafeTarget as exc:
+            return self._end(claimed, now, None, f"Not sent: {exc}", final=exc.final)
         except requests.RequestException as exc:
             # The exception's text may hold the URL (a credential for Teams): only its type is kept.
             return self._end(claimed, now, None, f"No answer: {type(exc).__name__}.", final=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -159,6 +160,41 @@ def check_target_url(url: str, *, allow_loopback_http: bool) -> None:
         raise InvalidWebhook("`url` must be an https:// URL.")
     if (loopback and not allow_loopback_http) or (not loopback and _is_private(host)):
         raise InvalidWebhook("`url` must name a public host, not a private or loopback address.")
+
+
+class UnsafeTarget(Exception):
+    """The target's host resolves to an address a webhook must not reach (`final`), or did not
+    resolve at all (worth another try later)."""
+
+    def __init__(self, message: str, *, final: bool = True) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+def check_resolved_target(
+    url: str, *, allow_loopback_http: bool, resolve: Callable[[str, int], list[str]] | None = None
+) -> None:
+    """Refuse a target whose host name resolves to a private, loopback, link-local, reserved or
+    multicast address (a public-looking name can point inside the network): checked before each
+    delivery, as a name's answer can change after the subscription was made. A loopback target is
+    let through only where `check_target_url` allows one (local mode)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if allow_loopback_http and _is_loopback(host):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = (resolve or _resolve)(host, port)
+    except OSError:
+        raise UnsafeTarget(f"The target's host {host!r} did not resolve.", final=False) from None
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if address.is_loopback or _is_private(str(address)):
+            raise UnsafeTarget(f"The target's host {host!r} resolves to a private or loopback address.")
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def _is_loopback(host: str) -> bool:

@@ -54,6 +54,20 @@ class WebhookVault:
         with self._lock:
             self._cache[name] = secrets
 
+    def delete(self, name: str) -> bool:
+        """Delete a subscription's secret (Key Vault keeps it soft-deleted for its retention, then
+        purges it); True when it is gone or was never there, False when the vault did not answer.
+        The deletion's poller is not waited for: the request returns once Key Vault accepted it."""
+        with self._lock:
+            self._cache.pop(name, None)
+        try:
+            self._clients.secrets.begin_delete_secret(name)
+        except ResourceNotFoundError:
+            return True
+        except AzureError:
+            return False
+        return True
+
     def read(self, name: str) -> WebhookSecrets | None:
         """The secrets, or None when the vault has no such secret; AzureError when it cannot be read."""
         with self._lock:

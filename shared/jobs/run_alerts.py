@@ -34,7 +34,7 @@ def dispatcher(services: Services) -> Dispatcher:
     return Dispatcher.of(
         services.account,
         lambda name: webhook_vault(settings).read(name),
-        post_with(_session()),
+        post_with(_session(), allow_loopback_http=settings.is_local),
         settings.alerts,
     )
 

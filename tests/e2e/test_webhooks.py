@@ -348,3 +348,29 @@ def test_a_tenant_turning_unhealthy_reaches_its_webhook_once(app: App, receiver:
     assert "consent_missing" in card["body"][0]["text"]
     facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
     assert facts["Tenant"] == f"Webhook Unhealthy ({tenant})"
+
+
+def test_deleting_a_webhook_deletes_its_secret_from_key_vault(
+    app: App, admin: str, receiver: Receiver
+) -> None:
+    created = _subscribe(app, admin, receiver, events=["run.succeeded"])
+    secret_path = f"/secrets/webhook-{created['id']}$"
+    deleted = requests.delete(
+        app.devhost.url(f"api/tenants/{app.tenant_a}/webhooks/{created['id']}"),
+        headers=app.headers(admin),
+        timeout=30,
+    )
+    assert deleted.status_code == 204, deleted.text
+    removed = app.graphsim.admin.log(kind="keyvault", method="DELETE", path=secret_path)
+    assert [entry["status"] for entry in removed][-1:] == [200]
+    audit = app.get(f"api/tenants/{app.tenant_a}/audit", admin).json()["items"]
+    [entry] = [a for a in audit if a["action"] == "webhook.deleted" and a["details"]["id"] == created["id"]]
+    assert entry["details"]["secretDeleted"] is True
+    # A second delete finds no subscription: nothing else is touched.
+    again = requests.delete(
+        app.devhost.url(f"api/tenants/{app.tenant_a}/webhooks/{created['id']}"),
+        headers=app.headers(admin),
+        timeout=30,
+    )
+    assert again.status_code == 404, again.text
+    assert len(app.graphsim.admin.log(kind="keyvault", method="DELETE", path=secret_path)) == len(removed)
