@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.core.exceptions import AzureError
 
+from shared.config.errors import ConfigurationError
 from shared.jobs.messages import Orchestrator, RunRef
 from shared.jobs.retention import prune_after_slots
 from shared.jobs.retention_store import TableBackupSets
 from shared.jobs.retention_sweep import freer
+from shared.jobs.run_alerts import announce_missed
 from shared.jobs.scheduled_backups import OrchestrationStartFailed, StartBackup, start_due_backups
 from shared.schedules import ScheduleStore
 from shared.services import services
@@ -51,6 +54,12 @@ def _tick(start: StartBackup) -> None:
     svc = services()
     now = datetime.now(UTC)
     started = start_due_backups(ScheduleStore(svc.account), svc.runs, svc.tenants, start, now)
+    for slot in started:
+        try:
+            announce_missed(svc, slot, now)
+        except (AzureError, ConfigurationError) as exc:
+            # The slots stay in the log (start_due_backups warned); a later tick does not see them again.
+            log.warning("Missed-slot alert of schedule %s not sent: %s", slot.schedule_id, type(exc).__name__)
     grace = timedelta(hours=svc.settings.runs.retention_grace_hours)
     prune_after_slots(svc.runs, TableBackupSets(svc.account), started, now, freer(svc.account, grace))
 

@@ -3,6 +3,7 @@ with an Adaptive Card (tenant, run, outcome, counts, a link to the run's page)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from shared.alerts.subscriptions import WebhookEvent, WebhookFormat
 from shared.notifications import console_run_path, run_link
 from shared.runs.model import Run, RunStatus
-from shared.schedules import SCHEDULED_BACKUP
+from shared.schedules import SCHEDULED_BACKUP, slot_id
 from shared.storage import stable_hash
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -81,6 +82,34 @@ def tenant_unhealthy_event(
     return Event(event_id, (WebhookEvent.TENANT_UNHEALTHY,), checked_at, tenant_id, tenant_name, data)
 
 
+def scheduled_backup_missed_event(
+    tenant_id: str,
+    tenant_name: str,
+    schedule_id: str,
+    missed: Sequence[datetime],
+    started: tuple[datetime, str],
+    detected_at: datetime,
+    base_url: str | None,
+) -> Event:
+    """Slots of a schedule passed with no backup; `started` is the slot started now in their stead
+    and its run. One event per (schedule, started slot), however often the timer publishes it."""
+    slot, run_id = started
+    event_id = stable_hash("backup.scheduled_missed", tenant_id, schedule_id, slot_id(slot))[:32]
+    data = {
+        "schedule": {
+            "id": schedule_id,
+            "missedSlots": len(missed),
+            "firstMissed": slot_id(missed[0]),
+            "lastMissed": slot_id(missed[-1]),
+            "startedSlot": slot_id(slot),
+            "runId": run_id,
+            "page": _absolute(base_url, console_run_path(tenant_id, run_id)),
+        }
+    }
+    names = (WebhookEvent.SCHEDULED_BACKUP_MISSED,)
+    return Event(event_id, names, detected_at, tenant_id, tenant_name, data, run_id)
+
+
 def event_body(event: Event, name: WebhookEvent, delivery_id: str) -> dict[str, Any]:
     """The JSON event a `json` subscription receives."""
     return {
@@ -124,6 +153,17 @@ def teams_message(body: dict[str, Any]) -> dict[str, Any]:
             actions.append({"type": "Action.OpenUrl", "title": "Open the run", "url": run["page"]})
         else:
             facts.append({"title": "Page", "value": run["page"]})
+    elif body.get("schedule") is not None:
+        schedule = body["schedule"]
+        title, colour = "scheduled backup missed", "Warning"
+        missed = f"{schedule['missedSlots']} slot(s), {schedule['firstMissed']} to {schedule['lastMissed']}"
+        facts += [
+            {"title": "Schedule", "value": schedule["id"]},
+            {"title": "Missed", "value": missed},
+            {"title": "Started instead", "value": f"{schedule['startedSlot']} (run {schedule['runId']})"},
+        ]
+        if str(schedule["page"]).startswith("https://"):
+            actions.append({"type": "Action.OpenUrl", "title": "Open the run", "url": schedule["page"]})
     else:
         title = f"{body['event']} ({(body.get('health') or {}).get('status', '')})"
         colour = "Attention" if body["event"] == WebhookEvent.TENANT_UNHEALTHY else "Default"

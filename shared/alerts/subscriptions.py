@@ -42,6 +42,8 @@ class WebhookEvent(StrEnum):
     RUN_CANCELLED = "run.cancelled"
     SCHEDULED_BACKUP_FAILED = "backup.scheduled_failed"
     """A scheduled backup ended failed (it is also a `run.failed`)."""
+    SCHEDULED_BACKUP_MISSED = "backup.scheduled_missed"
+    """Slots of a schedule came and went with no backup (the app was down or its timer did not fire)."""
     TENANT_UNHEALTHY = "tenant.unhealthy"
 
 

@@ -1,17 +1,19 @@
-"""Telling people beyond a run's requester: every matching webhook subscription of a run's end or a
-tenant turned unhealthy, and, for a failed scheduled backup (requested by `system`, whom nobody
-reads), the tenant's admins in-app (docs/alerts.md)."""
+"""Telling people beyond a run's requester: every matching webhook subscription of a run's end, a
+tenant turned unhealthy or schedule slots missed, and, for a failed scheduled backup (requested by
+`system`, whom nobody reads), the tenant's admins in-app (docs/alerts.md)."""
 
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 import requests
 
 from shared.alerts.dispatch import Dispatcher, post_with
-from shared.alerts.events import Event, run_ended_event, tenant_unhealthy_event
+from shared.alerts.events import Event, run_ended_event, scheduled_backup_missed_event, tenant_unhealthy_event
 from shared.alerts.vault import webhook_vault
 from shared.auth.roles import Role
+from shared.jobs.scheduled_backups import StartedSlot
 from shared.notifications import notify_run
 from shared.runs.model import FLEET, Run, RunStatus
 from shared.schedules import SCHEDULED_BACKUP
@@ -65,6 +67,24 @@ def announce_health(services: Services, before: Tenant, after: Tenant) -> Event 
         return None
     event = tenant_unhealthy_event(
         after.tenant_id, after.display_name, health.status.value, health.checked_at, health.detail
+    )
+    dispatcher(services).publish(event)
+    return event
+
+
+def announce_missed(services: Services, slot: StartedSlot, now: datetime) -> Event | None:
+    """Publish the slots a schedule missed before the one the timer started now (none: nothing)."""
+    if not slot.missed:
+        return None
+    tenant = services.tenants.get(slot.tenant_id)
+    event = scheduled_backup_missed_event(
+        slot.tenant_id,
+        tenant.display_name if tenant else slot.tenant_id,
+        slot.schedule_id,
+        slot.missed,
+        (slot.slot, slot.run_id),
+        now,
+        services.settings.alerts.public_base_url,
     )
     dispatcher(services).publish(event)
     return event

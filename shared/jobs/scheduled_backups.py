@@ -27,6 +27,7 @@ from shared.schedules import (
     claim_and_start,
     due_backups,
     mark_started,
+    missed_slots,
     skip_slot,
     slot_id,
 )
@@ -57,6 +58,8 @@ class StartedSlot:
     instance_id: str
     reused: bool
     retention: RetentionPolicy
+    missed: tuple[datetime, ...] = ()
+    """Earlier slots of the schedule that never started (this slot stands in for them)."""
 
 
 def start_due_backups(
@@ -106,6 +109,15 @@ def start_due_backups(
                 slot.run_id,
                 " (run reused)" if slot.reused else "",
             )
+            if slot.missed:
+                log.warning(
+                    "Scheduled backup missed %d slot(s) of schedule %s (tenant %s) from %s; %s stands in",
+                    len(slot.missed),
+                    slot.schedule_id,
+                    slot.tenant_id,
+                    slot_id(slot.missed[0]),
+                    slot_id(slot.slot),
+                )
     return started
 
 
@@ -139,4 +151,5 @@ def _start_slot(
         run.instance_id,
         claimed.reused,
         claimed.due.schedule.spec.retention,
+        tuple(missed_slots(due)),
     )

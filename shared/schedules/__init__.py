@@ -16,6 +16,7 @@ from shared.schedules.due import (
     due_backups,
     due_slot,
     mark_started,
+    missed_slots,
     skip_slot,
 )
 from shared.schedules.errors import (
@@ -58,6 +59,7 @@ __all__ = [
     "latest_slot",
     "load_zone",
     "mark_started",
+    "missed_slots",
     "next_slot",
     "normalize_cron",
     "parse_schedule_spec",

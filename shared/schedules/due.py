@@ -78,6 +78,23 @@ def due_slot(schedule: Schedule, now: datetime) -> datetime | None:
     return slot
 
 
+MISSED_SLOTS_LISTED = 1000
+"""At most this many missed slots are counted (an hourly schedule down for a month misses 720)."""
+
+
+def missed_slots(due: DueBackup) -> list[datetime]:
+    """The schedule's slots that came and went unstarted before `due.slot`, oldest first: from its
+    `next_due` (the first slot not yet started) up to the slot started now, which stands in for them
+    (missed slots collapse). Empty when the timer is on time, or merely late for this one slot."""
+    missed: list[datetime] = []
+    slot = due.schedule.next_due
+    spec = due.schedule.spec
+    while slot is not None and slot < due.slot and len(missed) < MISSED_SLOTS_LISTED:
+        missed.append(slot)
+        slot = next_slot(spec.cron, spec.zone, slot)
+    return missed
+
+
 def due_backups(store: ScheduleStore, now: datetime) -> list[DueBackup]:
     """Every slot due at `now`, across all tenants: one index range read plus a point read per due row."""
     found: list[DueBackup] = []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.alerts.events import event_body, render, run_ended_event
+from shared.alerts.events import event_body, render, run_ended_event, scheduled_backup_missed_event
 from shared.alerts.signing import sign, verify
 from shared.alerts.subscriptions import (
     InvalidWebhook,
@@ -105,3 +105,29 @@ def test_the_teams_card_names_tenant_run_outcome_counts_and_links_the_run_page()
     assert card["actions"] == [
         {"type": "Action.OpenUrl", "title": "Open the run", "url": "https://app.example/tenants/tenant-1/runs/998-abc"}
     ]
+
+
+def test_missed_slots_are_one_event_per_started_slot_and_a_teams_card_that_names_them() -> None:
+    missed = [datetime(2026, 12, 4, hour, tzinfo=UTC) for hour in (1, 2, 3)]
+    started = (datetime(2026, 12, 4, 4, tzinfo=UTC), "998-abc")
+    detected = [datetime(2026, 12, 4, 4, minute, tzinfo=UTC) for minute in (0, 1)]
+    first, again = (
+        scheduled_backup_missed_event("tenant-1", "Contoso", "s-1", missed, started, at, "https://app.example")
+        for at in detected
+    )
+    assert first.event_id == again.event_id and first.names == (WebhookEvent.SCHEDULED_BACKUP_MISSED,)
+    body = event_body(first, WebhookEvent.SCHEDULED_BACKUP_MISSED, "d-1")
+    assert body["schedule"] == {
+        "id": "s-1",
+        "missedSlots": 3,
+        "firstMissed": "2026-12-04T01:00:00Z",
+        "lastMissed": "2026-12-04T03:00:00Z",
+        "startedSlot": "2026-12-04T04:00:00Z",
+        "runId": "998-abc",
+        "page": "https://app.example/tenants/tenant-1/runs/998-abc",
+    }
+    card = render(body, WebhookFormat.TEAMS)["attachments"][0]["content"]
+    facts = {fact["title"]: fact["value"] for fact in card["body"][1]["facts"]}
+    assert facts["Missed"] == "3 slot(s), 2026-12-04T01:00:00Z to 2026-12-04T03:00:00Z"
+    assert card["body"][0]["text"] == "TenantAtlas: scheduled backup missed"
+    assert card["actions"][0]["url"] == "https://app.example/tenants/tenant-1/runs/998-abc"

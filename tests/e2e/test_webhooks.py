@@ -271,6 +271,45 @@ def test_a_failed_scheduled_backup_notifies_the_admin_in_app_and_the_webhook(
     assert _verified(created["signingSecret"], delivery)
 
 
+def test_slots_a_schedule_missed_reach_its_webhook_once(
+    app: App, admin: str, receiver: Receiver, subscriptions: list[str]
+) -> None:
+    created = _subscribe(app, admin, receiver, events=["backup.scheduled_missed"])
+    subscriptions.append(created["id"])
+    schedule = app.post(
+        f"api/tenants/{app.tenant_a}/schedules", admin,
+        json={"cron": "0 0 * * * *", "timeZone": "UTC", "retention": {"keepLast": 3}},
+    ).json()
+    store = ScheduleStore(app.storage)
+    stored = store.get(app.tenant_a, schedule["id"])
+    now = datetime.now(UTC)
+    if now.minute == 59 and now.second > 40:  # the tick must see the same hour
+        time.sleep(61 - now.second)
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    store.replace(stored, stored.with_changes(next_due=this_hour - timedelta(hours=3)))
+    missed = lambda: [  # noqa: E731 - read again while waiting
+        r for r in receiver.received if (r.json.get("schedule") or {}).get("id") == schedule["id"]
+    ]
+    try:
+        _run_timer(app, SCHEDULE_TIMER)
+        wait_until(missed, message="the missed-slot delivery")
+        _run_timer(app, SCHEDULE_TIMER)  # a second tick finds nothing due and sends nothing more
+    finally:
+        requests.delete(
+            app.devhost.url(f"api/tenants/{app.tenant_a}/schedules/{schedule['id']}"),
+            headers=app.headers(admin), timeout=30,
+        )
+    [delivery] = missed()
+    assert delivery.json["event"] == "backup.scheduled_missed"
+    assert _verified(created["signingSecret"], delivery)
+    slot = lambda hours_ago: (this_hour - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    body = delivery.json["schedule"]
+    assert (body["missedSlots"], body["firstMissed"], body["lastMissed"], body["startedSlot"]) == (
+        3, slot(3), slot(1), slot(0),
+    )
+    assert body["page"].endswith(f"/tenants/{app.tenant_a}/runs/{body['runId']}")
+
+
 def test_teams_gets_an_adaptive_card(
     app: App, admin: str, receiver: Receiver, subscriptions: list[str]
 ) -> None:

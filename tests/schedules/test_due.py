@@ -18,6 +18,7 @@ from shared.schedules import (
     claim_and_start,
     due_backups,
     mark_started,
+    missed_slots,
 )
 
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -131,6 +132,17 @@ def test_missed_slots_are_caught_up_once_with_the_latest(store: ScheduleStore, r
     assert _timer_tick(store, run_tables, three_days_late + timedelta(minutes=5)) == []
     assert len(_runs(run_tables)) == 1
     assert store.get(TENANT, schedule.schedule_id).next_due == datetime(2024, 6, 6, 0, 30, tzinfo=UTC)
+
+
+def test_the_slots_a_late_timer_collapses_are_named_as_missed(store: ScheduleStore) -> None:
+    store.create(TENANT, DAILY, "user:a", CREATED)
+    [on_time] = due_backups(store, FIRST_SLOT + timedelta(seconds=3))
+    assert missed_slots(on_time) == []
+    [late_for_its_slot] = due_backups(store, FIRST_SLOT + timedelta(hours=20))
+    assert missed_slots(late_for_its_slot) == []
+    [three_days_late] = due_backups(store, FIRST_SLOT + timedelta(days=3, hours=4))
+    assert three_days_late.slot == datetime(2024, 6, 5, 0, 30, tzinfo=UTC)
+    assert missed_slots(three_days_late) == [FIRST_SLOT + timedelta(days=d) for d in range(3)]
 
 
 def test_disabled_schedules_are_never_due(store: ScheduleStore, run_tables: RunTables) -> None:
