@@ -8,6 +8,7 @@ the whole request (403), nothing started.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -28,8 +29,10 @@ from shared.jobs.fleet import (
     parse_fleet_tenants,
     request_fleet_backup,
 )
+from shared.jobs.fleet_cancel import cancel_fleet, plan_fleet_cancel
 from shared.jobs.fleet_restore import PreviewNotInFleet, request_fleet_restore
 from shared.jobs.messages import Orchestrator
+from shared.jobs.reconcile import RunNotActive
 from shared.jobs.restore_request import RESTORE_PROBLEMS
 from shared.runs import Run, get_run
 from shared.runs.errors import RunNotFound
@@ -40,6 +43,7 @@ from triggers.reconcile import reconcile
 from triggers.start import ensure_started
 
 bp = df.Blueprint()
+log = logging.getLogger(__name__)
 
 
 @bp.route(route="api/backups", methods=["POST"])
@@ -114,6 +118,36 @@ async def get_fleet_run(
     run = await asyncio.to_thread(_visible_run, principal, req.route_params["fleetRunId"])
     run, _ = await reconcile(client, run)
     return json_response(await asyncio.to_thread(fleet_view, services(), run))
+
+
+@bp.route(route="api/fleet/runs/{fleetRunId}/cancel", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@operation(
+    "Cancel a fleet run", response=models.FleetCancelled, problems=(RunNotActive,), visibility="advanced"
+)
+@authenticated_route()
+async def cancel_fleet_run(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, principal: Principal
+) -> func.HttpResponse:
+    """Cancel each active tenant run of the fleet run the caller may cancel (operators: the runs they
+    requested; admins: any), then the fleet run; `leftRunning` names the others with the reason.
+    409 `run.not_active` when the fleet run has ended."""
+    svc = services()
+    parent = await asyncio.to_thread(_visible_run, principal, req.route_params["fleetRunId"])
+    plan = await asyncio.to_thread(plan_fleet_cancel, svc, principal, parent)
+    for _, child in plan.cancellable:
+        await _terminate(client, child.instance_id, principal)
+    await _terminate(client, parent.instance_id, principal)
+    cancelled = await asyncio.to_thread(cancel_fleet, svc, principal, parent, plan)
+    view = await asyncio.to_thread(fleet_view, svc, cancelled)
+    return json_response({**view, "leftRunning": plan.left_running})
+
+
+async def _terminate(client: df.DurableOrchestrationClient, instance_id: str, principal: Principal) -> None:
+    try:
+        await client.terminate(instance_id, f"Cancelled by {principal.key}")
+    except Exception as exc:  # noqa: BLE001 - the durable client raises bare Exception: not found, ended
+        log.info("Terminate of %s refused (%s); its run ends as cancelled all the same", instance_id, exc)
 
 
 def _visible_run(principal: Principal, run_id: str) -> Run:

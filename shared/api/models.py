@@ -205,6 +205,12 @@ class FleetRun(Run):
     tenants: list[FleetTenant]
 
 
+class FleetCancelled(FleetRun):
+    left_running: dict[str, str] = Field(
+        description="Tenant ID -> why its run was not cancelled (another's run, no operator role there)."
+    )
+
+
 class FleetAccepted(FleetRun):
     reused: bool = Field(description="True when an active fleet run over the same tenants was found.")
     status_url: str = Field(description="The fleet run, also in `Location`: poll it until it has ended.")

@@ -194,3 +194,59 @@ def test_a_baseline_rollout_previews_every_tenant_and_writes_only_after_confirma
     created = child["run"]["counters"]["succeeded"]
     assert 0 < created <= expected and created + child["run"]["counters"]["skipped"] == expected
     assert [_configurations(app, tenant) for tenant in rollout_targets] == [created, 0]
+
+
+def test_cancelling_a_fleet_backup_cancels_its_tenant_runs_then_itself(
+    app: App, tenants: dict[str, str], clean_graph: Any
+) -> None:
+    clean_graph.admin.set_latency(base_ms=1500)  # every Graph call slow: the backups are still running
+    started = app.post("api/backups", FLEET_OPERATOR, json={"tenants": [tenants["a"], tenants["c"]]})
+    assert started.status_code == 202, started.text
+    parent = started.json()
+    cancel_url = parent["statusUrl"] + "/cancel"
+
+    other = requests.post(cancel_url, headers=app.headers("someone@msp.example"), timeout=30)
+    assert other.status_code == 404 and other.json()["code"] == "run.not_found"
+
+    answer = requests.post(cancel_url, headers=app.headers(FLEET_OPERATOR), timeout=60)
+    assert answer.status_code == 200, answer.text
+    cancelled = answer.json()
+    assert (cancelled["status"], cancelled["leftRunning"]) == ("cancelled", {})
+    assert {t["tenantId"]: t["run"]["status"] for t in cancelled["tenants"]} == {
+        tenants["a"]: "cancelled",
+        tenants["c"]: "cancelled",
+    }
+    for child in cancelled["tenants"]:
+        trail = app.get(f"api/tenants/{child['tenantId']}/audit", FLEET_OPERATOR).json()["items"]
+        assert any(a["action"] == "run.cancel" and a.get("runId") == child["runId"] for a in trail)
+    assert cancelled["counters"]["failed"] == 2  # each tenant's item says its run was cancelled
+
+    again = requests.post(cancel_url, headers=app.headers(FLEET_OPERATOR), timeout=30)
+    assert again.status_code == 409 and again.json()["code"] == "run.not_active", again.text
+    time.sleep(3)  # a terminated orchestration does not bring a run back
+    after = requests.get(parent["statusUrl"], headers=app.headers(FLEET_OPERATOR), timeout=30).json()
+    assert after["status"] == "cancelled" and {t["run"]["status"] for t in after["tenants"]} == {"cancelled"}
+
+
+def test_another_operators_tenant_run_is_left_running_with_the_reason(
+    app: App, tenants: dict[str, str], clean_graph: Any
+) -> None:
+    clean_graph.admin.set_latency(base_ms=1500)
+    theirs = app.post(f"api/tenants/{tenants['a']}/backups", OPERATOR_A)
+    assert theirs.status_code == 202, theirs.text
+    their_run = theirs.json()
+    started = app.post("api/backups", FLEET_OPERATOR, json={"tenants": [tenants["a"], tenants["c"]]})
+    assert started.status_code == 202, started.text
+    assert {t["tenantId"]: t["runId"] for t in started.json()["tenants"]}[tenants["a"]] == their_run["id"]
+
+    answer = requests.post(
+        started.json()["statusUrl"] + "/cancel", headers=app.headers(FLEET_OPERATOR), timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    cancelled = answer.json()
+    assert list(cancelled["leftRunning"]) == [tenants["a"]]
+    assert cancelled["leftRunning"][tenants["a"]].startswith("auth.forbidden")
+    status = {t["tenantId"]: t["run"]["status"] for t in cancelled["tenants"]}
+    assert status[tenants["c"]] == "cancelled" and status[tenants["a"]] in ("queued", "running")
+    mine = app.post(f"api/tenants/{tenants['a']}/runs/{their_run['id']}/cancel", OPERATOR_A)
+    assert mine.status_code == 200 and mine.json()["status"] == "cancelled", mine.text
