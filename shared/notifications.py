@@ -87,10 +87,10 @@ def run_link(tenant_id: str, run_id: str) -> str:
 
 
 def console_run_path(tenant_id: str, run_id: str) -> str:
-    """The console's page of a run (docs/console.md#pages), next to the API `link`; a fleet run has
-    no page of its own: its API path."""
+    """The console's page of a run (docs/console.md#pages), next to the API `link`; a fleet run's
+    page is `/fleet/runs/{id}`."""
     if tenant_id == FLEET:
-        return run_link(tenant_id, run_id)
+        return f"/fleet/runs/{quote(run_id, safe='')}"
     return f"/tenants/{quote(tenant_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 

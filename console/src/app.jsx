@@ -8,6 +8,7 @@ import { Bell } from "./bell.jsx";
 import { match, navigate, onLinkClick, useLocation } from "./router.js";
 import { BackupPage } from "./pages/backup.jsx";
 import { FleetPage } from "./pages/fleet.jsx";
+import { FleetRunPage } from "./pages/fleetrun.jsx";
 import { PolicyPage } from "./pages/policy.jsx";
 import { RestoreWizard } from "./pages/restore.jsx";
 import { RunPage } from "./pages/run.jsx";
@@ -16,6 +17,7 @@ import { TenantPage } from "./pages/tenant.jsx";
 
 const ROUTES = [
   ["/", FleetPage],
+  ["/fleet/runs/:runId", FleetRunPage],
   ["/tenants/:tenantId", TenantPage],
   ["/tenants/:tenantId/restore", RestoreWizard],
   ["/tenants/:tenantId/runs/:runId", RunPage],

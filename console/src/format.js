@@ -8,7 +8,13 @@ const RUN_TYPES = {
   "restore.live": "Live restore",
 };
 export const RUN_TYPE_NAMES = Object.keys(RUN_TYPES);
-export const runTypeLabel = (type) => RUN_TYPES[type] || type;
+/** Runs over many tenants (their own page, not in a tenant's run list). */
+const FLEET_RUN_TYPES = {
+  "backup.fleet": "Fleet backup",
+  "restore.fleet_preview": "Fleet restore preview",
+  "restore.fleet_live": "Fleet live restore",
+};
+export const runTypeLabel = (type) => RUN_TYPES[type] || FLEET_RUN_TYPES[type] || type;
 export const RUN_STATUSES = ["queued", "running", "succeeded", "partially_succeeded", "failed", "cancelled"];
 export const statusLabel = (status) => (status || "").replace(/_/g, " ");
 export const isActive = (status) => status === "queued" || status === "running";

@@ -1,4 +1,4 @@
-// Deep links: the browser's path is the page. Eight patterns, matched in order; a link is an <a href>
+// Deep links: the browser's path is the page. The app's patterns are matched in order; a link is an <a href>
 // whose click is turned into history.pushState, so opening it in a new tab works too.
 import { useEffect, useState } from "preact/hooks";
 

@@ -3,6 +3,7 @@ import { api, enc, tenantPath } from "../api.js";
 import { Badge, HealthBadge, Problem, StatusBadge, Time } from "../components.jsx";
 import { useTenants } from "../context.js";
 import { can, isActive } from "../format.js";
+import { navigate } from "../router.js";
 
 const BAD = new Set(["failed", "partially_succeeded", "cancelled"]);
 const BACKUP_RUNS = new Set(["backup.tenant", "backup.scheduled"]);
@@ -67,7 +68,18 @@ export function FleetPage() {
     setSelected(next);
   };
 
+  const [fleetError, setFleetError] = useState(null);
   const backUp = async (ids) => {
+    if (ids.length > 1) {
+      // One fleet run over the tenants, followed on its own page.
+      try {
+        const fleet = await api("/api/backups", { method: "POST", body: { tenants: ids } });
+        navigate(`/fleet/runs/${enc(fleet.id)}`);
+      } catch (error) {
+        setFleetError(error);
+      }
+      return;
+    }
     const results = await Promise.all(ids.map(async (tenantId) => {
       try {
         const run = await api(`${tenantPath(tenantId)}/backups`, { method: "POST" });
@@ -93,6 +105,7 @@ export function FleetPage() {
           </button>
         )}
       </div>
+      <Problem error={fleetError} action="back up the selected tenants" />
       {started.length > 0 && (
         <div class="notice" role="status">
           <ul>
