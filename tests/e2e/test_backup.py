@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from local.apptesting import OPERATOR_A, READER_A, App
 from local.graphsim.testing import GraphSim
 from shared.intune.catalog import BY_NAME, TYPES
@@ -174,6 +176,7 @@ def _settings_policy(count: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_150_setting_policy_and_every_nested_part_are_complete_in_a_tenant_backup(
     app: App, clean_graph: GraphSim
 ) -> None:

@@ -61,6 +61,7 @@ def _until_ended(app: App, url: str, timeout: float = 300) -> dict[str, Any]:
         time.sleep(0.5)
 
 
+@pytest.mark.slow
 def test_a_fleet_backup_of_three_tenants_is_one_parent_and_three_deduped_children(
     app: App, tenants: dict[str, str]
 ) -> None:
@@ -157,6 +158,7 @@ def _ended_as(app: App, principal: str, url: str) -> dict[str, Any]:
         time.sleep(0.5)
 
 
+@pytest.mark.slow
 def test_a_baseline_rollout_previews_every_tenant_and_writes_only_after_confirmation(
     app: App, rollout_targets: list[str]
 ) -> None:

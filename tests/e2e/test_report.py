@@ -8,6 +8,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cli.exit_codes import ExitCode
 from local.apptesting import OPERATOR_A, READER_A, App
 from local.graphsim.intune.families.settings_catalog import setting_definitions
@@ -72,6 +74,7 @@ def test_another_tenant_cannot_read_the_report(app: App) -> None:
     assert unknown.status_code == 404, unknown.text
 
 
+@pytest.mark.slow
 def test_tenantatlas_export_writes_the_latest_backups_report(app: App, tmp_path: Path) -> None:
     run = _backup(app)
     cli = Cli(app, tmp_path / "home", READER_A)

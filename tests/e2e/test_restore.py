@@ -499,6 +499,7 @@ def test_each_refusal_is_a_clear_4xx_with_a_stable_code(app: App, graph: GraphSi
     assert trail.denials(app, tenants.empty, CROSS_ADMIN, since) == []
 
 
+@pytest.mark.slow
 def test_a_baseline_rolls_out_from_a_demo_tenant_into_an_empty_one(
     app: App, graph: GraphSim, tenants: Tenants
 ) -> None:

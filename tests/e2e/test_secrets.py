@@ -50,6 +50,7 @@ def _error_text(planted: dict[str, str]) -> str:
     )
 
 
+@pytest.mark.slow
 def test_planted_secrets_appear_nowhere(
     app: App, clean_graph: GraphSim, azurite: AzuriteEndpoints, planted: dict[str, str]
 ) -> None:

@@ -157,6 +157,7 @@ def test_a_backup_replayed_by_the_sdk_waits_out_throttling_and_reports_progress(
     assert [c[0] for c in activities.calls][-2:] == ["finish_backup", "end_run"]
 
 
+@pytest.mark.slow
 def test_the_types_of_a_chunk_that_keeps_failing_are_reported_to_finish_after_the_others_ended(
     azurite: AzuriteEndpoints,
 ) -> None:
