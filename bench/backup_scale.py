@@ -264,6 +264,17 @@ def storage_figures(meters: dict[str, dict[str, int]], objects: int) -> dict[str
     }
 
 
+def payload_figures(measured: tuple[int, int, int]) -> dict[str, Any]:
+    """The payloads the backups stored as rows: how many, their mean canonical size, and the share
+    compression leaves (what the cost model prices as table storage)."""
+    count, canonical, stored = measured
+    return {
+        "payload_rows": count,
+        "payload_kb_mean": round(canonical / count / 1024, 2) if count else None,
+        "payload_stored_share": round(stored / canonical, 3) if canonical else None,
+    }
+
+
 def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
     with contextlib.ExitStack() as cleanup:
         if keep is None:
@@ -298,6 +309,7 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
         completeness = check_completeness(stack, runs)
         activities = stack.activities_per_devhost()
         budget = stack.budget_figures(counters.get("graph.requests", 0))
+        payloads = stack.payload_bytes()
     figures: dict[str, Any] = {
         "tenants": scenario.tenants,
         "objects_per_tenant": scenario.objects,
@@ -313,6 +325,7 @@ def run_scenario(scenario: Scenario, keep: Path | None) -> dict[str, Any]:
         **request_figures(counters, completeness["objects_expected"]),
         **budget,
         **storage_figures(meters, completeness["objects_expected"]),
+        **payload_figures(payloads),
         "app_cpu_ms_per_object": _per_object_ms(
             sampler.cpu_seconds["devhost"], completeness["objects_expected"]
         ),

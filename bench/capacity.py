@@ -38,7 +38,6 @@ FLEX_PER_MILLION_EXECUTIONS = 0.40
 FLEX_FREE_GB_SECONDS = 100_000
 """Monthly free grant of on demand GB-seconds (per subscription)."""
 FLEX_FREE_EXECUTIONS = 250_000
-BLOB_HOT_GB_MONTH = 0.0184
 BLOB_WRITE_PER_10K = 0.055
 """Write, list and create-container operations, hot tier."""
 BLOB_READ_PER_10K = 0.0044
@@ -64,13 +63,15 @@ devhost's engine is not that backend, so its counts (reported by the bench) are 
 DURABLE_IDLE_TRANSACTIONS_PER_MONTH = 500_000
 """Queue polling when idle (4 control queues and the work-item queue, polled at most every 30 s)."""
 PAYLOAD_KB = 6.0
-"""Average canonical JSON of one object's version payload (content-addressed: stored once per change)."""
+"""Average canonical JSON of one object's version payload (content-addressed: stored once per change).
+Payloads are stored zlib-compressed in Table rows: the bench measures the share compression leaves
+(`payload_stored_share`) on graphsim's policies, and the model applies it to this size."""
 ROW_KB = 0.5
 """Average table row (versions: index, timeline, pointer; the run item; the inventory row)."""
 VERSION_ROWS_PER_OBJECT_NIGHT = 4
 """Rows a nightly backup adds per object and keeps for the retention: 3 version rows, 1 run item."""
 CHANGED_SHARE_PER_NIGHT = 0.02
-"""Objects whose content changed since the night before (a new payload blob and a payload write)."""
+"""Objects whose content changed since the night before (a new payload row and a new version)."""
 RETENTION_NIGHTS = (30, 90, 365)
 
 
@@ -83,6 +84,7 @@ class Measured:
     blob_writes: float
     blob_reads: float
     table_transactions: float
+    payload_stored_share: float
     activities_per_tenant: float
     graph_requests_per_object: float
     wall_seconds: float
@@ -102,6 +104,7 @@ class Measured:
             blob_writes=blob.get("write", 0) / objects,
             blob_reads=(blob.get("read", 0) + blob.get("query", 0)) / objects,
             table_transactions=sum(table.values()) / objects,
+            payload_stored_share=float(scale.get("payload_stored_share") or 1.0),
             activities_per_tenant=sum(scale["activities_per_devhost"]) / scale["tenants"],
             graph_requests_per_object=scale["graph_requests_per_object"],
             wall_seconds=scale["wall_seconds"],
@@ -135,9 +138,10 @@ def month(measured: Measured, tenants: int) -> Month:
     executions = activities * (1 + ORCHESTRATOR_EPISODES_PER_ACTIVITY)
     cpu_seconds = objects * measured.cpu_ms_per_object / 1000
     gb_seconds = cpu_seconds / (INSTANCE_CPUS * BUSY_SHARE) * INSTANCE_MEMORY_GB
-    # The bench's first backup writes every payload; a nightly one writes only the changed ones.
-    unchanged_payload_writes = objects * (1 - CHANGED_SHARE_PER_NIGHT)
-    blob_writes = objects * measured.blob_writes - unchanged_payload_writes
+    # The bench's first backup writes every payload, a nightly one only the changed ones: payloads go
+    # up to 100 rows per table transaction, so pricing every night as the first over-counts by at
+    # most 0.01 transactions per object.
+    blob_writes = objects * measured.blob_writes
     blob_reads = objects * measured.blob_reads
     table = objects * measured.table_transactions
     durable = activities * DURABLE_TRANSACTIONS_PER_EXECUTION + DURABLE_IDLE_TRANSACTIONS_PER_MONTH
@@ -154,10 +158,11 @@ def month(measured: Measured, tenants: int) -> Month:
     storage_gb: dict[int, float] = {}
     storage_usd: dict[int, float] = {}
     for nights in RETENTION_NIGHTS:
-        payload_gb = objects_held * (1 + CHANGED_SHARE_PER_NIGHT * nights) * PAYLOAD_KB / 2**20
+        payload_kb = PAYLOAD_KB * measured.payload_stored_share
+        payload_gb = objects_held * (1 + CHANGED_SHARE_PER_NIGHT * nights) * payload_kb / 2**20
         rows_gb = objects_held * VERSION_ROWS_PER_OBJECT_NIGHT * nights * ROW_KB / 2**20
         storage_gb[nights] = payload_gb + rows_gb
-        storage_usd[nights] = payload_gb * BLOB_HOT_GB_MONTH + rows_gb * TABLE_GB_MONTH
+        storage_usd[nights] = (payload_gb + rows_gb) * TABLE_GB_MONTH
     return Month(
         tenants, objects, executions, gb_seconds, blob_writes + blob_reads + table, durable,
         storage_gb, compute_usd, transactions_usd, storage_usd,
@@ -207,6 +212,7 @@ def table(measured: Measured) -> str:
         f"app CPU {measured.cpu_ms_per_object:.2f} ms per object, "
         f"storage transactions per object: blob writes {measured.blob_writes:.3f}, "
         f"blob reads and lists {measured.blob_reads:.3f}, table {measured.table_transactions:.3f}; "
+        f"payloads stored at {measured.payload_stored_share:.0%} of their canonical size; "
         f"{measured.activities_per_tenant:.1f} activities per tenant; "
         f"{measured.graph_requests_per_object:.3f} Graph requests per object. Prices as of {PRICES_AS_OF}."
     )

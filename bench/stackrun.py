@@ -147,6 +147,18 @@ class BenchStack:
     def devhost(self) -> DevhostProcess:
         return self.devhosts[0]
 
+    def payload_bytes(self) -> tuple[int, int, int]:
+        """(payloads, canonical bytes, stored bytes) of the payload rows in the app's storage: the
+        stored bytes are the compressed parts (shared.storage.content)."""
+        config = StorageConfig(connection_string=self.connection_string, name_prefix=STORAGE_PREFIX)
+        count = canonical = stored = 0
+        with StorageAccount(config) as account:
+            for row in account.table(names.PAYLOADS).list_entities():
+                count += 1
+                canonical += int(row["Size"])
+                stored += sum(len(row[f"D{index}"]) for index in range(int(row["Parts"])))
+        return count, canonical, stored
+
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(self.key, principal_name=self.principal)}"}
 

@@ -62,3 +62,17 @@ def test_write_replaces_only_the_marked_table(tmp_path: Path) -> None:
     doc.write_text("no markers")
     with pytest.raises(SystemExit):
         capacity.main([str(result), "--write", str(doc)])
+
+
+def test_payload_storage_is_priced_at_the_measured_compressed_share() -> None:
+    whole = capacity.Measured.from_bench(bench_result())
+    result = bench_result()
+    result["scenarios"]["scale"]["payload_stored_share"] = 0.25
+    packed = capacity.Measured.from_bench(result)
+    assert (whole.payload_stored_share, packed.payload_stored_share) == (1.0, 0.25)
+    full, small = capacity.month(whole, 1_000), capacity.month(packed, 1_000)
+    rows_gb = full.storage_gb[30] - (
+        1_000 * 280 * (1 + capacity.CHANGED_SHARE_PER_NIGHT * 30) * capacity.PAYLOAD_KB / 2**20
+    )
+    assert small.storage_gb[30] == pytest.approx(rows_gb + (full.storage_gb[30] - rows_gb) / 4)
+    assert small.storage_usd[30] == pytest.approx(small.storage_gb[30] * capacity.TABLE_GB_MONTH)

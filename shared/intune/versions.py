@@ -1,4 +1,4 @@
-"""Policy versions: one Table row per capture, payloads content-addressed in Blob Storage.
+"""Policy versions: rows per capture in Table Storage, payloads content-addressed (shared.storage.content).
 
 Partition = tenant. Two rows per version, written in one entity-group transaction:
 - timeline `t!{type}!{policy}!{inverted time}!{version id}`: a policy's versions newest first,
@@ -33,8 +33,6 @@ from shared.intune.errors import VersionNotFound
 from shared.storage import (
     Page,
     StorageAccount,
-    StoredContent,
-    blob_name_for,
     canonical_json,
     encode_key,
     inverted_time_key,
@@ -62,7 +60,6 @@ class PolicyVersion:
     policy_id: str
     display_name: str
     content_sha256: str
-    blob_name: str
     size: int
     changed: bool
     previous_version_id: str | None
@@ -104,8 +101,11 @@ def record_version(
         return existing
     timeline_key = _timeline_key(captured, captured_at, version_id)
     previous = _previous(table, tenant_id, captured, timeline_key)
-    stored = _store_payload(account, tenant_id, captured.payload, previous)
-    version = _new_version(tenant_id, captured, version_id, stored, previous, run_id, captured_at)
+    data = canonical_json(captured.payload)
+    digest = hashlib.sha256(data).hexdigest()
+    if previous is None or previous.content_sha256 != digest:
+        payload_store(account, tenant_id).put_bytes(data)
+    version = _new_version(tenant_id, captured, version_id, digest, len(data), previous, run_id, captured_at)
     try:
         submit_transaction(table, _version_rows(tenant_id, version))
     except TableTransactionError:
@@ -147,15 +147,23 @@ def record_versions(
             latest = {(v.policy_type, v.policy_id): v for pointers in found for v in pointers.values()}
         complete = complete_check.result()
 
-        def prepare(policy: CapturedPolicy) -> PolicyVersion:
+        def prepare(policy: CapturedPolicy) -> tuple[PolicyVersion, bytes | None]:
+            """The version, and its payload's bytes unless the previous version holds them already."""
             version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
             previous = latest.get((policy.policy_type, policy.policy_id))
             if previous is None and not complete:
                 previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
-            stored = _store_payload(account, tenant_id, policy.payload, previous)
-            return _new_version(tenant_id, policy, version_id, stored, previous, run_id, captured_at)
+            data = canonical_json(policy.payload)
+            digest = hashlib.sha256(data).hexdigest()
+            version = _new_version(
+                tenant_id, policy, version_id, digest, len(data), previous, run_id, captured_at
+            )
+            return version, data if version.changed else None
 
-        prepared = list(pool.map(prepare, captured))
+        pairs = list(pool.map(prepare, captured))
+        prepared = [version for version, _ in pairs]
+        # Every payload is stored before a version row names it.
+        payload_store(account, tenant_id).put_many([data for _, data in pairs if data is not None], threads)
 
         def submit(start: int) -> list[PolicyVersion]:
             group = prepared[start : start + VERSIONS_PER_TRANSACTION]
@@ -291,7 +299,8 @@ def _new_version(
     tenant_id: str,
     captured: CapturedPolicy,
     version_id: str,
-    stored: StoredContent,
+    content_sha256: str,
+    size: int,
     previous: PolicyVersion | None,
     run_id: str,
     captured_at: datetime,
@@ -302,26 +311,14 @@ def _new_version(
         policy_type=captured.policy_type,
         policy_id=captured.policy_id,
         display_name=captured.display_name,
-        content_sha256=stored.sha256,
-        blob_name=stored.blob_name,
-        size=stored.size,
-        changed=previous is None or previous.content_sha256 != stored.sha256,
+        content_sha256=content_sha256,
+        size=size,
+        changed=previous is None or previous.content_sha256 != content_sha256,
         previous_version_id=previous.version_id if previous else None,
         captured_at=captured_at,
         run_id=run_id,
         secrets_not_captured=list(captured.secrets_not_captured),
     )
-
-
-def _store_payload(
-    account: StorageAccount, tenant_id: str, payload: Mapping[str, Any], previous: PolicyVersion | None
-) -> StoredContent:
-    """Put the payload unless the previous version already holds these exact bytes."""
-    data = canonical_json(payload)
-    digest = hashlib.sha256(data).hexdigest()
-    if previous is not None and previous.content_sha256 == digest:
-        return StoredContent(digest, blob_name_for(tenant_id, digest), len(data), created=False)
-    return payload_store(account, tenant_id).put_bytes(data)
 
 
 def _previous(
@@ -386,7 +383,6 @@ def _from_entity(entity: Mapping[str, Any]) -> PolicyVersion:
         policy_id=entity["PolicyId"],
         display_name=entity["DisplayName"],
         content_sha256=entity["ContentSha256"],
-        blob_name=blob_name_for(entity["PartitionKey"], entity["ContentSha256"]),
         size=int(entity["Size"]),
         changed=bool(entity["Changed"]),
         previous_version_id=entity["PreviousVersionId"] or None,

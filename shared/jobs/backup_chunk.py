@@ -27,9 +27,10 @@ from shared.services import Services
 from shared.storage import names
 
 STORAGE_THREADS = 16
-"""Payload writes of one chunk in parallel; the version rows then go in one transaction
-(`record_versions`), and the item, inventory and manifest-part writes side by side: a chunk's time
-is mostly storage round trips, and an activity slot is held for all of them."""
+"""Storage requests of one chunk in flight at once: the previous-version queries, then the payload
+transactions (and a large payload's blob), then the version transactions (`record_versions`); the
+item, inventory and manifest-part writes go side by side after them. A chunk's time is mostly
+storage round trips, and an activity slot is held for all of them."""
 GRAPH_THREADS = 4
 """`$batch` calls of one chunk in flight at once (a chunk holds up to three per type it reads one by
 one, and one per small type)."""

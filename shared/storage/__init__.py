@@ -6,7 +6,6 @@ from shared.storage.content import (
     ContentStore,
     StoredContent,
     StoredPayload,
-    blob_name_for,
     canonical_json,
     payload_store,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "StorageError",
     "StoredContent",
     "StoredPayload",
-    "blob_name_for",
     "canonical_json",
     "decode_continuation",
     "decode_key",

@@ -44,7 +44,7 @@ def _run(**changes: Any) -> Run:
 def _version(version_id: str = "a" * 32) -> PolicyVersion:
     return PolicyVersion(
         version_id=version_id, tenant_id=TENANT, policy_type="deviceConfigurations", policy_id="p1",
-        display_name="Baseline", content_sha256="0" * 64, blob_name="b", size=10, changed=True,
+        display_name="Baseline", content_sha256="0" * 64, size=10, changed=True,
         previous_version_id=None, captured_at=NOW, run_id=RUN_ID, secrets_not_captured=["x"],
     )
 

@@ -31,11 +31,13 @@ def _backup(app: App) -> dict[str, Any]:
     return run
 
 
-def _blob_count(app: App) -> int:
-    return sum(1 for _ in app.storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
+def _payload_count(app: App) -> int:
+    """Payloads of every tenant: rows and blobs."""
+    rows = sum(1 for _ in app.storage.table(names.PAYLOADS).list_entities())
+    return rows + sum(1 for _ in app.storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
 
 
-def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_blob(
+def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_payload(
     app: App, clean_graph: GraphSim
 ) -> None:
     run = _backup(app)
@@ -78,10 +80,10 @@ def test_every_catalog_type_is_backed_up_completely_and_a_second_backup_adds_no_
     scripts = [store.get_json(i["contentSha256"]) for i in backup["items"]["deviceManagementScripts"]]
     assert scripts and all(p.get("scriptContent") for p in scripts)
 
-    blobs = _blob_count(app)
+    payloads = _payload_count(app)
     again = _backup(app)
     assert again["status"] == "succeeded"
-    assert _blob_count(app) == blobs
+    assert _payload_count(app) == payloads
     listed = app.get(f"api/tenants/{app.tenant_a}/backups", OPERATOR_A).json()["items"]
     assert [b["id"] for b in listed[:2]] == [again["id"], run["id"]]
     inventory = app.get(

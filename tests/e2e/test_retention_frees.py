@@ -1,6 +1,6 @@
 """Retention that frees, end to end on the devhost, graphsim and Azurite: a tenant backed up four
 times with changes in between, pruned to its last two sets, holds exactly the versions and payloads
-those two sets list (rows and blobs counted before and after), another tenant's data is untouched,
+those two sets list (rows and payloads counted before and after), another tenant's data is untouched,
 and a live restore from the older kept set still brings its content back. Then the Durable
 histories of the runs that ended are purged by ID, sub-orchestrations included, once."""
 
@@ -121,7 +121,7 @@ def test_retention_keeps_exactly_what_the_kept_sets_need_and_a_kept_set_still_re
     assert _stored(app, bystander) == bystander_before
     print(
         f"\nretention figures: versions {len(versions_before)} -> {len(versions_after)}, "
-        f"payload blobs {len(payloads_before)} -> {len(payloads_after)}, "
+        f"payloads {len(payloads_before)} -> {len(payloads_after)}, "
         f"version rows {rows_before} -> {rows_after}"
     )
 

@@ -20,14 +20,16 @@ from shared.intune import (
     list_versions,
     record_version,
 )
-from shared.storage import StorageAccount, names
+from shared.storage import StorageAccount, names, payload_store
 
 SETTINGS = "deviceManagement/configurationPolicies"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def blob_count(storage: StorageAccount) -> int:
-    return sum(1 for _ in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
+def payload_count(storage: StorageAccount) -> int:
+    """Payloads of every tenant: rows and blobs."""
+    rows = sum(1 for _ in storage.table(names.PAYLOADS).list_entities())
+    return rows + sum(1 for _ in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
 
 
 def row_count(storage: StorageAccount, tenant_id: str) -> int:
@@ -51,10 +53,10 @@ def test_a_retried_record_adds_no_second_version(
         v.version_id for v in list_versions(storage, tenant_id, policy.policy_type, policy.policy_id).items
     ] == [first.version_id]
     assert row_count(storage, tenant_id) == 3  # index, timeline and the policy's latest pointer
-    assert blob_count(storage) == 1
+    assert payload_count(storage) == 1
 
 
-def test_unchanged_policy_adds_no_blob_and_says_so(
+def test_unchanged_policy_adds_no_payload_and_says_so(
     client: GraphClient, storage: StorageAccount, tenant_id: str, policy: CapturedPolicy
 ) -> None:
     first = record_version(storage, tenant_id, policy, "run-1", T0)
@@ -63,7 +65,7 @@ def test_unchanged_policy_adds_no_blob_and_says_so(
     assert second.version_id != first.version_id
     assert not second.changed and second.previous_version_id == first.version_id
     assert second.content_sha256 == first.content_sha256
-    assert blob_count(storage) == 1
+    assert payload_count(storage) == 1
 
 
 def test_changed_policy_is_a_changed_version_with_a_new_blob(
@@ -75,7 +77,7 @@ def test_changed_policy_is_a_changed_version_with_a_new_blob(
     second = record_version(storage, tenant_id, changed, "run-2", T0 + timedelta(hours=1))
     assert second.changed and second.previous_version_id == first.version_id
     assert second.content_sha256 != first.content_sha256
-    assert blob_count(storage) == 2
+    assert payload_count(storage) == 2
     assert get_version_content(storage, second)["description"] == "edited in the portal"
     assert get_version_content(storage, first) == policy.payload
 
@@ -157,10 +159,11 @@ def test_secret_values_reach_no_table_row_or_blob(
         storage, tenant_id, capture_policy(client, "deviceConfigurations", created["id"]), "run-1", T0
     )
     assert version.secrets_not_captured == ["omaSettings[omaUri='./S'].value"]
-    container = storage.container(names.SNAPSHOTS_CONTAINER)
-    blobs = [container.download_blob(blob.name).readall().decode() for blob in container.list_blobs()]
+    store = payload_store(storage, tenant_id)
+    payloads = [store.get_bytes(payload.sha256).decode() for payload in store.payloads()]
     rows = [str(dict(row)) for row in storage.table(names.POLICY_VERSIONS).list_entities()]
-    for text in blobs + rows:
+    assert payloads
+    for text in payloads + rows:
         assert plain not in text and "****" not in text
     assert (
         get_version(storage, tenant_id, version.version_id).secrets_not_captured

@@ -23,8 +23,10 @@ def row_count(storage: StorageAccount, tenant_id: str) -> int:
     return sum(1 for _ in table.query_entities("PartitionKey eq @t", parameters={"t": tenant_id}))
 
 
-def blob_count(storage: StorageAccount) -> int:
-    return sum(1 for _ in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
+def payload_count(storage: StorageAccount) -> int:
+    """Payloads of every tenant: rows and blobs."""
+    rows = sum(1 for _ in storage.table(names.PAYLOADS).list_entities())
+    return rows + sum(1 for _ in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs())
 
 
 @pytest.fixture
@@ -44,15 +46,15 @@ def test_a_batch_records_every_policy_in_order_as_new_versions(
         assert listed == [version]
 
 
-def test_an_unchanged_second_run_points_at_the_previous_versions_and_adds_no_blob(
+def test_an_unchanged_second_run_points_at_the_previous_versions_and_adds_no_payload(
     storage: StorageAccount, tenant_id: str, policies: list[CapturedPolicy]
 ) -> None:
     first = record_versions(storage, tenant_id, policies, "run-1", T0)
-    blobs = blob_count(storage)
+    payloads = payload_count(storage)
     second = record_versions(storage, tenant_id, policies, "run-2", T0 + timedelta(hours=1))
     assert [v.previous_version_id for v in second] == [v.version_id for v in first]
     assert not any(v.changed for v in second)
-    assert blob_count(storage) == blobs
+    assert payload_count(storage) == payloads
 
 
 def test_a_retried_batch_returns_the_versions_already_recorded(

@@ -15,7 +15,7 @@ from shared.jobs.retention import RetentionRequest, run_retention
 from shared.jobs.retention_store import TableBackupSets
 from shared.runs import ItemOutcome, RunStatus, RunTables, list_items
 from shared.schedules import RetentionPolicy
-from shared.storage import ContentStore, StorageAccount, names
+from shared.storage import StorageAccount, names, payload_store
 
 TENANT = "55555555-5555-5555-5555-555555555555"
 NOW = datetime(2024, 6, 30, 12, tzinfo=UTC)
@@ -25,8 +25,8 @@ RESTORE_RUN = "restore-run-1"
 def _backup_set(
     storage: StorageAccount, run_id: str, status: str, age_days: int, payloads: list[dict[str, Any]]
 ) -> str:
-    """A backup set as finish_backup writes it: snapshot blobs, a manifest naming them, the table row."""
-    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER), TENANT)
+    """A backup set as finish_backup writes it: payloads, a manifest naming them, the table row."""
+    content = payload_store(storage, TENANT)
     entries = []
     for payload in payloads:
         stored = content.put_json(payload)
@@ -78,8 +78,8 @@ def test_retention_deletes_old_sets_keeps_the_newest_good_one_the_restored_one_a
 ) -> None:
     repository = TableBackupSets(storage)
     manifests = storage.container(names.MANIFESTS_CONTAINER)
-    content = ContentStore(storage.container(names.SNAPSHOTS_CONTAINER), TENANT)
-    blobs_before = {b.name for b in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs()}
+    content = payload_store(storage, TENANT)
+    payloads_before = {p.sha256 for p in content.payloads()}
 
     run = run_retention(run_tables, repository, _keep_last_one("2024-06-30T12:00:00Z"), NOW)
 
@@ -97,7 +97,7 @@ def test_retention_deletes_old_sets_keeps_the_newest_good_one_the_restored_one_a
         manifest = sets.get_manifest(manifests, kept)
         for entry in manifest["types"]["deviceConfigurations"]:
             assert content.get_json(entry["contentSha256"])["id"] == entry["policyId"]
-    assert {b.name for b in storage.container(names.SNAPSHOTS_CONTAINER).list_blobs()} == blobs_before
+    assert {p.sha256 for p in content.payloads()} == payloads_before
 
     next_day = NOW + timedelta(days=1)
     again = run_retention(run_tables, repository, _keep_last_one("2024-07-01T12:00:00Z"), next_day)

@@ -108,7 +108,6 @@ def test_plan_keeps_referenced_newest_and_recent_versions_and_their_payloads() -
             vid,
             vid,
             sha,
-            f"{TENANT}/sha256/{sha}.json",
             1,
             True,
             None,
@@ -224,10 +223,13 @@ def test_legacy_shared_payloads_migrate_under_each_tenant_once(storage: StorageA
     mine = _backup(storage, TENANT, 1, {"p1": 1, "p2": 1})
     theirs = _backup(storage, OTHER, 1, {"p1": 1})
     container = storage.container(names.SNAPSHOTS_CONTAINER)
-    for blob in list(container.list_blobs()):  # back to the layout before tenant prefixes
-        data = container.download_blob(blob.name).readall()
-        container.upload_blob(f"sha256/{hashlib.sha256(data).hexdigest()}.json", data, overwrite=True)
-        container.delete_blob(blob.name)
+    for tenant in (TENANT, OTHER):  # back to the layout before tenant prefixes and payload rows
+        store = payload_store(storage, tenant)
+        for payload in list(store.payloads()):
+            data = store.get_bytes(payload.sha256)
+            container.upload_blob(f"sha256/{payload.sha256}.json", data, overwrite=True)
+            assert store.delete(payload)
+    assert not list(storage.table(names.PAYLOADS).list_entities())
     orphan = canonical_json({"nobody": "refers"})
     container.upload_blob(f"sha256/{hashlib.sha256(orphan).hexdigest()}.json", orphan)
 
