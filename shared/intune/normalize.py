@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from shared.intune.model import ObjectType, SubCollection
@@ -26,6 +29,8 @@ NEVER_STORED = frozenset({"secretReferenceValueId"})
 """Service-side handles of secrets: meaningless elsewhere and rejected when written back."""
 
 _MASK = re.compile(r"^\*{3,}$")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types `_clean` returns as they are (what JSON decodes to, but objects and lists)."""
 _LABEL_KEYS = ("omaUri", "settingDefinitionId", "definitionId", "displayName", "name", "id")
 
 
@@ -53,21 +58,29 @@ def normalize(entry: ObjectType, raw: Mapping[str, Any]) -> tuple[dict[str, Any]
 
 
 def _clean(value: Any, path: str, secrets: list[str]) -> Any:
-    """Drop OData annotations (but `@odata.type`), secret handles, encrypted and masked values."""
+    """Drop OData annotations (but `@odata.type`), secret handles, encrypted and masked values.
+
+    Called for every value of every captured object, so scalars are passed over without a call and
+    a path is built only for a value that goes on (a list item's label only for an object or list).
+    """
     if isinstance(value, list):
-        return [_clean(item, f"{path}[{_label(item, index)}]", secrets) for index, item in enumerate(value)]
+        return [
+            item if type(item) in _SCALARS else _clean(item, f"{path}[{_label(item, index)}]", secrets)
+            for index, item in enumerate(value)
+        ]
     if not isinstance(value, Mapping):
         return value
     encrypted = value.get("isEncrypted") is True
     out: dict[str, Any] = {}
     for key, item in value.items():
-        child = f"{path}.{key}" if path else key
         if ("@odata." in key and key != "@odata.type") or key in NEVER_STORED:
             continue
-        if (encrypted and key == "value") or (isinstance(item, str) and _MASK.match(item)):
-            secrets.append(child)
+        if (encrypted and key == "value") or (
+            isinstance(item, str) and item.startswith("***") and _MASK.match(item)
+        ):
+            secrets.append(f"{path}.{key}" if path else key)
             continue
-        out[key] = _clean(item, child, secrets)
+        out[key] = item if type(item) in _SCALARS else _clean(item, f"{path}.{key}" if path else key, secrets)
     return out
 
 
@@ -92,8 +105,17 @@ def _label(item: Any, index: int) -> str:
 
 
 def _normalize_list(spec: SubCollection, items: list[Any]) -> list[Any]:
-    normalized = [_normalize_item(spec, item) for item in items]
-    return sorted(normalized, key=lambda item: (_sort_key(spec, item), canonical_json(item)))
+    """The items normalised, in the order of their sort key, then of their canonical JSON: Graph's
+    order never shows. The canonical JSON is built only for items whose sort keys are equal."""
+    keyed = sorted(
+        ((_sort_key(spec, item), item) for item in map(partial(_normalize_item, spec), items)),
+        key=itemgetter(0),
+    )
+    ordered: list[Any] = []
+    for _, group in groupby(keyed, key=itemgetter(0)):
+        tied = [item for _, item in group]
+        ordered += sorted(tied, key=canonical_json) if len(tied) > 1 else tied
+    return ordered
 
 
 def _normalize_item(spec: SubCollection, item: Any) -> Any:

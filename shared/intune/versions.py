@@ -51,6 +51,19 @@ _MARKER = "m!latest"
 
 
 @dataclass(frozen=True)
+class Previous:
+    """What a new version needs of the one before it: its ID and its payload's hash."""
+
+    version_id: str
+    content_sha256: str
+
+
+_POINTER_FIELDS = ["PolicyType", "PolicyId", "VersionId", "ContentSha256"]
+"""The columns a backup reads of the latest pointers (`$select`: a chunk reads every pointer of its
+tenant, and deserialising whole rows cost more than the query)."""
+
+
+@dataclass(frozen=True)
 class PolicyVersion:
     """One captured version of one policy; `changed` compares its hash with the version before it."""
 
@@ -144,13 +157,13 @@ def record_versions(
             latest = _all_latest_pointers(table, tenant_id)
         else:
             found = pool.map(lambda policy_type: _latest_pointers(table, tenant_id, policy_type), types)
-            latest = {(v.policy_type, v.policy_id): v for pointers in found for v in pointers.values()}
+            latest = {key: previous for pointers in found for key, previous in pointers.items()}
         complete = complete_check.result()
 
         def prepare(policy: CapturedPolicy) -> tuple[PolicyVersion, bytes | None]:
             """The version, and its payload's bytes unless the previous version holds them already."""
             version_id = version_id_for(run_id, policy.policy_type, policy.policy_id)
-            previous = latest.get((policy.policy_type, policy.policy_id))
+            previous: PolicyVersion | Previous | None = latest.get((policy.policy_type, policy.policy_id))
             if previous is None and not complete:
                 previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
             data = canonical_json(policy.payload)
@@ -183,16 +196,19 @@ POINTER_QUERIES_AT_MOST = 3
 rows covers a tenant of that many objects) instead of one query per type."""
 
 
-def _all_latest_pointers(table: TableClient, tenant_id: str) -> dict[tuple[str, str], PolicyVersion]:
+def _all_latest_pointers(table: TableClient, tenant_id: str) -> dict[tuple[str, str], Previous]:
     """(type, policy ID) -> its newest version, for every policy of the tenant that has a pointer."""
-    prefix = "l" + _SEP
+    return _pointers(table, tenant_id, "l" + _SEP)
+
+
+def _pointers(table: TableClient, tenant_id: str, prefix: str) -> dict[tuple[str, str], Previous]:
     entities = table.query_entities(
         "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
         parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
+        select=_POINTER_FIELDS,
         results_per_page=1000,
     )
-    versions = (_from_entity(entity) for entity in entities)
-    return {(version.policy_type, version.policy_id): version for version in versions}
+    return {(e["PolicyType"], e["PolicyId"]): Previous(e["VersionId"], e["ContentSha256"]) for e in entities}
 
 
 def _version_rows(tenant_id: str, version: PolicyVersion) -> list[Any]:
@@ -205,16 +221,9 @@ def _version_rows(tenant_id: str, version: PolicyVersion) -> list[Any]:
     ]
 
 
-def _latest_pointers(table: TableClient, tenant_id: str, policy_type: str) -> dict[str, PolicyVersion]:
-    """Policy ID -> its newest version, for every policy of the type that has a pointer."""
-    prefix = _SEP.join(("l", _part(policy_type), ""))
-    entities = table.query_entities(
-        "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
-        parameters={"tenant": tenant_id, "start": prefix, "end": prefix[:-1] + _AFTER_SEP},
-        results_per_page=1000,
-    )
-    versions = (_from_entity(entity) for entity in entities)
-    return {version.policy_id: version for version in versions}
+def _latest_pointers(table: TableClient, tenant_id: str, policy_type: str) -> dict[tuple[str, str], Previous]:
+    """(type, policy ID) -> its newest version, for every policy of the type that has a pointer."""
+    return _pointers(table, tenant_id, _SEP.join(("l", _part(policy_type), "")))
 
 
 def _pointers_complete(table: TableClient, tenant_id: str) -> bool:
@@ -301,7 +310,7 @@ def _new_version(
     version_id: str,
     content_sha256: str,
     size: int,
-    previous: PolicyVersion | None,
+    previous: PolicyVersion | Previous | None,
     run_id: str,
     captured_at: datetime,
 ) -> PolicyVersion:
