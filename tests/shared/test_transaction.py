@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from azure.core import MatchConditions
 from azure.data.tables import EdmType, EntityProperty, TableClient, TableTransactionError, UpdateMode
+from azure.data.tables._table_batch import TableBatchOperations
 
 from shared.storage import StorageAccount
-from shared.storage.transaction import Operation, first_failure, submit_transaction
+from shared.storage.transaction import LeanRequest, Operation, first_failure, sub_requests, submit_transaction
+
+OFFLINE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+    "TableEndpoint=http://127.0.0.1:1/devstoreaccount1;"
+)
+"""A table client that is only asked to build requests (nothing listens on port 1)."""
 
 
 def _rows(table: TableClient) -> dict[tuple[str, str], dict[str, Any]]:
@@ -82,3 +91,55 @@ def test_an_answer_with_a_part_missing_is_not_taken_for_success() -> None:
         b'{"odata.error":{"code":"EntityAlreadyExists"}}\r\n--b--\r\n'
     )
     assert first_failure(failed, 2) == (409, b'{"odata.error":{"code":"EntityAlreadyExists"}}')
+
+
+def _sdk_requests(table: TableClient, operations: list[Operation]) -> list[Any]:
+    batch = TableBatchOperations(
+        config=table._client._config,
+        endpoint=f"{table.scheme}://{table._primary_hostname}",
+        table_name=table.table_name,
+        is_cosmos_endpoint=False,
+    )
+    for operation in operations:
+        batch.add_operation(operation)
+    return batch.requests
+
+
+def _seen(request: Any) -> tuple[str, str, dict[str, str], Any]:
+    content = request.content
+    return request.method, request.url, dict(request.headers), json.loads(content) if content else None
+
+
+def test_sub_requests_are_the_ones_the_sdk_builds() -> None:
+    table = TableClient.from_connection_string(OFFLINE, "tablename")
+    etag = {"etag": "W/\"datetime'2026-12-04T10%3A30Z'\"", "match_condition": MatchConditions.IfNotModified}
+    operations: list[Operation] = [
+        *_operations("p/é'"),
+        ("upsert", {"PartitionKey": "p/é'", "RowKey": "replaced", "V": 1}, {"mode": UpdateMode.REPLACE}),
+        ("update", {"PartitionKey": "p/é'", "RowKey": "u1", "V": 1}),
+        ("update", {"PartitionKey": "p/é'", "RowKey": "u2", "V": 1}, {"mode": UpdateMode.REPLACE, **etag}),
+        ("update", {"PartitionKey": "p/é'", "RowKey": "u3", "V": None}, {"mode": UpdateMode.MERGE, **etag}),
+        ("delete", {"PartitionKey": "p/é'", "RowKey": "d1 #?"}),
+        ("delete", {"PartitionKey": "p/é'", "RowKey": "d2"}, etag),
+    ]
+    ours = sub_requests(table, operations)
+    assert all(isinstance(request, LeanRequest) for request in ours)
+    assert [_seen(r) for r in ours] == [_seen(r) for r in _sdk_requests(table, operations)]
+
+
+def test_operations_the_lean_builder_does_not_know_go_through_the_sdk() -> None:
+    table = TableClient.from_connection_string(OFFLINE, "tablename")
+    unknown = [("upsert", {"PartitionKey": "p", "RowKey": "r"}, {"mode": UpdateMode.REPLACE, "timeout": 5})]
+    assert not isinstance(sub_requests(table, unknown)[0], LeanRequest)
+    with pytest.raises(ValueError, match="Partition Keys"):
+        sub_requests(
+            table,
+            [
+                ("create", {"PartitionKey": "a", "RowKey": "1"}),
+                ("create", {"PartitionKey": "b", "RowKey": "1"}),
+            ],
+        )
+    with pytest.raises(ValueError, match="PartitionKey and/or RowKey"):
+        sub_requests(table, [("create", {"PartitionKey": "a"})])
+    with pytest.raises(ValueError, match="Unrecognized operation"):
+        sub_requests(table, [("merge", {"PartitionKey": "a", "RowKey": "1"})])
