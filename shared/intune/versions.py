@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -173,7 +174,8 @@ def record_versions(
             )
             return version, data if version.changed else None
 
-        pairs = list(pool.map(prepare, captured))
+        # Without the marker, `prepare` may query; with it, it is CPU only and threads would only add cost.
+        pairs = [prepare(policy) for policy in captured] if complete else list(pool.map(prepare, captured))
         prepared = [version for version, _ in pairs]
         # Every payload is stored before a version row names it.
         payload_store(account, tenant_id).put_many([data for _, data in pairs if data is not None], threads)
@@ -226,13 +228,29 @@ def _latest_pointers(table: TableClient, tenant_id: str, policy_type: str) -> di
     return _pointers(table, tenant_id, _SEP.join(("l", _part(policy_type), "")))
 
 
+_MARKED: set[tuple[str, str]] = set()
+"""(table URL, tenant) whose marker this process has seen: a marker is never removed, so a backup's
+chunks after the first in a worker skip its read."""
+_MARKED_LOCK = threading.Lock()
+
+
 def _pointers_complete(table: TableClient, tenant_id: str) -> bool:
     """True when the tenant's marker exists, or when it has no versions yet (then the marker is written)."""
+    seen = (f"{table.url}/{table.table_name}", tenant_id)
+    with _MARKED_LOCK:
+        if seen in _MARKED:
+            return True
     try:
         table.get_entity(tenant_id, _MARKER)
-        return True
     except ResourceNotFoundError:
-        pass
+        return _mark_if_new(table, tenant_id)
+    with _MARKED_LOCK:
+        _MARKED.add(seen)
+    return True
+
+
+def _mark_if_new(table: TableClient, tenant_id: str) -> bool:
+    """Write the marker of a tenant with no versions yet (True); False when it has some."""
     any_version = query_page(
         table,
         "PartitionKey eq @tenant and RowKey gt @start and RowKey lt @end",
