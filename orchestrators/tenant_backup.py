@@ -51,9 +51,13 @@ GET_COST = 5
 """Cost units of an object read one by one (its `$batch` share and its storage writes)."""
 LIST_COST = 3
 """Cost units of an object whose type's list is complete (its storage writes only)."""
-TARGET_CHUNKS = 8
+TARGET_CHUNKS = 4
 """A tenant smaller than this many full chunks is spread over this many (down to MIN_CHUNK_COST each):
-a lone tenant then uses most of the activity slots, and its backup takes a fraction of the time."""
+a lone tenant then uses several activity slots, and its backup takes a fraction of the time. Not
+more: a chunk's fixed cost (its invocation, the tenant and listing reads, the pointer query, the
+item, inventory and manifest writes) is paid per chunk, and one worker's Python is the bottleneck.
+In the backup bench 8 gave 5.0-5.8 ms of app CPU per object and 2.4-2.6 s for one 300-object
+tenant; 4 gave 3.7-4.2 ms and 2.1-2.4 s (bench/README.md, "Payloads in table rows")."""
 MIN_CHUNK_COST = 60
 PROGRESS_EVERY = 3
 """Chunks that end between two progress reports (each report is an activity and a run-row write)."""
