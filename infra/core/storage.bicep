@@ -1,4 +1,5 @@
-// Storage for the Functions host, the durable task hub, run records (Tables) and snapshots (Blobs).
+// Storage for the Functions host, the durable task hub, run records and policy payloads (Tables; a payload too
+// large for a row, manifests and staging in Blobs).
 // Shared-key access is off: every client authenticates with the app's managed identity.
 param name string
 param location string
