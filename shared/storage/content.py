@@ -27,10 +27,11 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from azure.core import MatchConditions
@@ -157,8 +158,8 @@ class ContentStore:
         encoded = [encode_payload(data) for data in datas]
         unique = list({item.sha256: item for item in encoded}.values())
         groups = transaction_groups([item for item in unique if item.inline])
-        writes: list[Any] = [lambda group=group: self._put_rows(group) for group in groups]
-        writes += [lambda item=item: self._put_blob(item) for item in unique if not item.inline]
+        writes: list[Callable[[], None]] = [partial(self._put_rows, group) for group in groups]
+        writes += [partial(self._put_blob, item) for item in unique if not item.inline]
         if len(writes) == 1:
             writes[0]()
         elif writes:
