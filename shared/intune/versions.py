@@ -115,11 +115,9 @@ def record_version(
         return existing
     timeline_key = _timeline_key(captured, captured_at, version_id)
     previous = _previous(table, tenant_id, captured, timeline_key)
-    data = canonical_json(captured.payload)
-    digest = hashlib.sha256(data).hexdigest()
-    if previous is None or previous.content_sha256 != digest:
+    version, data = _version_of(tenant_id, captured, version_id, previous, run_id, captured_at)
+    if data is not None:
         payload_store(account, tenant_id).put_bytes(data)
-    version = _new_version(tenant_id, captured, version_id, digest, len(data), previous, run_id, captured_at)
     try:
         submit_transaction(table, _version_rows(tenant_id, version))
     except TableTransactionError:
@@ -167,12 +165,7 @@ def record_versions(
             previous: PolicyVersion | Previous | None = latest.get((policy.policy_type, policy.policy_id))
             if previous is None and not complete:
                 previous = _previous(table, tenant_id, policy, _timeline_key(policy, captured_at, version_id))
-            data = canonical_json(policy.payload)
-            digest = hashlib.sha256(data).hexdigest()
-            version = _new_version(
-                tenant_id, policy, version_id, digest, len(data), previous, run_id, captured_at
-            )
-            return version, data if version.changed else None
+            return _version_of(tenant_id, policy, version_id, previous, run_id, captured_at)
 
         # Without the marker, `prepare` may query; with it, it is CPU only and threads would only add cost.
         pairs = [prepare(policy) for policy in captured] if complete else list(pool.map(prepare, captured))
@@ -320,6 +313,21 @@ def _timeline_key(captured: CapturedPolicy, captured_at: datetime, version_id: s
 def _timeline_key_of(version: PolicyVersion) -> str:
     prefix = _timeline_prefix(version.policy_type, version.policy_id)
     return f"{prefix}{inverted_time_key(version.captured_at)}{_SEP}{version.version_id}"
+
+
+def _version_of(
+    tenant_id: str,
+    captured: CapturedPolicy,
+    version_id: str,
+    previous: PolicyVersion | Previous | None,
+    run_id: str,
+    captured_at: datetime,
+) -> tuple[PolicyVersion, bytes | None]:
+    """The new version, and its payload's canonical bytes unless the previous version holds them."""
+    data = canonical_json(captured.payload)
+    digest = hashlib.sha256(data).hexdigest()
+    version = _new_version(tenant_id, captured, version_id, digest, len(data), previous, run_id, captured_at)
+    return version, data if version.changed else None
 
 
 def _new_version(
