@@ -12,6 +12,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +43,13 @@ from shared.graph.retry import RETRYABLE_STATUSES, RetryClock, may_resend, parse
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
+
+READ_BATCHES_AT_ONCE = 4
+"""`$batch` calls of one `batch()` sent side by side when every request is a GET: a capture's follow-up
+round (the presentation values of a tenant's ADMX policies, 119 GETs for 17 policies in the bench)
+went as six calls one after the other, the slowest part of a one-tenant backup. Writes stay in
+order, one call after the other (a restore's later batch may need an earlier one's objects). The
+calls share the call's retry budget, and each books its requests with the pacer as before."""
 
 Params = Mapping[str, str | int]
 
@@ -143,8 +151,14 @@ class GraphClient:
                 )
         clock = self._clock()
         answers: dict[str, BatchResponse] = {}
-        for chunk in chunked(requests):
-            answers.update(self._send_batch(chunk, version, clock))
+        chunks = chunked(requests)
+        if len(chunks) > 1 and all(request.method.upper() == "GET" for request in requests):
+            with ThreadPoolExecutor(max_workers=min(READ_BATCHES_AT_ONCE, len(chunks))) as pool:
+                for found in pool.map(lambda chunk: self._send_batch(chunk, version, clock), chunks):
+                    answers.update(found)
+        else:
+            for chunk in chunks:
+                answers.update(self._send_batch(chunk, version, clock))
         return [answers[request.id] for request in requests]
 
     def _send_batch(

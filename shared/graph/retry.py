@@ -8,6 +8,7 @@ it waits `Retry-After` when Graph gives one, else an exponential backoff with fu
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ class RetryClock:
         self._policy = policy
         self._sleep = sleep
         self._random = random
+        self._lock = threading.Lock()
         self.waited = 0.0
 
     def next_delay(self, attempt: int, retry_after: float | None) -> float | None:
@@ -75,8 +77,10 @@ class RetryClock:
         return retry_after
 
     def sleep(self, delay: float) -> None:
+        """Wait, and count it against the call's budget (`batch()` may wait on several threads)."""
         self._sleep(delay)
-        self.waited += delay
+        with self._lock:
+            self.waited += delay
 
     def suggested_wait(self, attempt: int, retry_after: float | None) -> float:
         """What to tell a caller that must wait elsewhere: Graph's hint, else the full backoff ceiling."""

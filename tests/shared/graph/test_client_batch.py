@@ -4,6 +4,7 @@ a read-only client that sends nothing when asked to write."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
@@ -13,6 +14,8 @@ from shared.graph import BatchRequest, GraphClient, GraphThrottled, ReadOnlyViol
 DEVICE_CONFIGURATIONS = "/deviceManagement/deviceConfigurations"
 POLICIES = "/deviceManagement/configurationPolicies"
 Factory = Callable[..., GraphClient]
+LATENCY_MS = 800
+CONFIGURATION = {"@odata.type": "#microsoft.graph.windows10GeneralConfiguration"}
 
 
 def _gets(client: GraphClient, collection: str, count: int) -> list[BatchRequest]:
@@ -101,3 +104,40 @@ def test_read_only_client_refuses_writes_and_graph_sees_nothing(sim: GraphSim, m
     assert sim.admin.log() == []
     assert reader.batch([BatchRequest("1", "GET", DEVICE_CONFIGURATIONS)])[0].status == 200
     assert [entry["method"] for entry in sim.admin.log(kind="graph")] == ["GET"]
+
+
+def _arrivals(sim: GraphSim) -> list[float]:
+    return sorted(datetime.fromisoformat(entry["time"]).timestamp() for entry in sim.admin.log(kind="batch"))
+
+
+def test_a_read_round_of_several_batches_sends_them_side_by_side(sim: GraphSim, make_client: Factory) -> None:
+    client = make_client()
+    first = _gets(client, POLICIES, 30)
+    requests = first + [BatchRequest(f"again{n}", "GET", request.url) for n, request in enumerate(first)]
+    sim.admin.clear_log()
+    sim.admin.set_latency(base_ms=LATENCY_MS)
+
+    answers = client.batch(requests)
+
+    assert [answer.json()["id"] for answer in answers] == [r.url.rsplit("/", 1)[1] for r in requests]
+    arrivals = _arrivals(sim)
+    assert len(arrivals) == 3
+    # Each call takes LATENCY_MS to answer: all three arrived before the first could have been answered.
+    assert arrivals[-1] - arrivals[0] < LATENCY_MS / 1000
+
+
+def test_writes_go_one_batch_after_the_other(sim: GraphSim, make_client: Factory) -> None:
+    client = make_client()
+    writes = [
+        BatchRequest(f"w{n}", "POST", DEVICE_CONFIGURATIONS, body={**CONFIGURATION, "displayName": f"W{n}"})
+        for n in range(25)
+    ]
+    sim.admin.clear_log()
+    sim.admin.set_latency(base_ms=LATENCY_MS)
+
+    answers = client.batch(writes)
+
+    assert all(answer.status == 201 for answer in answers)
+    arrivals = _arrivals(sim)
+    assert len(arrivals) == 2
+    assert arrivals[1] - arrivals[0] >= LATENCY_MS / 1000  # the second was sent after the first's answer
