@@ -311,13 +311,19 @@ class GraphClient:
             return response
 
     def _pace(self, cost: int, *, write: bool, method: str, path: str) -> None:
-        """Wait for the pacer's slots; a wait beyond the call's budget is raised as GraphThrottled."""
+        """Wait for the pacer's slots; a wait beyond the call's budget is raised as GraphThrottled.
+
+        Its `retry_after` is when a booking could next succeed (the wait less what a call may wait),
+        not when the slot would start: nothing is booked for a refused call, so a caller coming back
+        at the slot's start would find it taken and the windows before it unused.
+        """
+        max_wait = self.config.retry.max_total_wait
         try:
-            wait = self._pacer.reserve(cost, write=write, max_wait=self.config.retry.max_total_wait)
+            wait = self._pacer.reserve(cost, write=write, max_wait=max_wait)
         except ReservationTooLate as exc:
             raise GraphThrottled(
                 f"Our own pacing of this tenant's Graph budget asks for a {exc.wait:.1f} s wait.",
-                retry_after=exc.wait,
+                retry_after=max(1.0, exc.wait - max_wait),
                 status=429,
                 code="ClientPacing",
                 method=method,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from local.graphsim.testing import GraphSim
+from shared.graph import GraphClient, GraphThrottled, RetryPolicy
 from shared.graph.pacing import (
     ARRIVAL_SLACK_SECONDS,
     HEADROOM,
@@ -72,3 +76,22 @@ def test_read_slots_free_after_graphs_window_plus_the_arrival_slack_and_write_sl
     assert reads.reserve(1, write=False, max_wait=60) == pytest.approx(WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS)
     assert writes.reserve(policy.limit(write=True), write=True, max_wait=60) == 0.0
     assert writes.reserve(1, write=True, max_wait=60) == pytest.approx(WINDOW_SECONDS)
+
+
+def test_a_refused_booking_is_handed_back_to_come_again_when_it_could_be_booked(
+    sim: GraphSim, make_client: Callable[..., GraphClient]
+) -> None:
+    clock = Clock()
+    pacer = Pacer(PacingPolicy(scale=0.01), clock=clock)  # 9 reads per 20 s window
+    client = make_client(pacer=pacer, retry=RetryPolicy(max_total_wait=5.0))
+    pacer.reserve(pacer.reads.limit, write=False, max_wait=0)  # this window is booked full
+    sim.admin.clear_log()
+
+    with pytest.raises(GraphThrottled) as refused:
+        client.get("/deviceManagement/deviceConfigurations")
+
+    # The next slot starts a read window (and its slack) from now; a call may wait 5 s for one, so a
+    # booking succeeds 5 s before the slot starts.
+    assert refused.value.retry_after == pytest.approx(WINDOW_SECONDS + ARRIVAL_SLACK_SECONDS - 5.0)
+    assert refused.value.code == "ClientPacing"
+    assert sim.admin.log(kind="graph") == []
