@@ -228,15 +228,21 @@ def test_a_client_error_is_not_retried_and_other_tenants_events_do_not_reach_a_t
     assert receiver.for_run(other["id"]) == []
 
 
+def _hourly_schedule(app: App, admin: str) -> dict[str, Any]:
+    """An hourly schedule of tenant A, created through the API."""
+    created: dict[str, Any] = app.post(
+        f"api/tenants/{app.tenant_a}/schedules", admin,
+        json={"cron": "0 0 * * * *", "timeZone": "UTC", "retention": {"keepLast": 3}},
+    ).json()
+    return created
+
+
 def test_a_failed_scheduled_backup_notifies_the_admin_in_app_and_the_webhook(
     app: App, admin: str, receiver: Receiver, subscriptions: list[str], clean_graph: GraphSim
 ) -> None:
     created = _subscribe(app, admin, receiver, events=["backup.scheduled_failed"])
     subscriptions.append(created["id"])
-    schedule = app.post(
-        f"api/tenants/{app.tenant_a}/schedules", admin,
-        json={"cron": "0 0 * * * *", "timeZone": "UTC", "retention": {"keepLast": 3}},
-    ).json()
+    schedule = _hourly_schedule(app, admin)
     store = ScheduleStore(app.storage)
     stored = store.get(app.tenant_a, schedule["id"])
     this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -276,10 +282,7 @@ def test_slots_a_schedule_missed_reach_its_webhook_once(
 ) -> None:
     created = _subscribe(app, admin, receiver, events=["backup.scheduled_missed"])
     subscriptions.append(created["id"])
-    schedule = app.post(
-        f"api/tenants/{app.tenant_a}/schedules", admin,
-        json={"cron": "0 0 * * * *", "timeZone": "UTC", "retention": {"keepLast": 3}},
-    ).json()
+    schedule = _hourly_schedule(app, admin)
     store = ScheduleStore(app.storage)
     stored = store.get(app.tenant_a, schedule["id"])
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.intune.model import SubCollection
-from shared.intune.normalize import NEVER_STORED, _clean, _normalize_list, _sort_key
+from shared.intune.normalize import NEVER_STORED, _clean, _label, _normalize_list, _sort_key
 from shared.storage import canonical_json
 
 SPEC = SubCollection(
@@ -80,14 +80,6 @@ def clean_by_definition(value: Any, path: str, secrets: list[str]) -> Any:
             continue
         out[key] = clean_by_definition(item, child, secrets)
     return out
-
-
-def _label(item: Any, index: int) -> str:
-    if isinstance(item, Mapping):
-        for key in ("omaUri", "settingDefinitionId", "definitionId", "displayName", "name", "id"):
-            if isinstance(item.get(key), str) and item[key]:
-                return f"{key}='{item[key]}'"
-    return str(index)
 
 
 def normalize_by_definition(spec: SubCollection, values: list[Any]) -> list[Any]:
