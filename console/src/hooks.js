@@ -37,28 +37,28 @@ export function usePaged(basePath) {
   };
 }
 
-/** Follows a run through its status URL, waiting the Retry-After it answers between polls. */
-export function useRunStatus(tenantId, runId, refresh = 0) {
-  const [run, setRun] = useState(null);
+/** GETs `url` (the full answer: status, headers, body) and again after `nextWait(answer)` seconds, until
+ * that answers null or the component goes; a new `url` or `refresh` starts over (a zero `refresh` also
+ * clears what was shown). */
+export function usePolled(url, nextWait, refresh = 0) {
+  const [answer, setAnswer] = useState(null);
   const [error, setError] = useState(null);
   const [polls, setPolls] = useState(0);
   useEffect(() => {
-    if (!tenantId || !runId) return undefined;
+    if (!url) return undefined;
     let stopped = false;
     let timer = null;
-    if (!refresh) setRun(null);
+    if (!refresh) setAnswer(null);
     setError(null);
-    const url = `/api/tenants/${encodeURIComponent(tenantId)}/runs/${encodeURIComponent(runId)}/status`;
     const poll = async () => {
       try {
-        const answer = await api(url, { full: true });
+        const got = await api(url, { full: true });
         if (stopped) return;
-        setRun(answer.body);
+        setAnswer(got);
+        setError(null);
         setPolls((count) => count + 1);
-        if (answer.status === 202) {
-          const wait = Number(answer.headers.get("Retry-After")) || 5;
-          timer = setTimeout(poll, wait * 1000);
-        }
+        const wait = nextWait(got);
+        if (wait !== null) timer = setTimeout(poll, wait * 1000);
       } catch (failure) {
         if (!stopped) setError(failure);
       }
@@ -68,6 +68,18 @@ export function useRunStatus(tenantId, runId, refresh = 0) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [tenantId, runId, refresh]);
-  return { run, error, polls };
+  }, [url, refresh]);
+  return { answer, error, polls };
+}
+
+/** Follows a run through its status URL, waiting the Retry-After it answers between polls. */
+export function useRunStatus(tenantId, runId, refresh = 0) {
+  const url =
+    tenantId && runId ? `/api/tenants/${encodeURIComponent(tenantId)}/runs/${encodeURIComponent(runId)}/status` : null;
+  const { answer, error, polls } = usePolled(url, retryAfter, refresh);
+  return { run: answer?.body ?? null, error, polls };
+}
+
+function retryAfter(answer) {
+  return answer.status === 202 ? Number(answer.headers.get("Retry-After")) || 5 : null;
 }

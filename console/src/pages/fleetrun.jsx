@@ -4,37 +4,19 @@ import { Counters, Loading, Principal, Problem, ProgressBar, StatusBadge, Time }
 import { useTenants } from "../context.js";
 import { currentUser } from "../auth.js";
 import { duration, isActive, runTypeLabel, shortId } from "../format.js";
+import { usePolled } from "../hooks.js";
 
 const POLL_SECONDS = 3;
+const whileActive = (answer) => (isActive(answer.body.status) ? POLL_SECONDS : null);
 
 /** A fleet run (one request over many tenants): its progress by tenant, each tenant's own run, and
  * Cancel for its requester while it is active. Read from `GET /api/fleet/runs/{id}`, polled while active. */
 export function FleetRunPage({ runId }) {
-  const [run, setRun] = useState(null);
-  const [error, setError] = useState(null);
   const [refresh, setRefresh] = useState(0);
   const [leftRunning, setLeftRunning] = useState(null);
   const [cancelError, setCancelError] = useState(null);
-  useEffect(() => {
-    let stopped = false;
-    let timer = null;
-    const poll = async () => {
-      try {
-        const answer = await api(`/api/fleet/runs/${enc(runId)}`);
-        if (stopped) return;
-        setRun(answer);
-        setError(null);
-        if (isActive(answer.status)) timer = setTimeout(poll, POLL_SECONDS * 1000);
-      } catch (failure) {
-        if (!stopped) setError(failure);
-      }
-    };
-    poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [runId, refresh]);
+  const { answer, error } = usePolled(`/api/fleet/runs/${enc(runId)}`, whileActive, refresh);
+  const run = answer?.body ?? null;
   useEffect(() => {
     document.title = `${run ? runTypeLabel(run.type) : "Fleet run"} · TenantAtlas`;
   }, [run?.type]);
@@ -42,9 +24,8 @@ export function FleetRunPage({ runId }) {
   const cancel = async () => {
     if (!confirm("Cancel this fleet run and every tenant run in it you may cancel? What is done stays done.")) return;
     try {
-      const answer = await api(`/api/fleet/runs/${enc(runId)}/cancel`, { method: "POST" });
-      setLeftRunning(answer.leftRunning);
-      setRun(answer);
+      const cancelled = await api(`/api/fleet/runs/${enc(runId)}/cancel`, { method: "POST" });
+      setLeftRunning(cancelled.leftRunning);
       setRefresh(refresh + 1);
     } catch (failure) {
       setCancelError(failure);
